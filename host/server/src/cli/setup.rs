@@ -1,0 +1,59 @@
+//! Building a runtime from the command line's [`HostArgs`]: policy, plugin directory, compile cache.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use drydock_policy::Policy;
+use drydock_runtime::{HostValues, Runtime, RuntimeConfig};
+
+use super::HostArgs;
+
+/// The policy file to use: the one named, else `./drydock.toml` if it exists.
+pub fn policy_path(args: &HostArgs) -> Option<PathBuf> {
+    args.config.clone().or_else(|| {
+        let default = PathBuf::from("drydock.toml");
+        default.is_file().then_some(default)
+    })
+}
+
+/// Reads the policy (or grants nothing, saying so).
+pub fn load_policy(args: &HostArgs) -> anyhow::Result<Policy> {
+    match policy_path(args) {
+        Some(path) => Policy::load(&path).with_context(|| format!("cannot use policy `{}`", path.display())),
+        None => {
+            eprintln!("note: no policy file (drydock.toml or --config): nothing is granted to any plugin");
+            Ok(Policy::empty())
+        }
+    }
+}
+
+/// A runtime with the policy, secrets from the environment, the master switch from `DRYDOCK_LIVE`, and a
+/// compile cache in the data directory. Plugins are not loaded yet.
+pub fn runtime(args: &HostArgs) -> anyhow::Result<Runtime> {
+    let policy = load_policy(args)?;
+    let config = RuntimeConfig {
+        cache_dir: Some(args.data_dir.join("compile-cache")),
+        ..RuntimeConfig::from_env()
+    };
+    Runtime::new(config, policy, HostValues::process()).context("cannot start the sandbox")
+}
+
+/// A runtime with every plugin of the plugin directory loaded; refused plugins are listed on stderr.
+pub async fn runtime_with_plugins(args: &HostArgs) -> anyhow::Result<Runtime> {
+    let runtime = runtime(args)?;
+    let report = runtime
+        .load_dir(&args.plugins)
+        .await
+        .with_context(|| missing_plugins_hint(&args.plugins))?;
+    for failure in &report.failed {
+        eprintln!("warning: plugin `{}` refused: {}", failure.file.display(), failure.error);
+    }
+    Ok(runtime)
+}
+
+fn missing_plugins_hint(dir: &Path) -> String {
+    format!(
+        "no plugins at `{}`; build them with `cargo xtask plugins` or point --plugins at a directory of .wasm files",
+        dir.display()
+    )
+}

@@ -1,0 +1,90 @@
+//! Building a runtime for a test: a policy from TOML text, chosen plugins, chosen host values, a shared
+//! compile cache (so each component is compiled once per test run, not once per test).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use drydock_policy::{Mode, Outcome, PlanApproval, Policy};
+use drydock_runtime::{Effect, HostValues, InvocationReport, InvokeRequest, Runtime, RuntimeConfig, StaticValues};
+use serde_json::Value;
+
+/// Options of a test host.
+#[derive(Default)]
+pub struct HostOptions<'a> {
+    pub master_switch: bool,
+    pub secrets: Vec<(&'a str, &'a str)>,
+    pub env: Vec<(&'a str, &'a str)>,
+    pub limits: Option<drydock_runtime::Limits>,
+}
+
+/// A runtime with `policy` (TOML) and the named plugins loaded.
+pub async fn host(policy: &str, plugins: &[&str], options: HostOptions<'_>) -> Runtime {
+    let policy = Policy::parse(policy, "test-policy.toml", &std::env::temp_dir()).expect("the test policy parses");
+    let mut config = RuntimeConfig {
+        cache_dir: Some(cache_dir()),
+        master_switch: options.master_switch,
+        ..RuntimeConfig::default()
+    };
+    if let Some(limits) = options.limits {
+        config.limits = limits;
+    }
+    let values = HostValues {
+        secrets: Arc::new(StaticValues::of(options.secrets)),
+        env: Arc::new(StaticValues::of(options.env)),
+    };
+    let runtime = Runtime::new(config, policy, values).expect("the runtime starts");
+    let files: Vec<PathBuf> = plugins.iter().map(|p| PathBuf::from(p)).collect();
+    let report = runtime.load_files(&files).await;
+    assert!(
+        report.failed.is_empty(),
+        "plugins failed to load: {:?}",
+        report.failed.iter().map(|f| f.error.to_string()).collect::<Vec<_>>()
+    );
+    runtime
+}
+
+fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("drydock-compile-cache")
+}
+
+/// Invokes `tool` dry-run.
+pub async fn dry(runtime: &Runtime, tool: &str, args: Value) -> InvocationReport {
+    runtime.invoke(InvokeRequest::dry_run(tool, args)).await
+}
+
+/// Invokes `tool` asking for live mode.
+pub async fn live(runtime: &Runtime, tool: &str, args: Value) -> InvocationReport {
+    runtime
+        .invoke(InvokeRequest {
+            mode: Mode::Live,
+            plan_approval: PlanApproval::NotAPlan,
+            ..InvokeRequest::dry_run(tool, args)
+        })
+        .await
+}
+
+/// The result of a report that must have succeeded.
+pub fn ok(report: &InvocationReport) -> &Value {
+    match &report.outcome {
+        Ok(value) => value,
+        Err(err) => panic!("`{}` failed: {err}\nrecord: {:#?}", report.tool, report.record),
+    }
+}
+
+/// The error code of a report that must have failed.
+pub fn err_code(report: &InvocationReport) -> &'static str {
+    match &report.outcome {
+        Ok(value) => panic!("`{}` unexpectedly succeeded with {value}", report.tool),
+        Err(err) => err.code(),
+    }
+}
+
+/// The effects with this outcome.
+pub fn effects_with(report: &InvocationReport, outcome: Outcome) -> Vec<&Effect> {
+    report.record.effects.iter().filter(|e| e.outcome == outcome).collect()
+}
+
+/// The whole report as JSON text (to search it for leaks).
+pub fn as_text(report: &InvocationReport) -> String {
+    serde_json::to_string(report).expect("reports serialize")
+}
