@@ -6,17 +6,25 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
-    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest_dir.parent().expect("tests/ lives in the workspace root").to_path_buf();
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("tests/ lives in the workspace root")
+        .to_path_buf();
     let plugins = root.join("plugins");
     rerun_if_sources_change(&plugins);
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
-    build
-        .current_dir(&plugins)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--quiet"]);
+    build.current_dir(&plugins).args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        "--quiet",
+    ]);
     // The outer build's settings are for the host; the plugins are their own workspace and target.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
@@ -63,12 +71,15 @@ fn main() {
     generated.push_str(&format!(
         "/// Every component's name (file stem).\npub const ALL_PLUGINS: &[&str] = &{components:?};\n"
     ));
-    let dest = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("plugins.rs");
+    let dest =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("plugins.rs");
     std::fs::write(dest, generated).expect("writing plugins.rs");
 }
 
 fn rerun_if_sources_change(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.filter_map(|e| e.ok()) {
         let path = entry.path();
         let name = entry.file_name();

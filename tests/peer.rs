@@ -39,21 +39,31 @@ pub struct Peer {
 impl Peer {
     /// Starts a peer on an ephemeral loopback port.
     pub async fn start() -> Peer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding a loopback port");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding a loopback port");
         let addr = listener.local_addr().expect("local address");
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let log = received.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let log = log.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| handle(req, log.clone()));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
-        Peer { addr, received, task }
+        Peer {
+            addr,
+            received,
+            task,
+        }
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -88,13 +98,22 @@ async fn handle(
     log: Arc<Mutex<Vec<Received>>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let method = req.method().as_str().to_owned();
-    let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
     let headers = req
         .headers()
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
         .collect();
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let body = String::from_utf8_lossy(&body).into_owned();
     log.lock().unwrap().push(Received {
         method: method.clone(),
@@ -129,7 +148,10 @@ fn jira_answer(method: &str, path: &str, body: &str) -> Response<Full<Bytes>> {
         ),
         ("POST", true, Some("comment")) => {
             let comment: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-            (StatusCode::CREATED, json!({"id": "20001", "body": comment["body"]}))
+            (
+                StatusCode::CREATED,
+                json!({"id": "20001", "body": comment["body"]}),
+            )
         }
         ("POST", true, Some("transitions")) => {
             return Response::builder()
@@ -137,7 +159,10 @@ fn jira_answer(method: &str, path: &str, body: &str) -> Response<Full<Bytes>> {
                 .body(Full::new(Bytes::new()))
                 .expect("a valid response");
         }
-        _ => (StatusCode::OK, json!({"ok": true, "method": method, "path": path})),
+        _ => (
+            StatusCode::OK,
+            json!({"ok": true, "method": method, "path": path}),
+        ),
     };
     Response::builder()
         .status(status)

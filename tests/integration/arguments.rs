@@ -10,7 +10,7 @@ use crate::support::{HostOptions, dry, err_code, host};
 async fn invalid_arguments_name_the_field_and_the_plugin_does_not_run() {
     let runtime = host("", &[ECHO], HostOptions::default()).await;
     let report = dry(&runtime, "echo.echo", json!({"text": 42})).await;
-    assert_eq!(err_code(&report), "invalid_arguments");
+    assert_eq!(err_code(&report), "invalid_input");
     let Err(InvokeError::InvalidArguments { problems, .. }) = &report.outcome else {
         panic!("{:?}", report.outcome)
     };
@@ -21,7 +21,12 @@ async fn invalid_arguments_name_the_field_and_the_plugin_does_not_run() {
 #[tokio::test]
 async fn missing_and_unknown_fields_are_reported() {
     let runtime = host("", &[WORKSPACE], HostOptions::default()).await;
-    let report = dry(&runtime, "workspace.write_file", json!({"path": "a", "contents": "typo"})).await;
+    let report = dry(
+        &runtime,
+        "workspace.write_file",
+        json!({"path": "a", "contents": "typo"}),
+    )
+    .await;
     let message = report.outcome.as_ref().unwrap_err().to_string();
     assert!(message.contains("content"), "{message}");
     assert!(message.contains("contents"), "{message}");
@@ -32,5 +37,11 @@ async fn an_unknown_tool_gets_a_did_you_mean_hint() {
     let runtime = host("", &[ECHO], HostOptions::default()).await;
     let report = dry(&runtime, "echo.ecoh", json!({})).await;
     assert_eq!(err_code(&report), "unknown_tool");
-    assert!(report.outcome.unwrap_err().to_string().contains("did you mean `echo.echo`"));
+    assert!(
+        report
+            .outcome
+            .unwrap_err()
+            .to_string()
+            .contains("did you mean `echo.echo`")
+    );
 }

@@ -16,7 +16,8 @@ async fn a_callee_uses_its_own_grants_not_the_callers() {
         peer.base_url()
     );
     let runtime = host(&policy, &[RELAY, HTTP], HostOptions::default()).await;
-    let args = json!({"tool": "http.request", "args": {"url": format!("{}/via-relay", peer.base_url())}});
+    let args =
+        json!({"tool": "http.request", "args": {"url": format!("{}/via-relay", peer.base_url())}});
     let report = dry(&runtime, "relay.call", args).await;
     assert_eq!(ok(&report)["status"], 200);
     assert_eq!(peer.count(), 1);
@@ -32,7 +33,15 @@ async fn a_callee_inherits_dry_run_mode() {
         "[plugins.http]\nhttp = [{{ url = \"{}/\", methods = [\"POST\"] }}]\nlive = [\"http\"]\n",
         peer.base_url()
     );
-    let runtime = host(&policy, &[RELAY, HTTP], HostOptions { master_switch: true, ..HostOptions::default() }).await;
+    let runtime = host(
+        &policy,
+        &[RELAY, HTTP],
+        HostOptions {
+            master_switch: true,
+            ..HostOptions::default()
+        },
+    )
+    .await;
     let args = json!({"tool": "http.request", "args": {"url": format!("{}/w", peer.base_url()), "method": "POST"}});
     let report = dry(&runtime, "relay.call", args).await;
     assert_eq!(ok(&report)["status"], 202);
@@ -43,6 +52,11 @@ async fn a_callee_inherits_dry_run_mode() {
 #[tokio::test]
 async fn calling_an_unknown_tool_is_an_error_the_caller_sees() {
     let runtime = host("", &[RELAY], HostOptions::default()).await;
-    let report = dry(&runtime, "relay.call", json!({"tool": "nope.nothing", "args": {}})).await;
+    let report = dry(
+        &runtime,
+        "relay.call",
+        json!({"tool": "nope.nothing", "args": {}}),
+    )
+    .await;
     assert_eq!(err_code(&report), "tool_invalid_input");
 }

@@ -45,8 +45,18 @@ fn walk(root: &std::path::Path, dir: &std::path::Path) -> Vec<(String, Vec<u8>)>
 #[tokio::test]
 async fn read_only_grant_allows_reading_and_listing() {
     let dir = workspace_dir();
-    let runtime = host(&policy(dir.path(), "ro", ""), &[WORKSPACE], HostOptions::default()).await;
-    let report = dry(&runtime, "workspace.read_file", json!({"path": "README.md"})).await;
+    let runtime = host(
+        &policy(dir.path(), "ro", ""),
+        &[WORKSPACE],
+        HostOptions::default(),
+    )
+    .await;
+    let report = dry(
+        &runtime,
+        "workspace.read_file",
+        json!({"path": "README.md"}),
+    )
+    .await;
     assert_eq!(ok(&report)["content"], "# demo\nhello\n");
     let report = dry(&runtime, "workspace.list_files", json!({"recursive": true})).await;
     let files = ok(&report)["files"].to_string();
@@ -59,24 +69,44 @@ async fn read_only_grant_allows_reading_and_listing() {
 async fn read_only_grant_refuses_writes_and_keeps_the_original() {
     let dir = workspace_dir();
     let before = snapshot(dir.path());
-    let runtime = host(&policy(dir.path(), "ro", ""), &[WORKSPACE], HostOptions::default()).await;
-    let report = dry(&runtime, "workspace.write_file", json!({"path": "README.md", "content": "x"})).await;
-    assert_eq!(err_code(&report), "tool_failed");
+    let runtime = host(
+        &policy(dir.path(), "ro", ""),
+        &[WORKSPACE],
+        HostOptions::default(),
+    )
+    .await;
+    let report = dry(
+        &runtime,
+        "workspace.write_file",
+        json!({"path": "README.md", "content": "x"}),
+    )
+    .await;
+    assert_eq!(err_code(&report), "tool_denied");
     assert_eq!(snapshot(dir.path()), before);
 }
 
 #[tokio::test]
 async fn without_a_grant_no_directory_is_visible() {
     let runtime = host("", &[WORKSPACE], HostOptions::default()).await;
-    let report = dry(&runtime, "workspace.read_file", json!({"path": "README.md"})).await;
-    assert_eq!(err_code(&report), "tool_failed");
+    let report = dry(
+        &runtime,
+        "workspace.read_file",
+        json!({"path": "README.md"}),
+    )
+    .await;
+    assert_eq!(err_code(&report), "tool_denied");
 }
 
 #[tokio::test]
 async fn dry_run_write_leaves_the_original_byte_identical_and_yields_a_diff() {
     let dir = workspace_dir();
     let before = snapshot(dir.path());
-    let runtime = host(&policy(dir.path(), "rw", r#""fs""#), &[WORKSPACE], HostOptions::default()).await;
+    let runtime = host(
+        &policy(dir.path(), "rw", r#""fs""#),
+        &[WORKSPACE],
+        HostOptions::default(),
+    )
+    .await;
     let report = dry(
         &runtime,
         "workspace.write_file",
@@ -84,7 +114,11 @@ async fn dry_run_write_leaves_the_original_byte_identical_and_yields_a_diff() {
     )
     .await;
     ok(&report);
-    assert_eq!(snapshot(dir.path()), before, "the original directory must be untouched");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the original directory must be untouched"
+    );
     let simulated = effects_with(&report, Outcome::Simulated);
     assert_eq!(simulated.len(), 1, "{:#?}", report.record.effects);
     assert_eq!(simulated[0].action, "write /workspace/README.md");
@@ -102,8 +136,18 @@ async fn dry_run_write_leaves_the_original_byte_identical_and_yields_a_diff() {
 #[tokio::test]
 async fn dry_run_changes_do_not_leak_into_the_next_invocation() {
     let dir = workspace_dir();
-    let runtime = host(&policy(dir.path(), "rw", ""), &[WORKSPACE], HostOptions::default()).await;
-    ok(&dry(&runtime, "workspace.write_file", json!({"path": "new.txt", "content": "1"})).await);
+    let runtime = host(
+        &policy(dir.path(), "rw", ""),
+        &[WORKSPACE],
+        HostOptions::default(),
+    )
+    .await;
+    ok(&dry(
+        &runtime,
+        "workspace.write_file",
+        json!({"path": "new.txt", "content": "1"}),
+    )
+    .await);
     let report = dry(&runtime, "workspace.read_file", json!({"path": "new.txt"})).await;
     assert_eq!(err_code(&report), "tool_failed");
 }
@@ -116,17 +160,40 @@ async fn live_write_changes_the_real_directory_and_journals_the_diff() {
         ..HostOptions::default()
     };
     let runtime = host(&policy(dir.path(), "rw", r#""fs""#), &[WORKSPACE], options).await;
-    let report = live(&runtime, "workspace.write_file", json!({"path": "notes/plan.md", "content": "step 1\n"})).await;
+    let report = live(
+        &runtime,
+        "workspace.write_file",
+        json!({"path": "notes/plan.md", "content": "step 1\n"}),
+    )
+    .await;
     ok(&report);
-    assert_eq!(std::fs::read_to_string(dir.path().join("notes/plan.md")).unwrap(), "step 1\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes/plan.md")).unwrap(),
+        "step 1\n"
+    );
     let lives = effects_with(&report, Outcome::Live);
-    assert!(lives.iter().any(|e| e.action == "create /workspace/notes/plan.md"), "{lives:#?}");
+    assert!(
+        lives
+            .iter()
+            .any(|e| e.action == "create /workspace/notes/plan.md"),
+        "{lives:#?}"
+    );
 }
 
 #[tokio::test]
 async fn escaping_paths_are_refused_by_the_plugin_as_invalid_input() {
     let dir = workspace_dir();
-    let runtime = host(&policy(dir.path(), "ro", ""), &[WORKSPACE], HostOptions::default()).await;
-    let report = dry(&runtime, "workspace.read_file", json!({"path": "/etc/passwd"})).await;
+    let runtime = host(
+        &policy(dir.path(), "ro", ""),
+        &[WORKSPACE],
+        HostOptions::default(),
+    )
+    .await;
+    let report = dry(
+        &runtime,
+        "workspace.read_file",
+        json!({"path": "/etc/passwd"}),
+    )
+    .await;
     assert_eq!(err_code(&report), "tool_invalid_input");
 }

@@ -17,7 +17,10 @@ async fn still_serves(runtime: &Runtime) {
 
 fn blocked(report: &InvocationReport) -> &Value {
     let result = ok(report);
-    assert_eq!(result["blocked"], true, "the attack was not blocked: {result}");
+    assert_eq!(
+        result["blocked"], true,
+        "the attack was not blocked: {result}"
+    );
     result
 }
 
@@ -36,9 +39,13 @@ impl Workspace {
         std::fs::write(root.path().join("outside/secret.txt"), CANARY).unwrap();
         std::fs::write(root.path().join("outside.txt"), CANARY).unwrap();
         std::fs::write(root.path().join("ws/ok.txt"), "inside").unwrap();
-        std::os::unix::fs::symlink(root.path().join("outside"), root.path().join("ws/escape")).unwrap();
-        std::os::unix::fs::symlink(root.path().join("outside/secret.txt"), root.path().join("ws/link-file"))
+        std::os::unix::fs::symlink(root.path().join("outside"), root.path().join("ws/escape"))
             .unwrap();
+        std::os::unix::fs::symlink(
+            root.path().join("outside/secret.txt"),
+            root.path().join("ws/link-file"),
+        )
+        .unwrap();
         Self { root }
     }
 
@@ -52,11 +59,22 @@ impl Workspace {
 
 async fn fs_attack(plugin_file: &str, plugin: &str, access: &str) {
     let ws = Workspace::new();
-    let runtime = host(&ws.grant(plugin, access), &[plugin_file, ECHO], HostOptions::default()).await;
+    let runtime = host(
+        &ws.grant(plugin, access),
+        &[plugin_file, ECHO],
+        HostOptions::default(),
+    )
+    .await;
     let report = dry(&runtime, &format!("{plugin}.run"), json!({})).await;
     let result = blocked(&report);
-    assert!(!result.to_string().contains(CANARY), "outside content leaked: {result}");
-    assert_eq!(std::fs::read_to_string(ws.root.path().join("outside/secret.txt")).unwrap(), CANARY);
+    assert!(
+        !result.to_string().contains(CANARY),
+        "outside content leaked: {result}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.root.path().join("outside/secret.txt")).unwrap(),
+        CANARY
+    );
     still_serves(&runtime).await;
 }
 
@@ -79,7 +97,12 @@ async fn http_attack(policy: &str, plugin_file: &str, tool: &str, args: Value, p
     let runtime = host(policy, &[plugin_file, ECHO], HostOptions::default()).await;
     let report = dry(&runtime, tool, args).await;
     blocked(&report);
-    assert_eq!(peer.count(), 0, "the attack reached the peer: {:?}", peer.requests());
+    assert_eq!(
+        peer.count(),
+        0,
+        "the attack reached the peer: {:?}",
+        peer.requests()
+    );
     still_serves(&runtime).await;
 }
 
@@ -87,9 +110,20 @@ async fn http_attack(policy: &str, plugin_file: &str, tool: &str, args: Value, p
 async fn http_to_an_ungranted_host_is_denied_before_it_leaves() {
     let peer = Peer::start().await;
     let runtime = host("", &[HOSTILE_HTTP_UNGRANTED, ECHO], HostOptions::default()).await;
-    let report = dry(&runtime, "hostile_http_ungranted.run", json!({"url": format!("{}/steal", peer.base_url())})).await;
+    let report = dry(
+        &runtime,
+        "hostile_http_ungranted.run",
+        json!({"url": format!("{}/steal", peer.base_url())}),
+    )
+    .await;
     let result = blocked(&report);
-    assert!(result["error"].to_string().to_lowercase().contains("denied"), "{result}");
+    assert!(
+        result["error"]
+            .to_string()
+            .to_lowercase()
+            .contains("denied"),
+        "{result}"
+    );
     assert_eq!(effects_with(&report, Outcome::Denied).len(), 1);
     assert_eq!(peer.count(), 0);
     still_serves(&runtime).await;
@@ -103,7 +137,14 @@ async fn an_ip_literal_is_denied_when_only_the_host_name_is_granted() {
         peer.localhost_url()
     );
     let args = json!({"url": format!("{}/x", peer.base_url())});
-    http_attack(&policy, HOSTILE_HTTP_IP_LITERAL, "hostile_http_ip_literal.run", args, &peer).await;
+    http_attack(
+        &policy,
+        HOSTILE_HTTP_IP_LITERAL,
+        "hostile_http_ip_literal.run",
+        args,
+        &peer,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -113,21 +154,32 @@ async fn a_forged_host_header_cannot_redirect_a_granted_request() {
         "[plugins.hostile_forged_host]\nhttp = [{{ url = \"{}/\", methods = [\"GET\"] }}]\n",
         peer.base_url()
     );
-    let runtime = host(&policy, &[HOSTILE_FORGED_HOST, ECHO], HostOptions::default()).await;
+    let runtime = host(
+        &policy,
+        &[HOSTILE_FORGED_HOST, ECHO],
+        HostOptions::default(),
+    )
+    .await;
     let args = json!({"url": format!("{}/x", peer.base_url()), "host": "evil.example"});
     let report = dry(&runtime, "hostile_forged_host.run", args).await;
     blocked(&report);
     assert!(
-        peer.requests()
+        peer.requests().iter().all(|r| r
+            .headers
             .iter()
-            .all(|r| r.headers.iter().all(|(k, v)| k != "host" || !v.contains("evil"))),
+            .all(|(k, v)| k != "host" || !v.contains("evil"))),
         "a forged Host header reached the peer: {:?}",
         peer.requests()
     );
     still_serves(&runtime).await;
 }
 
-async fn limit_attack(policy: &str, plugin_file: &str, tool: &str, expected_code: &str) -> InvocationReport {
+async fn limit_attack(
+    policy: &str,
+    plugin_file: &str,
+    tool: &str,
+    expected_code: &str,
+) -> InvocationReport {
     let runtime = host(policy, &[plugin_file, ECHO], HostOptions::default()).await;
     let report = dry(&runtime, tool, json!({})).await;
     assert_eq!(err_code(&report), expected_code, "{:?}", report.outcome);
@@ -138,34 +190,67 @@ async fn limit_attack(policy: &str, plugin_file: &str, tool: &str, expected_code
 #[tokio::test]
 async fn an_infinite_loop_is_stopped_by_the_timeout() {
     let policy = "[plugins.hostile_infinite_loop.limits]\ntimeout_ms = 300\n";
-    let report = limit_attack(policy, HOSTILE_INFINITE_LOOP, "hostile_infinite_loop.run", "timeout").await;
+    let report = limit_attack(
+        policy,
+        HOSTILE_INFINITE_LOOP,
+        "hostile_infinite_loop.run",
+        "timeout",
+    )
+    .await;
     assert!(report.duration_ms < 5_000, "took {} ms", report.duration_ms);
 }
 
 #[tokio::test]
 async fn a_memory_bomb_hits_the_memory_limit() {
     let policy = "[plugins.hostile_memory_bomb.limits]\nmemory_mib = 32\n";
-    let report = limit_attack(policy, HOSTILE_MEMORY_BOMB, "hostile_memory_bomb.run", "memory_limit").await;
+    let report = limit_attack(
+        policy,
+        HOSTILE_MEMORY_BOMB,
+        "hostile_memory_bomb.run",
+        "memory_limit",
+    )
+    .await;
     let message = report.outcome.unwrap_err().to_string();
     assert!(message.contains("33554432"), "{message}");
 }
 
 #[tokio::test]
 async fn deep_recursion_is_a_stack_overflow_not_a_host_crash() {
-    limit_attack("", HOSTILE_DEEP_RECURSION, "hostile_deep_recursion.run", "stack_overflow").await;
+    limit_attack(
+        "",
+        HOSTILE_DEEP_RECURSION,
+        "hostile_deep_recursion.run",
+        "stack_overflow",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_output_bomb_is_refused_and_its_logs_are_bounded() {
     let policy = "[plugins.hostile_output_bomb.limits]\nmemory_mib = 400\noutput_kib = 1024\ntimeout_ms = 20000\n";
-    let report = limit_attack(policy, HOSTILE_OUTPUT_BOMB, "hostile_output_bomb.run", "output_limit").await;
-    assert!(report.record.logs.len() <= 1000, "{} log lines kept", report.record.logs.len());
+    let report = limit_attack(
+        policy,
+        HOSTILE_OUTPUT_BOMB,
+        "hostile_output_bomb.run",
+        "output_limit",
+    )
+    .await;
+    assert!(
+        report.record.logs.len() <= 1000,
+        "{} log lines kept",
+        report.record.logs.len()
+    );
     assert!(report.record.dropped_log_lines > 0);
 }
 
 #[tokio::test]
 async fn call_tool_recursion_stops_at_the_depth_limit() {
-    let runtime = host("", &[HOSTILE_CALL_TOOL_RECURSION, ECHO], HostOptions::default()).await;
+    let runtime = host(
+        "",
+        &[HOSTILE_CALL_TOOL_RECURSION, ECHO],
+        HostOptions::default(),
+    )
+    .await;
     let report = dry(&runtime, "hostile_call_tool_recursion.run", json!({})).await;
     let text = ok(&report).to_string();
     assert!(text.contains("depth limit"), "{text}");
@@ -176,7 +261,10 @@ async fn call_tool_recursion_stops_at_the_depth_limit() {
 async fn a_panic_is_reported_with_the_panic_message() {
     let report = limit_attack("", HOSTILE_PANIC, "hostile_panic.run", "trap").await;
     let message = report.outcome.unwrap_err().to_string();
-    assert!(message.contains("hostile plugin panicked on purpose"), "{message}");
+    assert!(
+        message.contains("hostile plugin panicked on purpose"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -204,9 +292,15 @@ fn every_built_component_has_a_test() {
         "hostile_panic",
     ];
     for plugin in ALL_PLUGINS {
-        assert!(covered.contains(plugin), "component `{plugin}` has no test; add one and list it here");
+        assert!(
+            covered.contains(plugin),
+            "component `{plugin}` has no test; add one and list it here"
+        );
     }
     for plugin in covered {
-        assert!(ALL_PLUGINS.contains(&plugin), "component `{plugin}` was not built");
+        assert!(
+            ALL_PLUGINS.contains(&plugin),
+            "component `{plugin}` was not built"
+        );
     }
 }

@@ -20,22 +20,45 @@ http = [{{ url = "{url}/api/", methods = ["GET", "POST"] }}]
 #[tokio::test]
 async fn granted_get_goes_out_and_is_journaled_as_read() {
     let peer = Peer::start().await;
-    let runtime = host(&http_policy(&peer.base_url()), &[HTTP], HostOptions::default()).await;
-    let report = dry(&runtime, "http.request", json!({"url": format!("{}/api/items", peer.base_url())})).await;
+    let runtime = host(
+        &http_policy(&peer.base_url()),
+        &[HTTP],
+        HostOptions::default(),
+    )
+    .await;
+    let report = dry(
+        &runtime,
+        "http.request",
+        json!({"url": format!("{}/api/items", peer.base_url())}),
+    )
+    .await;
     let result = ok(&report);
     assert_eq!(result["status"], 200);
     assert_eq!(peer.count(), 1);
     let reads = effects_with(&report, Outcome::Read);
     assert_eq!(reads.len(), 1, "{:#?}", report.record.effects);
-    assert_eq!(reads[0].action, format!("GET {}/api/items", peer.base_url()));
+    assert_eq!(
+        reads[0].action,
+        format!("GET {}/api/items", peer.base_url())
+    );
     assert_eq!(reads[0].detail["status"], 200);
 }
 
 #[tokio::test]
 async fn denies_a_path_outside_the_granted_prefix_without_sending() {
     let peer = Peer::start().await;
-    let runtime = host(&http_policy(&peer.base_url()), &[HTTP], HostOptions::default()).await;
-    let report = dry(&runtime, "http.request", json!({"url": format!("{}/admin", peer.base_url())})).await;
+    let runtime = host(
+        &http_policy(&peer.base_url()),
+        &[HTTP],
+        HostOptions::default(),
+    )
+    .await;
+    let report = dry(
+        &runtime,
+        "http.request",
+        json!({"url": format!("{}/admin", peer.base_url())}),
+    )
+    .await;
     assert_eq!(err_code(&report), "tool_denied");
     assert_eq!(peer.count(), 0);
     let denied = effects_with(&report, Outcome::Denied);
@@ -46,19 +69,38 @@ async fn denies_a_path_outside_the_granted_prefix_without_sending() {
 #[tokio::test]
 async fn denies_a_method_the_grant_does_not_list() {
     let peer = Peer::start().await;
-    let runtime = host(&http_policy(&peer.base_url()), &[HTTP], HostOptions::default()).await;
+    let runtime = host(
+        &http_policy(&peer.base_url()),
+        &[HTTP],
+        HostOptions::default(),
+    )
+    .await;
     let url = format!("{}/api/items/1", peer.base_url());
-    let report = dry(&runtime, "http.request", json!({"url": url, "method": "DELETE"})).await;
+    let report = dry(
+        &runtime,
+        "http.request",
+        json!({"url": url, "method": "DELETE"}),
+    )
+    .await;
     assert_eq!(err_code(&report), "tool_denied");
     assert_eq!(peer.count(), 0);
-    assert!(effects_with(&report, Outcome::Denied)[0].reason.contains("DELETE"));
+    assert!(
+        effects_with(&report, Outcome::Denied)[0]
+            .reason
+            .contains("DELETE")
+    );
 }
 
 #[tokio::test]
 async fn nothing_is_reachable_without_a_grant() {
     let peer = Peer::start().await;
     let runtime = host("", &[HTTP], HostOptions::default()).await;
-    let report = dry(&runtime, "http.request", json!({"url": format!("{}/api/items", peer.base_url())})).await;
+    let report = dry(
+        &runtime,
+        "http.request",
+        json!({"url": format!("{}/api/items", peer.base_url())}),
+    )
+    .await;
     assert_eq!(err_code(&report), "tool_denied");
     assert_eq!(peer.count(), 0);
 }
@@ -66,9 +108,19 @@ async fn nothing_is_reachable_without_a_grant() {
 #[tokio::test]
 async fn dry_run_post_is_simulated_not_sent() {
     let peer = Peer::start().await;
-    let runtime = host(&http_policy(&peer.base_url()), &[HTTP], HostOptions::default()).await;
+    let runtime = host(
+        &http_policy(&peer.base_url()),
+        &[HTTP],
+        HostOptions::default(),
+    )
+    .await;
     let url = format!("{}/api/items", peer.base_url());
-    let report = dry(&runtime, "http.request", json!({"url": url, "method": "POST", "body": "{\"a\":1}"})).await;
+    let report = dry(
+        &runtime,
+        "http.request",
+        json!({"url": url, "method": "POST", "body": "{\"a\":1}"}),
+    )
+    .await;
     let result = ok(&report);
     assert_eq!(peer.count(), 0, "a dry-run write must not reach the peer");
     assert_eq!(result["status"], 202);
@@ -79,7 +131,11 @@ async fn dry_run_post_is_simulated_not_sent() {
     assert_eq!(simulated.len(), 1);
     assert_eq!(body["effect"], simulated[0].seq);
     assert_eq!(simulated[0].detail["body_excerpt"], "{\"a\":1}");
-    assert!(simulated[0].reason.contains("DRYDOCK_LIVE"), "{}", simulated[0].reason);
+    assert!(
+        simulated[0].reason.contains("DRYDOCK_LIVE"),
+        "{}",
+        simulated[0].reason
+    );
 }
 
 #[tokio::test]
@@ -102,7 +158,12 @@ live = ["http"]
         ..HostOptions::default()
     };
     let runtime = host(&policy, &[JIRA], options).await;
-    let report = dry(&runtime, "jira.add_comment", json!({"key": "ABC-1", "body": "planned"})).await;
+    let report = dry(
+        &runtime,
+        "jira.add_comment",
+        json!({"key": "ABC-1", "body": "planned"}),
+    )
+    .await;
     let result = ok(&report);
     assert_eq!(result["simulated"], true, "{result}");
     assert_eq!(peer.count(), 0);
@@ -114,7 +175,11 @@ live = ["http"]
     let sent = peer.requests();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].path, "/rest/api/2/issue/ABC-1");
-    assert!(sent[0].headers.contains(&("authorization".into(), "Bearer tok-123".into())));
+    assert!(
+        sent[0]
+            .headers
+            .contains(&("authorization".into(), "Bearer tok-123".into()))
+    );
 }
 
 #[tokio::test]

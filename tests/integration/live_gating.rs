@@ -45,7 +45,10 @@ async fn live_post_reaches_the_peer_exactly_once_with_all_three_conditions() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].method, "POST");
     assert_eq!(sent[0].path, "/rest/api/2/issue/ABC-7/comment");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&sent[0].body).unwrap(), json!({"body": "shipped"}));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&sent[0].body).unwrap(),
+        json!({"body": "shipped"})
+    );
     let lives = effects_with(&report, Outcome::Live);
     assert_eq!(lives.len(), 1);
     assert_eq!(lives[0].detail["status"], 201);
@@ -60,7 +63,11 @@ async fn without_the_master_switch_a_live_request_is_simulated() {
     assert_eq!(peer.count(), 0);
     let simulated = effects_with(&report, Outcome::Simulated);
     assert_eq!(simulated.len(), 1);
-    assert!(simulated[0].reason.contains("DRYDOCK_LIVE"), "{}", simulated[0].reason);
+    assert!(
+        simulated[0].reason.contains("DRYDOCK_LIVE"),
+        "{}",
+        simulated[0].reason
+    );
 }
 
 #[tokio::test]
@@ -71,7 +78,11 @@ async fn without_the_live_policy_a_live_request_is_simulated() {
     ok(&report);
     assert_eq!(peer.count(), 0);
     let simulated = effects_with(&report, Outcome::Simulated);
-    assert!(simulated[0].reason.contains("LivePolicy"), "{}", simulated[0].reason);
+    assert!(
+        simulated[0].reason.contains("LivePolicy"),
+        "{}",
+        simulated[0].reason
+    );
 }
 
 #[tokio::test]
@@ -82,7 +93,11 @@ async fn without_a_live_request_the_write_is_simulated() {
     ok(&report);
     assert_eq!(peer.count(), 0);
     let simulated = effects_with(&report, Outcome::Simulated);
-    assert!(simulated[0].reason.contains("dry-run"), "{}", simulated[0].reason);
+    assert!(
+        simulated[0].reason.contains("dry-run"),
+        "{}",
+        simulated[0].reason
+    );
 }
 
 #[tokio::test]
@@ -92,9 +107,19 @@ async fn live_policy_changes_apply_to_the_next_invocation() {
     ok(&live(&runtime, "jira.add_comment", COMMENT()).await);
     assert_eq!(peer.count(), 0);
     runtime
-        .set_live("jira", [drydock_policy::Capability::Http].into_iter().collect())
+        .set_live(
+            "jira",
+            [drydock_policy::Capability::Http].into_iter().collect(),
+        )
         .expect("jira has an http grant");
     ok(&live(&runtime, "jira.add_comment", COMMENT()).await);
     assert_eq!(peer.count(), 1);
-    assert!(runtime.set_live("jira", [drydock_policy::Capability::Fs].into_iter().collect()).is_err());
+    assert!(
+        runtime
+            .set_live(
+                "jira",
+                [drydock_policy::Capability::Fs].into_iter().collect()
+            )
+            .is_err()
+    );
 }

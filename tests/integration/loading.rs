@@ -39,7 +39,10 @@ async fn a_tool_plugin_is_checked_and_its_tools_listed() {
 
 #[tokio::test]
 async fn a_planner_plugin_is_recognised() {
-    let info = runtime("", None).check_file(TEMPLATE_PLANNER.as_ref()).await.unwrap();
+    let info = runtime("", None)
+        .check_file(TEMPLATE_PLANNER.as_ref())
+        .await
+        .unwrap();
     assert_eq!(info.kind, PluginKind::Planner);
     assert!(info.tools.is_empty());
 }
@@ -48,7 +51,10 @@ async fn a_planner_plugin_is_recognised() {
 async fn garbage_is_refused_as_not_a_component() {
     let (_dir, path) = write_temp(b"definitely not wasm");
     let err = runtime("", None).check_file(&path).await.unwrap_err();
-    assert!(matches!(err, RuntimeError::InvalidComponent { .. }), "{err}");
+    assert!(
+        matches!(err, RuntimeError::InvalidComponent { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("broken.wasm"), "{err}");
 }
 
@@ -56,7 +62,10 @@ async fn garbage_is_refused_as_not_a_component() {
 async fn a_core_module_is_refused_as_not_a_component() {
     let (_dir, path) = write_temp(b"\0asm\x01\0\0\0");
     let err = runtime("", None).check_file(&path).await.unwrap_err();
-    assert!(matches!(err, RuntimeError::InvalidComponent { .. }), "{err}");
+    assert!(
+        matches!(err, RuntimeError::InvalidComponent { .. }),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -65,22 +74,37 @@ async fn a_component_without_drydock_exports_names_what_is_missing() {
     let (_dir, path) = write_temp(b"\0asm\x0d\0\x01\0");
     let err = runtime("", None).check_file(&path).await.unwrap_err();
     assert!(matches!(err, RuntimeError::WorldMismatch { .. }), "{err}");
-    assert!(err.to_string().contains("drydock:plugin/tool@0.1.0"), "{err}");
+    assert!(
+        err.to_string().contains("drydock:plugin/tool@0.1.0"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn a_pinned_hash_that_does_not_match_refuses_the_plugin() {
-    let policy = format!("[plugins.echo]\ncomponent_sha256 = \"{}\"\n", "0".repeat(64));
-    let err = runtime(&policy, None).check_file(ECHO.as_ref()).await.unwrap_err();
+    let policy = format!(
+        "[plugins.echo]\ncomponent_sha256 = \"{}\"\n",
+        "0".repeat(64)
+    );
+    let err = runtime(&policy, None)
+        .check_file(ECHO.as_ref())
+        .await
+        .unwrap_err();
     assert!(matches!(err, RuntimeError::HashMismatch { .. }), "{err}");
 }
 
 #[tokio::test]
 async fn the_second_load_comes_from_the_compile_cache() {
     let cache = tempfile::tempdir().unwrap();
-    let first = runtime("", Some(cache.path().to_path_buf())).check_file(ECHO.as_ref()).await.unwrap();
+    let first = runtime("", Some(cache.path().to_path_buf()))
+        .check_file(ECHO.as_ref())
+        .await
+        .unwrap();
     assert!(!first.from_cache);
-    let second = runtime("", Some(cache.path().to_path_buf())).check_file(ECHO.as_ref()).await.unwrap();
+    let second = runtime("", Some(cache.path().to_path_buf()))
+        .check_file(ECHO.as_ref())
+        .await
+        .unwrap();
     assert!(second.from_cache);
     assert_eq!(second.tools[0].name, "echo.echo");
 }
@@ -88,11 +112,17 @@ async fn the_second_load_comes_from_the_compile_cache() {
 #[tokio::test]
 async fn a_corrupt_cache_entry_is_recompiled_not_trusted() {
     let cache = tempfile::tempdir().unwrap();
-    runtime("", Some(cache.path().to_path_buf())).check_file(ECHO.as_ref()).await.unwrap();
+    runtime("", Some(cache.path().to_path_buf()))
+        .check_file(ECHO.as_ref())
+        .await
+        .unwrap();
     for entry in std::fs::read_dir(cache.path()).unwrap() {
         std::fs::write(entry.unwrap().path(), b"corrupted").unwrap();
     }
-    let again = runtime("", Some(cache.path().to_path_buf())).check_file(ECHO.as_ref()).await.unwrap();
+    let again = runtime("", Some(cache.path().to_path_buf()))
+        .check_file(ECHO.as_ref())
+        .await
+        .unwrap();
     assert!(!again.from_cache);
 }
 

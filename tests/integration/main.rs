@@ -3,11 +3,11 @@
 
 mod support;
 
+mod arguments;
 mod call_tool;
 mod fs_grants;
 mod hostile;
 mod http_grants;
-mod arguments;
 mod live_gating;
 mod loading;
 mod planner;

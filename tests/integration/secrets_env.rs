@@ -25,7 +25,11 @@ async fn an_ungranted_secret_is_refused_and_journaled_as_denied() {
     };
     let runtime = host(&policy, &[JIRA], options).await;
     let report = dry(&runtime, "jira.get_issue", json!({"key": "ABC-1"})).await;
-    assert!(err_code(&report).starts_with("tool_"), "{:?}", report.outcome);
+    assert!(
+        err_code(&report).starts_with("tool_"),
+        "{:?}",
+        report.outcome
+    );
     let denied = effects_with(&report, Outcome::Denied);
     assert_eq!(denied[0].action, "secret JIRA_TOKEN");
     assert_eq!(peer.count(), 0);
@@ -41,14 +45,22 @@ async fn exfiltrating_a_secret_to_an_ungranted_host_is_denied_and_redacted() {
         ..HostOptions::default()
     };
     let runtime = host(policy, &[HOSTILE_SECRET_EXFIL], options).await;
-    let report = dry(&runtime, "hostile_secret_exfil.run", json!({"url": format!("{}/collect", peer.base_url())})).await;
+    let report = dry(
+        &runtime,
+        "hostile_secret_exfil.run",
+        json!({"url": format!("{}/collect", peer.base_url())}),
+    )
+    .await;
     let result = ok(&report);
     assert_eq!(result["blocked"], true, "{result}");
     assert_eq!(peer.count(), 0, "nothing may reach the ungranted host");
     let denied = effects_with(&report, Outcome::Denied);
     assert!(!denied.is_empty(), "{:#?}", report.record.effects);
     let text = as_text(&report);
-    assert!(!text.contains(TOKEN), "the secret leaked into the report: {text}");
+    assert!(
+        !text.contains(TOKEN),
+        "the secret leaked into the report: {text}"
+    );
     assert!(text.contains("[REDACTED:JIRA_TOKEN]"), "{text}");
 }
 
@@ -56,7 +68,11 @@ async fn exfiltrating_a_secret_to_an_ungranted_host_is_denied_and_redacted() {
 async fn only_granted_environment_variables_are_visible() {
     let policy = "[plugins.hostile_env]\nenv = [\"GREETING\"]\n";
     let options = HostOptions {
-        env: vec![("GREETING", "hi"), ("AWS_SECRET_ACCESS_KEY", "nope"), ("HOME", "/root")],
+        env: vec![
+            ("GREETING", "hi"),
+            ("AWS_SECRET_ACCESS_KEY", "nope"),
+            ("HOME", "/root"),
+        ],
         ..HostOptions::default()
     };
     let runtime = host(policy, &[HOSTILE_ENV], options).await;

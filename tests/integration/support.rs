@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use drydock_policy::{Mode, Outcome, PlanApproval, Policy};
-use drydock_runtime::{Effect, HostValues, InvocationReport, InvokeRequest, Runtime, RuntimeConfig, StaticValues};
+use drydock_runtime::{
+    Effect, HostValues, InvocationReport, InvokeRequest, Runtime, RuntimeConfig, StaticValues,
+};
 use serde_json::Value;
 
 /// Options of a test host.
@@ -19,7 +21,8 @@ pub struct HostOptions<'a> {
 
 /// A runtime with `policy` (TOML) and the named plugins loaded.
 pub async fn host(policy: &str, plugins: &[&str], options: HostOptions<'_>) -> Runtime {
-    let policy = Policy::parse(policy, "test-policy.toml", &std::env::temp_dir()).expect("the test policy parses");
+    let policy = Policy::parse(policy, "test-policy.toml", &std::env::temp_dir())
+        .expect("the test policy parses");
     let mut config = RuntimeConfig {
         cache_dir: Some(cache_dir()),
         master_switch: options.master_switch,
@@ -33,12 +36,16 @@ pub async fn host(policy: &str, plugins: &[&str], options: HostOptions<'_>) -> R
         env: Arc::new(StaticValues::of(options.env)),
     };
     let runtime = Runtime::new(config, policy, values).expect("the runtime starts");
-    let files: Vec<PathBuf> = plugins.iter().map(|p| PathBuf::from(p)).collect();
+    let files: Vec<PathBuf> = plugins.iter().map(PathBuf::from).collect();
     let report = runtime.load_files(&files).await;
     assert!(
         report.failed.is_empty(),
         "plugins failed to load: {:?}",
-        report.failed.iter().map(|f| f.error.to_string()).collect::<Vec<_>>()
+        report
+            .failed
+            .iter()
+            .map(|f| f.error.to_string())
+            .collect::<Vec<_>>()
     );
     runtime
 }
@@ -67,7 +74,10 @@ pub async fn live(runtime: &Runtime, tool: &str, args: Value) -> InvocationRepor
 pub fn ok(report: &InvocationReport) -> &Value {
     match &report.outcome {
         Ok(value) => value,
-        Err(err) => panic!("`{}` failed: {err}\nrecord: {:#?}", report.tool, report.record),
+        Err(err) => panic!(
+            "`{}` failed: {err}\nrecord: {:#?}",
+            report.tool, report.record
+        ),
     }
 }
 
@@ -81,7 +91,12 @@ pub fn err_code(report: &InvocationReport) -> &'static str {
 
 /// The effects with this outcome.
 pub fn effects_with(report: &InvocationReport, outcome: Outcome) -> Vec<&Effect> {
-    report.record.effects.iter().filter(|e| e.outcome == outcome).collect()
+    report
+        .record
+        .effects
+        .iter()
+        .filter(|e| e.outcome == outcome)
+        .collect()
 }
 
 /// The whole report as JSON text (to search it for leaks).

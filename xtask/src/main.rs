@@ -1,8 +1,8 @@
 //! `cargo xtask <command>`: the README's commands, runnable on a fresh machine with only rustup and cargo.
 //!
-//! - `demo`:    installs the wasm32-wasip2 target, builds the plugins and the `drydock` binary, then invokes
-//!              the demo tools in dry run and prints each result and effect journal.
-//! - `test`:    installs the target, builds the plugins, runs the whole test suite.
+//! - `demo`: installs the wasm32-wasip2 target, builds the plugins and the `drydock` binary, then invokes
+//!   the demo tools in dry run and prints each result and effect journal.
+//! - `test`: installs the target, builds the plugins, runs the whole test suite.
 //! - `plugins`: installs the target and builds the plugins only.
 
 use std::path::{Path, PathBuf};
@@ -19,7 +19,9 @@ fn main() -> anyhow::Result<()> {
         "plugins" => build_plugins(&root),
         "test" => {
             build_plugins(&root)?;
-            run(Command::new(cargo()).current_dir(&root).args(["test", "--workspace", "--all-targets"]))
+            run(Command::new(cargo())
+                .current_dir(&root)
+                .args(["test", "--workspace"]))
         }
         "demo" => demo(&root),
         _ => {
@@ -56,7 +58,10 @@ fn ensure_target() -> anyhow::Result<()> {
         .args(["target", "list", "--installed"])
         .output()
         .context("rustup is needed to install the wasm32-wasip2 target")?;
-    if String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == TARGET) {
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == TARGET)
+    {
         return Ok(());
     }
     eprintln!("xtask: installing the {TARGET} target with rustup");
@@ -81,10 +86,15 @@ struct Step {
 fn demo(root: &Path) -> anyhow::Result<()> {
     build_plugins(root)?;
     eprintln!("xtask: building drydock");
-    run(Command::new(cargo()).current_dir(root).args(["build", "--quiet", "-p", "drydock"]))?;
+    run(Command::new(cargo())
+        .current_dir(root)
+        .args(["build", "--quiet", "-p", "drydock"]))?;
     let drydock = root.join("target/debug/drydock");
     let invoke = |tool: &str, args: &str| -> Vec<String> {
-        ["tool", "invoke", tool, "--args", args].iter().map(|s| s.to_string()).collect()
+        ["tool", "invoke", tool, "--args", args]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     };
     let steps = [
         Step {
@@ -130,7 +140,12 @@ fn demo(root: &Path) -> anyhow::Result<()> {
         },
     ];
     for (i, step) in steps.iter().enumerate() {
-        println!("\n=== {}. {} ===\n$ drydock {}", i + 1, step.title, shell_words(&step.args));
+        println!(
+            "\n=== {}. {} ===\n$ drydock {}",
+            i + 1,
+            step.title,
+            shell_words(&step.args)
+        );
         let status = Command::new(&drydock)
             .current_dir(root)
             .args(&step.args)
@@ -141,16 +156,27 @@ fn demo(root: &Path) -> anyhow::Result<()> {
             .status()
             .context("cannot run drydock")?;
         if status.success() != step.expect_success {
-            bail!("demo step {} ended with {status}, which the demo did not expect", i + 1);
+            bail!(
+                "demo step {} ended with {status}, which the demo did not expect",
+                i + 1
+            );
         }
     }
-    println!("\nThe demo workspace is unchanged: every write above was a dry run (see `git status demo/`).");
+    println!(
+        "\nThe demo workspace is unchanged: every write above was a dry run (see `git status demo/`)."
+    );
     Ok(())
 }
 
 fn shell_words(args: &[String]) -> String {
     args.iter()
-        .map(|a| if a.contains([' ', '"', '{']) { format!("'{a}'") } else { a.clone() })
+        .map(|a| {
+            if a.contains([' ', '"', '{']) {
+                format!("'{a}'")
+            } else {
+                a.clone()
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -27,8 +27,13 @@ pub enum Capability {
 
 impl Capability {
     /// Every capability, in declaration order.
-    pub const ALL: [Capability; 5] =
-        [Capability::Http, Capability::Fs, Capability::Secrets, Capability::Env, Capability::Llm];
+    pub const ALL: [Capability; 5] = [
+        Capability::Http,
+        Capability::Fs,
+        Capability::Secrets,
+        Capability::Env,
+        Capability::Llm,
+    ];
 
     /// The name used in the policy file, the API and journal entries.
     pub fn as_str(self) -> &'static str {
@@ -156,7 +161,10 @@ pub struct Decision {
 
 impl Decision {
     pub(crate) fn new(outcome: Outcome, reason: impl Into<String>) -> Decision {
-        Decision { outcome, reason: reason.into() }
+        Decision {
+            outcome,
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn denied(reason: impl Into<String>) -> Decision {
@@ -172,18 +180,30 @@ mod tests {
     fn names_round_trip_through_from_str_display_and_serde() {
         for cap in Capability::ALL {
             assert_eq!(cap.to_string().parse::<Capability>(), Ok(cap));
-            assert_eq!(toml::Value::try_from(cap).unwrap().as_str(), Some(cap.as_str()));
+            assert_eq!(
+                toml::Value::try_from(cap).unwrap().as_str(),
+                Some(cap.as_str())
+            );
         }
         assert_eq!("dry-run".parse::<Mode>(), Ok(Mode::DryRun));
-        assert_eq!(toml::Value::try_from(Mode::DryRun).unwrap().as_str(), Some("dry-run"));
+        assert_eq!(
+            toml::Value::try_from(Mode::DryRun).unwrap().as_str(),
+            Some("dry-run")
+        );
         assert_eq!(Mode::default(), Mode::DryRun);
-        assert_eq!(toml::Value::try_from(Outcome::Simulated).unwrap().as_str(), Some("simulated"));
+        assert_eq!(
+            toml::Value::try_from(Outcome::Simulated).unwrap().as_str(),
+            Some("simulated")
+        );
         assert_eq!(Outcome::Denied.to_string(), "denied");
     }
 
     #[test]
     fn unknown_capability_is_an_error() {
-        assert_eq!("sockets".parse::<Capability>(), Err(UnknownCapability("sockets".into())));
+        assert_eq!(
+            "sockets".parse::<Capability>(),
+            Err(UnknownCapability("sockets".into()))
+        );
         assert!("HTTP".parse::<Capability>().is_err());
     }
 }

@@ -20,7 +20,9 @@ pub fn decide_http(
 ) -> Decision {
     let method: HttpMethod = match method.parse() {
         Ok(method) => method,
-        Err(unknown) => return Decision::denied(format!("{unknown}; plugin `{plugin}` cannot use it")),
+        Err(unknown) => {
+            return Decision::denied(format!("{unknown}; plugin `{plugin}` cannot use it"));
+        }
     };
     let target = match TargetUrl::parse(url) {
         Ok(target) => target,
@@ -28,17 +30,25 @@ pub fn decide_http(
     };
     let covering = grants.http_grants_covering(&target);
     if covering.is_empty() {
-        return Decision::denied(format!("no http grant of plugin `{plugin}` covers {target}"));
+        return Decision::denied(format!(
+            "no http grant of plugin `{plugin}` covers {target}"
+        ));
     }
     let Some(grant) = covering.iter().find(|g| g.methods.contains(&method)) else {
-        let allowed: Vec<String> = covering.iter().map(|g| format!("{} ({})", g.prefix, g.methods_list())).collect();
+        let allowed: Vec<String> = covering
+            .iter()
+            .map(|g| format!("{} ({})", g.prefix, g.methods_list()))
+            .collect();
         return Decision::denied(format!(
             "{method} is not granted for {target}: plugin `{plugin}`'s grant {} does not allow it",
             allowed.join(", ")
         ));
     };
     if !method.is_write() {
-        let reason = format!("{method} is a read and {} is granted for {method}", grant.prefix);
+        let reason = format!(
+            "{method} is a read and {} is granted for {method}",
+            grant.prefix
+        );
         return Decision::new(Outcome::Read, reason);
     }
     let what = format!("{method} {target} is granted by {}", grant.prefix);
@@ -60,12 +70,17 @@ pub fn decide_fs_write(
         return Decision::denied(format!("plugin `{plugin}` has no fs grant for `{shown}`"));
     };
     if grant.access == FsAccess::ReadOnly {
-        return Decision::denied(format!("`{shown}` is granted read-only (ro) to plugin `{plugin}`; writes are denied"));
+        return Decision::denied(format!(
+            "`{shown}` is granted read-only (ro) to plugin `{plugin}`; writes are denied"
+        ));
     }
     let what = format!("writes to `{shown}` are granted (rw)");
     let decision = write_decision(plugin, Capability::Fs, live, ctx, &what);
     match decision.outcome {
-        Outcome::Simulated => Decision { reason: format!("{} (in a scratch copy)", decision.reason), ..decision },
+        Outcome::Simulated => Decision {
+            reason: format!("{} (in a scratch copy)", decision.reason),
+            ..decision
+        },
         _ => decision,
     }
 }
@@ -83,17 +98,27 @@ pub fn decide_env(plugin: &str, grants: &PluginGrants, name: &str) -> Decision {
 /// Decides a call to the host's LLM: Read if `llm = true`, else Denied.
 pub fn decide_llm(plugin: &str, grants: &PluginGrants) -> Decision {
     if grants.llm {
-        Decision::new(Outcome::Read, format!("the LLM is granted to plugin `{plugin}`"))
+        Decision::new(
+            Outcome::Read,
+            format!("the LLM is granted to plugin `{plugin}`"),
+        )
     } else {
-        Decision::denied(format!("the LLM is not granted to plugin `{plugin}` (llm = true is not set)"))
+        Decision::denied(format!(
+            "the LLM is not granted to plugin `{plugin}` (llm = true is not set)"
+        ))
     }
 }
 
 fn named_read(plugin: &str, granted: bool, kind: &str, name: &str) -> Decision {
     if granted {
-        Decision::new(Outcome::Read, format!("{kind} `{name}` is granted to plugin `{plugin}`"))
+        Decision::new(
+            Outcome::Read,
+            format!("{kind} `{name}` is granted to plugin `{plugin}`"),
+        )
     } else {
-        Decision::denied(format!("{kind} `{name}` is not granted to plugin `{plugin}`"))
+        Decision::denied(format!(
+            "{kind} `{name}` is not granted to plugin `{plugin}`"
+        ))
     }
 }
 
@@ -114,8 +139,16 @@ mod tests {
                 methods: BTreeSet::from([HttpMethod::Get, HttpMethod::Post]),
             }],
             fs: vec![
-                FsGrant { dir: "/ws".into(), access: FsAccess::ReadWrite },
-                FsGrant { dir: "/docs".into(), access: FsAccess::ReadOnly },
+                FsGrant {
+                    dir: "/ws".into(),
+                    access: FsAccess::ReadWrite,
+                    mount: "/workspace".into(),
+                },
+                FsGrant {
+                    dir: "/docs".into(),
+                    access: FsAccess::ReadOnly,
+                    mount: "/docs".into(),
+                },
             ],
             secrets: BTreeSet::from(["JIRA_TOKEN".to_owned()]),
             env: BTreeSet::from(["JIRA_BASE_URL".to_owned()]),
@@ -126,31 +159,59 @@ mod tests {
     fn all_live() -> (LivePolicy, LiveContext) {
         let mut live = LivePolicy::default();
         live.set("jira", BTreeSet::from([Capability::Http, Capability::Fs]));
-        (live, LiveContext { master_switch: true, requested: Mode::Live, plan_approval: PlanApproval::NotAPlan })
+        (
+            live,
+            LiveContext {
+                master_switch: true,
+                requested: Mode::Live,
+                plan_approval: PlanApproval::NotAPlan,
+            },
+        )
     }
 
     fn http(method: &str, url: &str) -> Decision {
-        decide_http("jira", &jira(), &LivePolicy::default(), &LiveContext::dry_run(), method, url)
+        decide_http(
+            "jira",
+            &jira(),
+            &LivePolicy::default(),
+            &LiveContext::dry_run(),
+            method,
+            url,
+        )
     }
 
     #[test]
     fn granted_get_is_a_read_even_in_dry_run() {
         let decision = http("GET", "https://jira.example.com/rest/api/2/issue/X-1");
         assert_eq!(decision.outcome, Outcome::Read);
-        assert_eq!(decision.reason, "GET is a read and https://jira.example.com/rest/api/2/ is granted for GET");
+        assert_eq!(
+            decision.reason,
+            "GET is a read and https://jira.example.com/rest/api/2/ is granted for GET"
+        );
     }
 
     #[test]
     fn dry_run_post_is_simulated_not_sent() {
         let decision = http("POST", "https://jira.example.com/rest/api/2/issue");
         assert_eq!(decision.outcome, Outcome::Simulated);
-        assert!(decision.reason.contains("DRYDOCK_LIVE=1 is not set"), "{}", decision.reason);
+        assert!(
+            decision.reason.contains("DRYDOCK_LIVE=1 is not set"),
+            "{}",
+            decision.reason
+        );
     }
 
     #[test]
     fn post_goes_live_when_every_condition_holds() {
         let (live, ctx) = all_live();
-        let decision = decide_http("jira", &jira(), &live, &ctx, "POST", "https://jira.example.com/rest/api/2/issue");
+        let decision = decide_http(
+            "jira",
+            &jira(),
+            &live,
+            &ctx,
+            "POST",
+            "https://jira.example.com/rest/api/2/issue",
+        );
         assert_eq!(decision.outcome, Outcome::Live, "{}", decision.reason);
     }
 
@@ -158,66 +219,138 @@ mod tests {
     fn denies_unlisted_host() {
         let decision = http("GET", "https://evil.example/x");
         assert_eq!(decision.outcome, Outcome::Denied);
-        assert_eq!(decision.reason, "no http grant of plugin `jira` covers https://evil.example/x");
+        assert_eq!(
+            decision.reason,
+            "no http grant of plugin `jira` covers https://evil.example/x"
+        );
     }
 
     #[test]
     fn denies_method_missing_from_the_grant_even_when_live() {
         let (live, ctx) = all_live();
-        let decision = decide_http("jira", &jira(), &live, &ctx, "DELETE", "https://jira.example.com/rest/api/2/x");
+        let decision = decide_http(
+            "jira",
+            &jira(),
+            &live,
+            &ctx,
+            "DELETE",
+            "https://jira.example.com/rest/api/2/x",
+        );
         assert_eq!(decision.outcome, Outcome::Denied);
-        assert!(decision.reason.contains("DELETE is not granted"), "{}", decision.reason);
-        assert!(decision.reason.contains("https://jira.example.com/rest/api/2/ (GET, POST)"), "{}", decision.reason);
+        assert!(
+            decision.reason.contains("DELETE is not granted"),
+            "{}",
+            decision.reason
+        );
+        assert!(
+            decision
+                .reason
+                .contains("https://jira.example.com/rest/api/2/ (GET, POST)"),
+            "{}",
+            decision.reason
+        );
     }
 
     #[test]
     fn denies_unknown_method_and_bad_urls_with_the_reason() {
-        assert_eq!(http("CONNECT", "https://jira.example.com/rest/api/2/").outcome, Outcome::Denied);
+        assert_eq!(
+            http("CONNECT", "https://jira.example.com/rest/api/2/").outcome,
+            Outcome::Denied
+        );
         let userinfo = http("GET", "https://jira.example.com@evil.com/rest/api/2/");
         assert_eq!(userinfo.outcome, Outcome::Denied);
         assert!(userinfo.reason.contains("userinfo"), "{}", userinfo.reason);
-        assert!(http("GET", "ftp://jira.example.com/rest/api/2/").reason.contains("scheme `ftp`"));
-        assert_eq!(http("GET", "https://jira.example.com/rest/api/2/../../admin").outcome, Outcome::Denied);
+        assert!(
+            http("GET", "ftp://jira.example.com/rest/api/2/")
+                .reason
+                .contains("scheme `ftp`")
+        );
+        assert_eq!(
+            http("GET", "https://jira.example.com/rest/api/2/../../admin").outcome,
+            Outcome::Denied
+        );
     }
 
     #[test]
     fn unknown_plugin_is_denied_everything() {
         let empty = PluginGrants::EMPTY;
         let (live, ctx) = all_live();
-        assert_eq!(decide_http("x", &empty, &live, &ctx, "GET", "https://a.example/").outcome, Outcome::Denied);
-        assert_eq!(decide_secret("x", &empty, "JIRA_TOKEN").outcome, Outcome::Denied);
+        assert_eq!(
+            decide_http("x", &empty, &live, &ctx, "GET", "https://a.example/").outcome,
+            Outcome::Denied
+        );
+        assert_eq!(
+            decide_secret("x", &empty, "JIRA_TOKEN").outcome,
+            Outcome::Denied
+        );
         assert_eq!(decide_env("x", &empty, "HOME").outcome, Outcome::Denied);
         assert_eq!(decide_llm("x", &empty).outcome, Outcome::Denied);
     }
 
     #[test]
     fn fs_write_is_simulated_in_dry_run_and_live_when_allowed() {
-        let rw = FsGrant { dir: "/ws".into(), access: FsAccess::ReadWrite };
-        let dry = decide_fs_write("jira", &jira(), &LivePolicy::default(), &LiveContext::dry_run(), &rw);
+        let rw = FsGrant {
+            dir: "/ws".into(),
+            access: FsAccess::ReadWrite,
+            mount: "/workspace".into(),
+        };
+        let dry = decide_fs_write(
+            "jira",
+            &jira(),
+            &LivePolicy::default(),
+            &LiveContext::dry_run(),
+            &rw,
+        );
         assert_eq!(dry.outcome, Outcome::Simulated);
         assert!(dry.reason.contains("scratch copy"), "{}", dry.reason);
         let (live, ctx) = all_live();
-        assert_eq!(decide_fs_write("jira", &jira(), &live, &ctx, &rw).outcome, Outcome::Live);
+        assert_eq!(
+            decide_fs_write("jira", &jira(), &live, &ctx, &rw).outcome,
+            Outcome::Live
+        );
     }
 
     #[test]
     fn fs_write_to_a_read_only_grant_is_denied_whatever_the_caller_claims() {
         let (live, ctx) = all_live();
-        let claimed_rw = FsGrant { dir: "/docs".into(), access: FsAccess::ReadWrite };
+        let claimed_rw = FsGrant {
+            dir: "/docs".into(),
+            access: FsAccess::ReadWrite,
+            mount: "/docs".into(),
+        };
         let decision = decide_fs_write("jira", &jira(), &live, &ctx, &claimed_rw);
         assert_eq!(decision.outcome, Outcome::Denied);
         assert!(decision.reason.contains("read-only"), "{}", decision.reason);
-        let elsewhere = FsGrant { dir: "/etc".into(), access: FsAccess::ReadWrite };
-        assert_eq!(decide_fs_write("jira", &jira(), &live, &ctx, &elsewhere).outcome, Outcome::Denied);
+        let elsewhere = FsGrant {
+            dir: "/etc".into(),
+            access: FsAccess::ReadWrite,
+            mount: "/etc".into(),
+        };
+        assert_eq!(
+            decide_fs_write("jira", &jira(), &live, &ctx, &elsewhere).outcome,
+            Outcome::Denied
+        );
     }
 
     #[test]
     fn secrets_env_and_llm_are_read_or_denied() {
-        assert_eq!(decide_secret("jira", &jira(), "JIRA_TOKEN").outcome, Outcome::Read);
-        assert_eq!(decide_secret("jira", &jira(), "AWS_KEY").reason, "secret `AWS_KEY` is not granted to plugin `jira`");
-        assert_eq!(decide_env("jira", &jira(), "JIRA_BASE_URL").outcome, Outcome::Read);
+        assert_eq!(
+            decide_secret("jira", &jira(), "JIRA_TOKEN").outcome,
+            Outcome::Read
+        );
+        assert_eq!(
+            decide_secret("jira", &jira(), "AWS_KEY").reason,
+            "secret `AWS_KEY` is not granted to plugin `jira`"
+        );
+        assert_eq!(
+            decide_env("jira", &jira(), "JIRA_BASE_URL").outcome,
+            Outcome::Read
+        );
         assert_eq!(decide_env("jira", &jira(), "PATH").outcome, Outcome::Denied);
-        let llm = PluginGrants { llm: true, ..PluginGrants::default() };
+        let llm = PluginGrants {
+            llm: true,
+            ..PluginGrants::default()
+        };
         assert_eq!(decide_llm("jira", &llm).outcome, Outcome::Read);
     }
 }

@@ -72,7 +72,9 @@ pub enum PolicyError {
 }
 
 fn plugin_prefix(plugin: Option<&str>) -> String {
-    plugin.map(|name| format!("plugin `{name}`: ")).unwrap_or_default()
+    plugin
+        .map(|name| format!("plugin `{name}`: "))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -82,10 +84,19 @@ mod tests {
     #[test]
     fn location_counts_lines_and_characters_from_one() {
         let text = "a = 1\nbé = x\n";
-        assert_eq!(Location::of_offset("p.toml", text, 0).to_string(), "p.toml:1:1");
-        assert_eq!(Location::of_offset("p.toml", text, text.find('=').unwrap()).to_string(), "p.toml:1:3");
+        assert_eq!(
+            Location::of_offset("p.toml", text, 0).to_string(),
+            "p.toml:1:1"
+        );
+        assert_eq!(
+            Location::of_offset("p.toml", text, text.find('=').unwrap()).to_string(),
+            "p.toml:1:3"
+        );
         let x = text.find('x').unwrap();
-        assert_eq!(Location::of_offset("p.toml", text, x).to_string(), "p.toml:2:6");
+        assert_eq!(
+            Location::of_offset("p.toml", text, x).to_string(),
+            "p.toml:2:6"
+        );
         assert_eq!(Location::of_offset("p.toml", text, 999).line, 3);
     }
 }

@@ -17,6 +17,9 @@ use crate::grants::{FsAccess, FsGrant, HttpGrant, HttpMethod, LimitOverrides, Pl
 use crate::path_match::normalize;
 use crate::url_match::UrlPrefix;
 
+/// Where the guest sees the first fs grant when the policy does not say.
+pub(crate) const DEFAULT_MOUNT: &str = "/workspace";
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
@@ -67,6 +70,8 @@ struct RawHttp {
 struct RawFs {
     path: Spanned<String>,
     access: Spanned<String>,
+    #[serde(default)]
+    mount: Option<Spanned<String>>,
 }
 
 /// A validated policy file: grants per plugin (defaults merged in) and the top-level limit defaults.
@@ -76,7 +81,11 @@ pub(crate) struct ParsedPolicy {
 }
 
 /// Parses and validates a policy file; `base_dir` must be absolute.
-pub(crate) fn parse_policy(text: &str, origin: &str, base_dir: &Path) -> Result<ParsedPolicy, PolicyError> {
+pub(crate) fn parse_policy(
+    text: &str,
+    origin: &str,
+    base_dir: &Path,
+) -> Result<ParsedPolicy, PolicyError> {
     let raw: RawPolicy = toml::from_str(text).map_err(|error| PolicyError::Syntax {
         at: Location::of_offset(origin, text, error.span().map_or(0, |span| span.start)),
         message: error.message().trim_end().to_owned(),
@@ -92,7 +101,11 @@ pub(crate) fn parse_policy(text: &str, origin: &str, base_dir: &Path) -> Result<
             );
             return Err(file.invalid(name.span(), None, message));
         }
-        let validator = PluginValidator { file: &file, plugin: name.get_ref(), base_dir };
+        let validator = PluginValidator {
+            file: &file,
+            plugin: name.get_ref(),
+            base_dir,
+        };
         let grants = validator.validate(raw_plugin, defaults)?;
         plugins.insert(name.into_inner(), grants);
     }
@@ -105,7 +118,12 @@ struct SourceFile<'a> {
 }
 
 impl SourceFile<'_> {
-    fn invalid(&self, span: Range<usize>, plugin: Option<&str>, message: impl Into<String>) -> PolicyError {
+    fn invalid(
+        &self,
+        span: Range<usize>,
+        plugin: Option<&str>,
+        message: impl Into<String>,
+    ) -> PolicyError {
         PolicyError::Invalid {
             at: Location::of_offset(self.origin, self.text, span.start),
             plugin: plugin.map(str::to_owned),
@@ -114,9 +132,17 @@ impl SourceFile<'_> {
     }
 }
 
-fn validate_limits(file: &SourceFile, plugin: Option<&str>, raw: &RawLimits) -> Result<LimitOverrides, PolicyError> {
+fn validate_limits(
+    file: &SourceFile,
+    plugin: Option<&str>,
+    raw: &RawLimits,
+) -> Result<LimitOverrides, PolicyError> {
     let check = |name: &str, value: &Option<Spanned<u64>>| match value {
-        Some(v) if *v.get_ref() == 0 => Err(file.invalid(v.span(), plugin, format!("limit `{name}` must be above zero"))),
+        Some(v) if *v.get_ref() == 0 => Err(file.invalid(
+            v.span(),
+            plugin,
+            format!("limit `{name}` must be above zero"),
+        )),
         Some(v) => Ok(Some(*v.get_ref())),
         None => Ok(None),
     };
@@ -140,8 +166,16 @@ impl PluginValidator<'_> {
         self.file.invalid(span, Some(self.plugin), message)
     }
 
-    fn validate(&self, raw: RawPlugin, defaults: LimitOverrides) -> Result<PluginGrants, PolicyError> {
-        let http = raw.http.iter().map(|grant| self.http_grant(grant)).collect::<Result<Vec<_>, _>>()?;
+    fn validate(
+        &self,
+        raw: RawPlugin,
+        defaults: LimitOverrides,
+    ) -> Result<PluginGrants, PolicyError> {
+        let http = raw
+            .http
+            .iter()
+            .map(|grant| self.http_grant(grant))
+            .collect::<Result<Vec<_>, _>>()?;
         let fs = self.fs_grants(&raw.fs)?;
         let mut grants = PluginGrants {
             http,
@@ -151,7 +185,10 @@ impl PluginValidator<'_> {
             llm: raw.llm,
             live: BTreeSet::new(),
             limits: validate_limits(self.file, Some(self.plugin), &raw.limits)?.or(defaults),
-            component_sha256: raw.component_sha256.map(|sha| self.component_sha256(sha)).transpose()?,
+            component_sha256: raw
+                .component_sha256
+                .map(|sha| self.component_sha256(sha))
+                .transpose()?,
         };
         grants.live = self.live(&raw.live, &grants)?;
         Ok(grants)
@@ -159,16 +196,26 @@ impl PluginValidator<'_> {
 
     fn http_grant(&self, raw: &RawHttp) -> Result<HttpGrant, PolicyError> {
         let prefix = UrlPrefix::parse(raw.url.get_ref()).map_err(|error| {
-            self.invalid(raw.url.span(), format!("invalid URL prefix `{}`: {error}", raw.url.get_ref()))
+            self.invalid(
+                raw.url.span(),
+                format!("invalid URL prefix `{}`: {error}", raw.url.get_ref()),
+            )
         })?;
         if raw.methods.get_ref().is_empty() {
-            return Err(self.invalid(raw.methods.span(), format!("http grant {prefix} lists no methods")));
+            return Err(self.invalid(
+                raw.methods.span(),
+                format!("http grant {prefix} lists no methods"),
+            ));
         }
         let methods = raw
             .methods
             .get_ref()
             .iter()
-            .map(|m| m.get_ref().parse::<HttpMethod>().map_err(|error| self.invalid(m.span(), error.to_string())))
+            .map(|m| {
+                m.get_ref()
+                    .parse::<HttpMethod>()
+                    .map_err(|error| self.invalid(m.span(), error.to_string()))
+            })
             .collect::<Result<BTreeSet<_>, _>>()?;
         Ok(HttpGrant { prefix, methods })
     }
@@ -180,16 +227,57 @@ impl PluginValidator<'_> {
                 "ro" => FsAccess::ReadOnly,
                 "rw" => FsAccess::ReadWrite,
                 other => {
-                    let message = format!("fs access `{other}` is not `ro` (read-only) or `rw` (read-write)");
+                    let message =
+                        format!("fs access `{other}` is not `ro` (read-only) or `rw` (read-write)");
                     return Err(self.invalid(entry.access.span(), message));
                 }
             };
             let dir = self.fs_dir(&entry.path)?;
             if grants.iter().any(|g| g.dir == dir) {
-                let message = format!("fs directory `{}` is granted twice; list it once", dir.display());
+                let message = format!(
+                    "fs directory `{}` is granted twice; list it once",
+                    dir.display()
+                );
                 return Err(self.invalid(entry.path.span(), message));
             }
-            grants.push(FsGrant { dir, access });
+            let mount = match &entry.mount {
+                None if grants.is_empty() => DEFAULT_MOUNT.to_owned(),
+                None => {
+                    let message = "every fs grant after the first needs a `mount` (where the plugin sees it, \
+                                   e.g. mount = \"/data\"); the first one defaults to /workspace";
+                    return Err(self.invalid(entry.path.span(), message.to_owned()));
+                }
+                Some(mount) => {
+                    let text = mount.get_ref();
+                    let valid = text.starts_with('/')
+                        && text.len() > 1
+                        && text.len() <= 128
+                        && !text.ends_with('/')
+                        && text[1..].split('/').all(|segment| {
+                            !segment.is_empty()
+                                && segment != "."
+                                && segment != ".."
+                                && segment
+                                    .bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+                        });
+                    if !valid {
+                        let message = format!(
+                            "fs mount `{text}` must be an absolute guest path like `/data` (letters, digits, \
+                             `_`, `-`, `.`; no `..`, no trailing `/`)"
+                        );
+                        return Err(self.invalid(mount.span(), message));
+                    }
+                    text.clone()
+                }
+            };
+            if grants.iter().any(|g| g.mount == mount) {
+                let span = entry.mount.as_ref().map_or(entry.path.span(), |m| m.span());
+                let message =
+                    format!("fs mount `{mount}` is used twice; give each grant its own mount");
+                return Err(self.invalid(span, message));
+            }
+            grants.push(FsGrant { dir, access, mount });
         }
         Ok(grants)
     }
@@ -199,8 +287,12 @@ impl PluginValidator<'_> {
         if raw.get_ref().is_empty() {
             return Err(self.invalid(raw.span(), "fs path is empty"));
         }
-        normalize(&self.base_dir.join(raw.get_ref()))
-            .map_err(|error| self.invalid(raw.span(), format!("invalid fs path `{}`: {error}", raw.get_ref())))
+        normalize(&self.base_dir.join(raw.get_ref())).map_err(|error| {
+            self.invalid(
+                raw.span(),
+                format!("invalid fs path `{}`: {error}", raw.get_ref()),
+            )
+        })
     }
 
     fn names(&self, raw: &[Spanned<String>], kind: &str) -> Result<BTreeSet<String>, PolicyError> {
@@ -213,7 +305,9 @@ impl PluginValidator<'_> {
             }
             // The host's own switches (DRYDOCK_LIVE above all) must never be readable by a plugin.
             if kind == "env variable" && text.to_ascii_uppercase().starts_with("DRYDOCK_") {
-                let message = format!("env variable `{text}` is reserved: DRYDOCK_* variables are the host's own");
+                let message = format!(
+                    "env variable `{text}` is reserved: DRYDOCK_* variables are the host's own"
+                );
                 return Err(self.invalid(name.span(), message));
             }
             names.insert(text.clone());
@@ -221,24 +315,35 @@ impl PluginValidator<'_> {
         Ok(names)
     }
 
-    fn live(&self, raw: &[Spanned<String>], grants: &PluginGrants) -> Result<BTreeSet<Capability>, PolicyError> {
+    fn live(
+        &self,
+        raw: &[Spanned<String>],
+        grants: &PluginGrants,
+    ) -> Result<BTreeSet<Capability>, PolicyError> {
         let mut live = BTreeSet::new();
         for entry in raw {
             let cap: Capability =
-                entry.get_ref().parse().map_err(|error: crate::UnknownCapability| {
-                    self.invalid(entry.span(), format!("in `live`: {error}"))
-                })?;
+                entry
+                    .get_ref()
+                    .parse()
+                    .map_err(|error: crate::UnknownCapability| {
+                        self.invalid(entry.span(), format!("in `live`: {error}"))
+                    })?;
             let problem = match cap {
                 Capability::Http if grants.http.is_empty() => Some("the plugin has no http grant"),
                 Capability::Fs if grants.fs.is_empty() => Some("the plugin has no fs grant"),
-                Capability::Fs if grants.fs.iter().all(|g| g.access == FsAccess::ReadOnly) => {
-                    Some("all of the plugin's fs grants are read-only (ro), so there is nothing to write")
+                Capability::Fs if grants.fs.iter().all(|g| g.access == FsAccess::ReadOnly) => Some(
+                    "all of the plugin's fs grants are read-only (ro), so there is nothing to write",
+                ),
+                _ if !cap.has_writes() => {
+                    Some("it has no writes; only `http` and `fs` can go live")
                 }
-                _ if !cap.has_writes() => Some("it has no writes; only `http` and `fs` can go live"),
                 _ => None,
             };
             if let Some(problem) = problem {
-                return Err(self.invalid(entry.span(), format!("`live` lists `{cap}` but {problem}")));
+                return Err(
+                    self.invalid(entry.span(), format!("`live` lists `{cap}` but {problem}"))
+                );
             }
             live.insert(cap);
         }
@@ -248,7 +353,8 @@ impl PluginValidator<'_> {
     fn component_sha256(&self, raw: Spanned<String>) -> Result<String, PolicyError> {
         let text = raw.get_ref();
         if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let message = format!("component_sha256 `{text}` must be 64 hex characters (a SHA-256 digest)");
+            let message =
+                format!("component_sha256 `{text}` must be 64 hex characters (a SHA-256 digest)");
             return Err(self.invalid(raw.span(), message));
         }
         Ok(text.to_ascii_lowercase())
@@ -257,12 +363,18 @@ impl PluginValidator<'_> {
 
 fn is_plugin_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    first_ok && name.len() <= 64 && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    first_ok
+        && name.len() <= 64
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn is_variable_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
     first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::capability::Capability;
-use crate::path_match::is_within;
 use crate::url_match::{TargetUrl, UrlPrefix};
 
 /// Everything one plugin is granted. Anything not listed here is unreachable.
@@ -47,14 +46,13 @@ impl PluginGrants {
         component_sha256: None,
     };
 
-    /// Whether a component with this SHA-256 (hex, any case) may use these grants: true when none is pinned.
-    pub fn accepts_component(&self, sha256_hex: &str) -> bool {
-        self.component_sha256.as_deref().is_none_or(|pinned| pinned.eq_ignore_ascii_case(sha256_hex))
-    }
-
     /// The HTTP grants whose prefix covers `target`, most specific (longest path) first.
     pub fn http_grants_covering(&self, target: &TargetUrl) -> Vec<&HttpGrant> {
-        let mut covering: Vec<&HttpGrant> = self.http.iter().filter(|g| g.prefix.matches(target)).collect();
+        let mut covering: Vec<&HttpGrant> = self
+            .http
+            .iter()
+            .filter(|g| g.prefix.matches(target))
+            .collect();
         covering.sort_by_key(|g| std::cmp::Reverse(g.prefix.path().len()));
         covering
     }
@@ -62,14 +60,6 @@ impl PluginGrants {
     /// The grant for exactly this directory (already normalised), if any.
     pub fn fs_grant(&self, dir: &Path) -> Option<&FsGrant> {
         self.fs.iter().find(|g| g.dir == dir)
-    }
-
-    /// The most specific fs grant whose directory contains `path` (a relative `path` never matches).
-    pub fn fs_grant_containing(&self, path: &Path) -> Option<&FsGrant> {
-        self.fs
-            .iter()
-            .filter(|g| path.is_absolute() && is_within(&g.dir, path))
-            .max_by_key(|g| g.dir.components().count())
     }
 }
 
@@ -85,7 +75,11 @@ pub struct HttpGrant {
 impl HttpGrant {
     /// The allowed methods as `GET, POST`, for reasons and errors.
     pub fn methods_list(&self) -> String {
-        self.methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+        self.methods
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -135,7 +129,10 @@ impl HttpMethod {
 
     /// POST, PUT, PATCH and DELETE change things: in dry-run they are simulated.
     pub fn is_write(self) -> bool {
-        matches!(self, HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch | HttpMethod::Delete)
+        matches!(
+            self,
+            HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch | HttpMethod::Delete
+        )
     }
 }
 
@@ -169,6 +166,9 @@ pub struct FsGrant {
     pub dir: PathBuf,
     /// Whether the plugin may write in it.
     pub access: FsAccess,
+    /// The absolute path at which the plugin sees the directory (`/workspace` for the first grant unless
+    /// the policy says otherwise).
+    pub mount: String,
 }
 
 /// Read-only or read-write; written `ro` / `rw` in the policy file.
@@ -204,7 +204,12 @@ pub struct LimitOverrides {
 
 impl LimitOverrides {
     /// No overrides at all.
-    pub const NONE: LimitOverrides = LimitOverrides { timeout_ms: None, memory_mib: None, output_kib: None, fuel: None };
+    pub const NONE: LimitOverrides = LimitOverrides {
+        timeout_ms: None,
+        memory_mib: None,
+        output_kib: None,
+        fuel: None,
+    };
 
     /// These overrides, with each missing one taken from `defaults`.
     pub fn or(self, defaults: LimitOverrides) -> LimitOverrides {
@@ -223,44 +228,46 @@ mod tests {
 
     #[test]
     fn only_post_put_patch_delete_are_writes() {
-        let writes: Vec<_> = HttpMethod::ALL.into_iter().filter(|m| m.is_write()).collect();
-        assert_eq!(writes, [HttpMethod::Post, HttpMethod::Put, HttpMethod::Patch, HttpMethod::Delete]);
+        let writes: Vec<_> = HttpMethod::ALL
+            .into_iter()
+            .filter(|m| m.is_write())
+            .collect();
+        assert_eq!(
+            writes,
+            [
+                HttpMethod::Post,
+                HttpMethod::Put,
+                HttpMethod::Patch,
+                HttpMethod::Delete
+            ]
+        );
     }
 
     #[test]
     fn methods_are_case_sensitive() {
         assert_eq!("GET".parse(), Ok(HttpMethod::Get));
-        assert_eq!("get".parse::<HttpMethod>(), Err(UnknownMethod("get".into())));
+        assert_eq!(
+            "get".parse::<HttpMethod>(),
+            Err(UnknownMethod("get".into()))
+        );
         assert!("CONNECT".parse::<HttpMethod>().is_err());
     }
 
     #[test]
     fn plugin_limits_win_over_defaults() {
-        let plugin = LimitOverrides { timeout_ms: Some(2000), ..LimitOverrides::NONE };
-        let defaults = LimitOverrides { timeout_ms: Some(5000), memory_mib: Some(64), ..LimitOverrides::NONE };
-        let merged = plugin.or(defaults);
-        assert_eq!((merged.timeout_ms, merged.memory_mib, merged.fuel), (Some(2000), Some(64), None));
-    }
-
-    #[test]
-    fn pinned_component_hash_must_match() {
-        let grants = PluginGrants { component_sha256: Some("ab".repeat(32)), ..PluginGrants::default() };
-        assert!(grants.accepts_component(&"AB".repeat(32)));
-        assert!(!grants.accepts_component(&"cd".repeat(32)));
-        assert!(PluginGrants::EMPTY.accepts_component("anything"));
-    }
-
-    #[test]
-    fn most_specific_fs_grant_contains_the_path() {
-        let grant = |dir: &str, access| FsGrant { dir: dir.into(), access };
-        let grants = PluginGrants {
-            fs: vec![grant("/w", FsAccess::ReadOnly), grant("/w/out", FsAccess::ReadWrite)],
-            ..PluginGrants::default()
+        let plugin = LimitOverrides {
+            timeout_ms: Some(2000),
+            ..LimitOverrides::NONE
         };
-        let found = |p: &str| grants.fs_grant_containing(Path::new(p)).map(|g| g.access);
-        assert_eq!(found("/w/out/a"), Some(FsAccess::ReadWrite));
-        assert_eq!(found("/w/outside"), Some(FsAccess::ReadOnly));
-        assert_eq!(found("/w/out/../../etc"), None);
-        assert_eq!(found("out/a"), None);
+        let defaults = LimitOverrides {
+            timeout_ms: Some(5000),
+            memory_mib: Some(64),
+            ..LimitOverrides::NONE
+        };
+        let merged = plugin.or(defaults);
+        assert_eq!(
+            (merged.timeout_ms, merged.memory_mib, merged.fuel),
+            (Some(2000), Some(64), None)
+        );
     }
 }

@@ -26,7 +26,9 @@ pub mod url_match;
 pub use capability::{Capability, Decision, Mode, Outcome, UnknownCapability, UnknownMode};
 pub use decide::{decide_env, decide_fs_write, decide_http, decide_llm, decide_secret};
 pub use error::{Location, PolicyError};
-pub use grants::{FsAccess, FsGrant, HttpGrant, HttpMethod, LimitOverrides, PluginGrants, UnknownMethod};
+pub use grants::{
+    FsAccess, FsGrant, HttpGrant, HttpMethod, LimitOverrides, PluginGrants, UnknownMethod,
+};
 pub use live::{LiveContext, LivePolicy, MASTER_SWITCH_VAR, PlanApproval};
 pub use path_match::{PathError, is_within, normalize};
 pub use policy::Policy;

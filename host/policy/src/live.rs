@@ -1,6 +1,6 @@
 //! When may a granted write go live? [`LivePolicy`] is the operator's per-plugin list (editable at runtime),
 //! [`LiveContext`] is everything else about the current execution (master switch, requested mode, plan
-//! approval). [`write_decision`] applies the rule from the design handbook: live only when *all* hold,
+//! approval). `write_decision` applies the rule from the design handbook: live only when *all* hold,
 //! otherwise simulated, with a reason that names every missing condition.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,7 +43,9 @@ impl LivePolicy {
 
     /// Every plugin with at least one live capability.
     pub fn plugins(&self) -> impl Iterator<Item = (&str, &BTreeSet<Capability>)> {
-        self.plugins.iter().map(|(name, caps)| (name.as_str(), caps))
+        self.plugins
+            .iter()
+            .map(|(name, caps)| (name.as_str(), caps))
     }
 }
 
@@ -76,25 +78,43 @@ impl LiveContext {
     /// Reads the master switch from the process environment: on only when `DRYDOCK_LIVE` is exactly `1`.
     pub fn from_env(requested: Mode, plan_approval: PlanApproval) -> Self {
         let master_switch = std::env::var(MASTER_SWITCH_VAR).as_deref() == Ok("1");
-        LiveContext { master_switch, requested, plan_approval }
+        LiveContext {
+            master_switch,
+            requested,
+            plan_approval,
+        }
     }
 
     /// A dry run outside any plan with the master switch off: the safest context, handy in tests.
     pub fn dry_run() -> Self {
-        LiveContext { master_switch: false, requested: Mode::DryRun, plan_approval: PlanApproval::NotAPlan }
+        LiveContext {
+            master_switch: false,
+            requested: Mode::DryRun,
+            plan_approval: PlanApproval::NotAPlan,
+        }
     }
 
     /// Each condition of the live rule that does not hold, in words; empty means the write may go live.
-    pub fn missing_conditions(&self, live: &LivePolicy, plugin: &str, cap: Capability) -> Vec<String> {
+    pub fn missing_conditions(
+        &self,
+        live: &LivePolicy,
+        plugin: &str,
+        cap: Capability,
+    ) -> Vec<String> {
         let mut missing = Vec::new();
         if !self.master_switch {
             missing.push(format!("master switch {MASTER_SWITCH_VAR}=1 is not set"));
         }
         if !live.may_go_live(plugin, cap) {
-            missing.push(format!("LivePolicy does not list `{cap}` for plugin `{plugin}`"));
+            missing.push(format!(
+                "LivePolicy does not list `{cap}` for plugin `{plugin}`"
+            ));
         }
         if self.requested != Mode::Live {
-            missing.push(format!("the execution was requested in {} mode", self.requested));
+            missing.push(format!(
+                "the execution was requested in {} mode",
+                self.requested
+            ));
         }
         if let PlanApproval::NotApproved { reason } = &self.plan_approval {
             missing.push(format!("the plan is not approved: {reason}"));
@@ -123,7 +143,10 @@ pub(crate) fn write_decision(
         );
         Decision::new(Outcome::Live, reason)
     } else {
-        Decision::new(Outcome::Simulated, format!("simulated: {}; {what}", missing.join("; ")))
+        Decision::new(
+            Outcome::Simulated,
+            format!("simulated: {}; {what}", missing.join("; ")),
+        )
     }
 }
 
@@ -132,7 +155,11 @@ mod tests {
     use super::*;
 
     fn all_on() -> LiveContext {
-        LiveContext { master_switch: true, requested: Mode::Live, plan_approval: PlanApproval::Approved }
+        LiveContext {
+            master_switch: true,
+            requested: Mode::Live,
+            plan_approval: PlanApproval::Approved,
+        }
     }
 
     fn jira_http() -> LivePolicy {
@@ -145,30 +172,74 @@ mod tests {
     fn live_only_when_every_condition_holds() {
         let decision = write_decision("jira", Capability::Http, &jira_http(), &all_on(), "POST x");
         assert_eq!(decision.outcome, Outcome::Live, "{}", decision.reason);
-        let not_a_plan = LiveContext { plan_approval: PlanApproval::NotAPlan, ..all_on() };
-        assert_eq!(write_decision("jira", Capability::Http, &jira_http(), &not_a_plan, "x").outcome, Outcome::Live);
+        let not_a_plan = LiveContext {
+            plan_approval: PlanApproval::NotAPlan,
+            ..all_on()
+        };
+        assert_eq!(
+            write_decision("jira", Capability::Http, &jira_http(), &not_a_plan, "x").outcome,
+            Outcome::Live
+        );
     }
 
     #[test]
     fn each_missing_condition_alone_simulates_and_is_named() {
-        let stale = PlanApproval::NotApproved { reason: "plan changed since approval".into() };
+        let stale = PlanApproval::NotApproved {
+            reason: "plan changed since approval".into(),
+        };
         let cases = [
-            (LiveContext { master_switch: false, ..all_on() }, jira_http(), "DRYDOCK_LIVE=1 is not set"),
-            (all_on(), LivePolicy::default(), "LivePolicy does not list `http` for plugin `jira`"),
-            (LiveContext { requested: Mode::DryRun, ..all_on() }, jira_http(), "requested in dry-run mode"),
-            (LiveContext { plan_approval: stale, ..all_on() }, jira_http(), "plan changed since approval"),
+            (
+                LiveContext {
+                    master_switch: false,
+                    ..all_on()
+                },
+                jira_http(),
+                "DRYDOCK_LIVE=1 is not set",
+            ),
+            (
+                all_on(),
+                LivePolicy::default(),
+                "LivePolicy does not list `http` for plugin `jira`",
+            ),
+            (
+                LiveContext {
+                    requested: Mode::DryRun,
+                    ..all_on()
+                },
+                jira_http(),
+                "requested in dry-run mode",
+            ),
+            (
+                LiveContext {
+                    plan_approval: stale,
+                    ..all_on()
+                },
+                jira_http(),
+                "plan changed since approval",
+            ),
         ];
         for (ctx, live, expected) in cases {
             let decision = write_decision("jira", Capability::Http, &live, &ctx, "POST x");
             assert_eq!(decision.outcome, Outcome::Simulated);
             assert!(decision.reason.contains(expected), "{}", decision.reason);
-            assert_eq!(decision.reason.matches("; ").count(), 1, "only one condition named: {}", decision.reason);
+            assert_eq!(
+                decision.reason.matches("; ").count(),
+                1,
+                "only one condition named: {}",
+                decision.reason
+            );
         }
     }
 
     #[test]
     fn simulated_reason_names_every_missing_condition() {
-        let decision = write_decision("jira", Capability::Http, &LivePolicy::default(), &LiveContext::dry_run(), "POST x");
+        let decision = write_decision(
+            "jira",
+            Capability::Http,
+            &LivePolicy::default(),
+            &LiveContext::dry_run(),
+            "POST x",
+        );
         assert_eq!(
             decision.reason,
             "simulated: master switch DRYDOCK_LIVE=1 is not set; LivePolicy does not list `http` for plugin `jira`; \

@@ -63,7 +63,10 @@ mod tests {
 
     #[test]
     fn dot_and_dotdot_are_resolved_lexically() {
-        assert_eq!(normalize(Path::new("/a/./b/../c/")), Ok(PathBuf::from("/a/c")));
+        assert_eq!(
+            normalize(Path::new("/a/./b/../c/")),
+            Ok(PathBuf::from("/a/c"))
+        );
         assert_eq!(normalize(Path::new("a/../b")), Ok(PathBuf::from("b")));
         assert_eq!(normalize(Path::new("a/..")), Ok(PathBuf::from(".")));
     }
@@ -88,7 +91,10 @@ mod tests {
         assert!(is_within(Path::new("/work/ws"), Path::new("a/b")));
         assert!(is_within(Path::new("/work/ws"), Path::new("a/../b")));
         assert!(!is_within(Path::new("/work/ws"), Path::new("../other")));
-        assert!(!is_within(Path::new("/work/ws"), Path::new("/work/ws/../other")));
+        assert!(!is_within(
+            Path::new("/work/ws"),
+            Path::new("/work/ws/../other")
+        ));
     }
 
     proptest! {

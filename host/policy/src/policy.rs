@@ -40,16 +40,23 @@ impl Policy {
     /// timeout_ms = 2000
     /// ```
     pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Policy, PolicyError> {
-        let base_dir = std::path::absolute(base_dir)
-            .map_err(|source| PolicyError::Read { path: base_dir.to_path_buf(), source })?;
+        let base_dir = std::path::absolute(base_dir).map_err(|source| PolicyError::Read {
+            path: base_dir.to_path_buf(),
+            source,
+        })?;
         let parsed = parse_policy(text, origin, &base_dir)?;
-        Ok(Policy { plugins: parsed.plugins, defaults: parsed.defaults })
+        Ok(Policy {
+            plugins: parsed.plugins,
+            defaults: parsed.defaults,
+        })
     }
 
     /// Reads and parses the file at `path`; relative fs paths are resolved against its directory.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| PolicyError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let base_dir = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
@@ -69,7 +76,9 @@ impl Policy {
 
     /// Every plugin named in the policy, in name order.
     pub fn plugins(&self) -> impl Iterator<Item = (&str, &PluginGrants)> {
-        self.plugins.iter().map(|(name, grants)| (name.as_str(), grants))
+        self.plugins
+            .iter()
+            .map(|(name, grants)| (name.as_str(), grants))
     }
 
     /// The top-level `[limits]` defaults (already merged into each named plugin's limits).

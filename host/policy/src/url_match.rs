@@ -28,7 +28,9 @@ use idna::AsciiDenyList;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
     /// A control character, space or backslash appears somewhere in the URL.
-    #[error("URL contains a forbidden character {0:?} (control characters, spaces and backslashes are refused)")]
+    #[error(
+        "URL contains a forbidden character {0:?} (control characters, spaces and backslashes are refused)"
+    )]
     ForbiddenCharacter(char),
     /// There is no `scheme:` at the start.
     #[error("URL has no scheme (expected `http://` or `https://`)")]
@@ -161,7 +163,10 @@ impl UrlPrefix {
         if parts.query.is_some() || parts.had_fragment {
             return Err(UrlError::PrefixHasQuery);
         }
-        Ok(UrlPrefix { origin: parts.origin, path: parts.path })
+        Ok(UrlPrefix {
+            origin: parts.origin,
+            path: parts.path,
+        })
     }
 
     /// Whether this grant covers `target`: same scheme, host and port, and the path is under ours.
@@ -194,7 +199,11 @@ impl TargetUrl {
     /// Parses a request URL; see the module doc for the rules. The fragment is dropped.
     pub fn parse(input: &str) -> Result<TargetUrl, UrlError> {
         let parts = parse_parts(input)?;
-        Ok(TargetUrl { origin: parts.origin, path: parts.path, query: parts.query })
+        Ok(TargetUrl {
+            origin: parts.origin,
+            path: parts.path,
+            query: parts.query,
+        })
     }
 
     /// The scheme of the request.
@@ -257,7 +266,10 @@ struct Parts {
 }
 
 fn parse_parts(input: &str) -> Result<Parts, UrlError> {
-    if let Some(bad) = input.chars().find(|c| c.is_control() || *c == ' ' || *c == '\\') {
+    if let Some(bad) = input
+        .chars()
+        .find(|c| c.is_control() || *c == ' ' || *c == '\\')
+    {
         return Err(UrlError::ForbiddenCharacter(bad));
     }
     let (scheme, rest) = input.split_once(':').ok_or(UrlError::MissingScheme)?;
@@ -282,7 +294,12 @@ fn parse_parts(input: &str) -> Result<Parts, UrlError> {
         Some((path, query)) => (path, Some(canonical_chars(query, b"/?")?)),
         None => (rest, None),
     };
-    Ok(Parts { origin: Origin { scheme, host, port }, path: normalize_path(raw_path)?, query, had_fragment })
+    Ok(Parts {
+        origin: Origin { scheme, host, port },
+        path: normalize_path(raw_path)?,
+        query,
+        had_fragment,
+    })
 }
 
 fn parse_scheme(scheme: &str) -> Result<Scheme, UrlError> {
@@ -334,7 +351,8 @@ fn parse_host(raw: &str) -> Result<Host, UrlError> {
     }
     let invalid = || UrlError::InvalidHost(raw.to_owned());
     // IDNA first: UTS 46 maps e.g. full-width digits to ASCII, so the numeric check must see its output.
-    let ascii = idna::domain_to_ascii_cow(raw.as_bytes(), AsciiDenyList::URL).map_err(|_| invalid())?;
+    let ascii =
+        idna::domain_to_ascii_cow(raw.as_bytes(), AsciiDenyList::URL).map_err(|_| invalid())?;
     let ascii = ascii.strip_suffix('.').unwrap_or(&ascii);
     if ascii.is_empty() {
         return Err(UrlError::EmptyHost);
@@ -354,7 +372,9 @@ fn parse_host(raw: &str) -> Result<Host, UrlError> {
 /// WHATWG's "ends in a number": such hosts are parsed as IPv4 by browsers and many clients.
 fn ends_in_number(host: &str) -> bool {
     let last = host.rsplit('.').next().unwrap_or(host);
-    let hex = last.strip_prefix("0x").map(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+    let hex = last
+        .strip_prefix("0x")
+        .map(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
     hex.unwrap_or_else(|| last.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -410,7 +430,10 @@ fn reject_hidden_dot_segment(segment: &str) -> Result<(), UrlError> {
     let before_params = segment.split(';').next().unwrap_or(segment);
     let hidden_by_params = segment.contains(';') && is_dots(before_params);
     let hidden_by_slash = (segment.contains("%2F") || segment.contains("%5C"))
-        && segment.split("%2F").flat_map(|piece| piece.split("%5C")).any(is_dots);
+        && segment
+            .split("%2F")
+            .flat_map(|piece| piece.split("%5C"))
+            .any(is_dots);
     if hidden_by_params || hidden_by_slash {
         return Err(UrlError::HiddenDotSegment(segment.to_owned()));
     }
@@ -426,7 +449,9 @@ fn canonical_chars(raw: &str, extra: &[u8]) -> Result<String, UrlError> {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            let escaped = bytes.get(i + 1..i + 3).and_then(|hex| std::str::from_utf8(hex).ok());
+            let escaped = bytes
+                .get(i + 1..i + 3)
+                .and_then(|hex| std::str::from_utf8(hex).ok());
             let value = escaped
                 .filter(|hex| hex.bytes().all(|h| h.is_ascii_hexdigit()))
                 .and_then(|hex| u8::from_str_radix(hex, 16).ok())

@@ -1,1 +1,171 @@
-fn main() {}
+//! `cargo bench -p drydock-runtime --bench invoke`: the cost of a full Drydock invocation of a trivial tool
+//! against raw wasmtime doing the least it can for the same call, measured in one run.
+//!
+//! - ours: `Runtime::invoke("echo.echo")` — schema check, grants and LivePolicy snapshot, fresh store and
+//!   WASI context, HTTP gate, limiter, epoch deadline, journal, stdio capture, redaction.
+//! - baseline: the same engine configuration, a fresh store with an empty WASI context,
+//!   `InstancePre::instantiate_async` and the `invoke` call of the same component.
+//!
+//! Rounds alternate between the two so that machine noise hits both alike. Prints the p50 and p90 of each and
+//! ends with `RESULT invoke_p50_us=<f> baseline_p50_us=<f> ratio=<f>`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use drydock_policy::Policy;
+use drydock_runtime::host::tool_world::ToolPluginPre;
+use drydock_runtime::{HostValues, InvokeRequest, Runtime, RuntimeConfig, StaticValues};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+const ROUNDS: usize = 20;
+const CALLS_PER_ROUND: usize = 200;
+
+struct Baseline {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+}
+
+impl WasiView for Baseline {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Baseline {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+fn baseline_engine() -> Engine {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(64)
+        .total_core_instances(512)
+        .max_core_instances_per_component(16)
+        .total_memories(128)
+        .total_tables(256)
+        .max_tables_per_component(8)
+        .max_memories_per_component(4)
+        .total_stacks(64)
+        .max_memory_size(512 << 20);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(512 << 10)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config).expect("the baseline engine")
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index].as_secs_f64() * 1e6
+}
+
+fn main() {
+    let echo = PathBuf::from(drydock_tests::plugins::ECHO);
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    tokio.block_on(async move {
+        let runtime = Runtime::new(
+            RuntimeConfig::default(),
+            Policy::empty(),
+            HostValues {
+                secrets: Arc::new(StaticValues::default()),
+                env: Arc::new(StaticValues::default()),
+            },
+        )
+        .expect("the runtime");
+        let report = runtime.load_files(std::slice::from_ref(&echo)).await;
+        assert!(
+            report.failed.is_empty(),
+            "echo did not load: {:?}",
+            report.failed
+        );
+        let args = serde_json::json!({"text": "hello"});
+
+        let engine = baseline_engine();
+        let component = Component::from_file(&engine, &echo).expect("the echo component");
+        let mut linker: Linker<Baseline> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("wasi");
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).expect("wasi-http");
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .expect("trapping host imports");
+        let pre = ToolPluginPre::new(linker.instantiate_pre(&component).expect("pre"))
+            .expect("typed pre");
+        let args_text = args.to_string();
+
+        let mut ours = Vec::with_capacity(ROUNDS * CALLS_PER_ROUND);
+        let mut raw = Vec::with_capacity(ROUNDS * CALLS_PER_ROUND);
+        for round in 0..=ROUNDS {
+            for _ in 0..CALLS_PER_ROUND {
+                let start = Instant::now();
+                let report = runtime
+                    .invoke(InvokeRequest::dry_run("echo.echo", args.clone()))
+                    .await;
+                let elapsed = start.elapsed();
+                assert!(report.outcome.is_ok(), "{:?}", report.outcome);
+                if round > 0 {
+                    ours.push(elapsed);
+                }
+            }
+            for _ in 0..CALLS_PER_ROUND {
+                let start = Instant::now();
+                let mut store = Store::new(
+                    &engine,
+                    Baseline {
+                        wasi: WasiCtx::builder().build(),
+                        table: ResourceTable::new(),
+                        http: WasiHttpCtx::new(),
+                    },
+                );
+                store.set_epoch_deadline(u64::MAX / 2);
+                let plugin = pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .expect("instantiate");
+                let result = plugin
+                    .drydock_plugin_tool()
+                    .call_invoke(&mut store, "echo.echo", &args_text)
+                    .await
+                    .expect("call");
+                let elapsed = start.elapsed();
+                assert!(result.is_ok());
+                if round > 0 {
+                    raw.push(elapsed);
+                }
+            }
+        }
+        let (ours_p50, ours_p90) = (percentile(&mut ours, 0.5), percentile(&mut ours, 0.9));
+        let (raw_p50, raw_p90) = (percentile(&mut raw, 0.5), percentile(&mut raw, 0.9));
+        println!(
+            "drydock invoke: p50 {ours_p50:.1} us, p90 {ours_p90:.1} us ({} calls, allocator {:?})",
+            ours.len(),
+            runtime.allocator()
+        );
+        println!(
+            "raw wasmtime:   p50 {raw_p50:.1} us, p90 {raw_p90:.1} us ({} calls)",
+            raw.len()
+        );
+        println!(
+            "RESULT invoke_p50_us={ours_p50:.1} baseline_p50_us={raw_p50:.1} ratio={:.3}",
+            ours_p50 / raw_p50
+        );
+    });
+}

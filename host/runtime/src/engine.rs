@@ -7,8 +7,8 @@
 //! `ulimit -v`, a container with little address space) we fall back to on-demand allocation and say so in the
 //! log instead of refusing to start.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -113,13 +113,13 @@ impl Drop for DrydockEngine {
 }
 
 fn on_demand_engine(settings: &EngineSettings) -> Result<Engine, RuntimeError> {
-    Engine::new(&base_config(settings, None)).map_err(|err| RuntimeError::Engine(format!("{err:#}")))
+    Engine::new(&base_config(settings, None))
+        .map_err(|err| RuntimeError::Engine(format!("{err:#}")))
 }
 
 fn base_config(settings: &EngineSettings, pooling: Option<PoolingAllocationConfig>) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    config.async_support(true);
     config.epoch_interruption(true);
     config.consume_fuel(settings.fuel);
     // A guest that recurses without bound must hit a clean stack-overflow trap well before the host's own
@@ -183,5 +183,7 @@ impl EpochTicker {
 
 /// Number of epoch ticks that cover `timeout` (at least one).
 pub fn ticks_for(timeout: Duration) -> u64 {
-    (timeout.as_millis() as u64).div_ceil(EPOCH_TICK.as_millis() as u64).max(1)
+    (timeout.as_millis() as u64)
+        .div_ceil(EPOCH_TICK.as_millis() as u64)
+        .max(1)
 }

@@ -99,7 +99,7 @@ pub enum ToolError {
 
 /// Which per-invocation limit was broken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "limit", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LimitBreach {
     /// The wall-clock timeout passed.
     #[error("timed out after {limit_ms} ms (the plugin's wall-clock limit)")]
@@ -108,7 +108,9 @@ pub enum LimitBreach {
         limit_ms: u64,
     },
     /// The guest tried to grow its memory past the limit.
-    #[error("tried to grow its memory to {requested_bytes} bytes, past the limit of {limit_bytes} bytes")]
+    #[error(
+        "tried to grow its memory to {requested_bytes} bytes, past the limit of {limit_bytes} bytes"
+    )]
     Memory {
         /// The limit in bytes.
         limit_bytes: u64,
@@ -149,7 +151,7 @@ impl LimitBreach {
 
 /// Why one invocation produced no result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "error", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum InvokeError {
     /// No loaded plugin offers this tool.
     #[error("no tool named `{tool}` is loaded{hint}")]
@@ -216,7 +218,7 @@ impl InvokeError {
     pub fn code(&self) -> &'static str {
         match self {
             InvokeError::UnknownTool { .. } => "unknown_tool",
-            InvokeError::InvalidArguments { .. } => "invalid_arguments",
+            InvokeError::InvalidArguments { .. } => "invalid_input",
             InvokeError::Tool { error, .. } => match error {
                 ToolError::InvalidInput(_) => "tool_invalid_input",
                 ToolError::Denied(_) => "tool_denied",

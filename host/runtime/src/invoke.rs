@@ -135,7 +135,9 @@ impl Runtime {
         let plugin = read(&inner.registry)
             .plugin_for_tool(&request.tool)
             .map(|p| p.info.name.clone());
-        let outcome = inner.invoke_tool(&request.tool, request.args, lineage).await;
+        let outcome = inner
+            .invoke_tool(&request.tool, request.args, lineage)
+            .await;
         InvocationReport {
             correlation_id: request.correlation_id,
             tool: request.tool,
@@ -150,7 +152,12 @@ impl Runtime {
 
     /// Asks the planner plugin `planner` for a plan for `request` (a work item or a free-text request),
     /// offering it every loaded tool. The planner runs dry, with its own grants.
-    pub async fn generate_plan(&self, planner: &str, request: &Value, correlation_id: &str) -> PlanReport {
+    pub async fn generate_plan(
+        &self,
+        planner: &str,
+        request: &Value,
+        correlation_id: &str,
+    ) -> PlanReport {
         let inner = &self.inner;
         let journal = Journal::new(inner.config.record_budget);
         let outcome = inner
@@ -165,7 +172,12 @@ impl Runtime {
 }
 
 impl RuntimeInner {
-    async fn invoke_tool(&self, tool: &str, args: Value, lineage: Lineage) -> Result<Value, InvokeError> {
+    async fn invoke_tool(
+        &self,
+        tool: &str,
+        args: Value,
+        lineage: Lineage,
+    ) -> Result<Value, InvokeError> {
         let registry = read(&self.registry).clone();
         let Some(plugin) = registry.plugin_for_tool(tool) else {
             return Err(InvokeError::UnknownTool {
@@ -189,7 +201,10 @@ impl RuntimeInner {
         };
         let answer = sandbox::run(self.engine.engine(), &plugin, ctx.clone(), call).await?;
         let GuestAnswer::Invoked(result) = answer else {
-            return Err(internal(tool, "the plugin gave an answer of the wrong kind"));
+            return Err(internal(
+                tool,
+                "the plugin gave an answer of the wrong kind",
+            ));
         };
         match result {
             Ok(text) if text.len() as u64 > output_limit => Err(InvokeError::Limit {
@@ -266,22 +281,27 @@ impl RuntimeInner {
                 tool: label,
                 error: ToolError::Failed(ctx.redactor.text(&message)),
             }),
-            _ => Err(internal(&label, "the plugin gave an answer of the wrong kind")),
+            _ => Err(internal(
+                &label,
+                "the plugin gave an answer of the wrong kind",
+            )),
         }
     }
 
     fn context_for(&self, plugin: &LoadedPlugin, tool: &str, lineage: Lineage) -> Arc<CallContext> {
         let policy = read(&self.policy).clone();
         let grants = Arc::new(policy.grants(&plugin.info.name).clone());
-        let limits = self
-            .config
-            .limits
-            .with_overrides(&grants.limits, self.engine.settings().max_memory_bytes as u64);
+        let limits = self.config.limits.with_overrides(
+            &grants.limits,
+            self.engine.settings().max_memory_bytes as u64,
+        );
         let secrets = resolve_granted(&grants, self.values.secrets.as_ref());
         let env = visible_env(&plugin.info.name, &grants, self.values.env.as_ref());
         let redactor = Redactor::new(secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let own_deadline = Instant::now() + limits.timeout;
-        let deadline = lineage.deadline.map_or(own_deadline, |d| d.min(own_deadline));
+        let deadline = lineage
+            .deadline
+            .map_or(own_deadline, |d| d.min(own_deadline));
         Arc::new(CallContext {
             source: EffectSource {
                 plugin: plugin.info.name.clone(),

@@ -159,7 +159,9 @@ impl Journal {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, JournalInner> {
         // A poisoned journal still holds valid entries (every push is a single Vec::push).
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Records an effect (redacting it) and returns its sequence number.

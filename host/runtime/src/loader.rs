@@ -19,7 +19,9 @@ use crate::host::planner_world::PlannerPluginPre;
 use crate::host::tool_world::ToolPluginPre;
 use crate::journal::{EffectSource, Journal};
 use crate::redact::Redactor;
-use crate::registry::{LoadedPlugin, PluginInfo, PluginPre, ToolInfo, check_plugin_name, check_tool_spec};
+use crate::registry::{
+    LoadedPlugin, PluginInfo, PluginPre, ToolInfo, check_plugin_name, check_tool_spec,
+};
 use crate::runtime::RuntimeInner;
 use crate::sandbox::{self, GuestAnswer, GuestCall};
 use crate::world::{PluginKind, classify};
@@ -68,10 +70,12 @@ impl RuntimeInner {
             ))
         })?;
         let pre = match kind {
-            PluginKind::Tool => PluginPre::Tool(ToolPluginPre::new(instance_pre).map_err(|err| mismatch(format!("{err:#}")))?),
-            PluginKind::Planner => {
-                PluginPre::Planner(PlannerPluginPre::new(instance_pre).map_err(|err| mismatch(format!("{err:#}")))?)
-            }
+            PluginKind::Tool => PluginPre::Tool(
+                ToolPluginPre::new(instance_pre).map_err(|err| mismatch(format!("{err:#}")))?,
+            ),
+            PluginKind::Planner => PluginPre::Planner(
+                PlannerPluginPre::new(instance_pre).map_err(|err| mismatch(format!("{err:#}")))?,
+            ),
         };
         let mut plugin = LoadedPlugin {
             info: PluginInfo {

@@ -22,7 +22,7 @@ impl Redactor {
             .filter(|(_, value)| !value.is_empty())
             .map(|(name, value)| (value.to_owned(), format!("[REDACTED:{name}]")))
             .collect();
-        pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        pairs.sort_by_key(|pair| std::cmp::Reverse(pair.0.len()));
         Self {
             secrets: Arc::new(pairs),
         }
@@ -97,7 +97,10 @@ mod tests {
     #[test]
     fn replaces_every_occurrence_with_the_secret_name() {
         let r = Redactor::new([("TOKEN", "s3cr3t")]);
-        assert_eq!(r.text("a s3cr3t b s3cr3t"), "a [REDACTED:TOKEN] b [REDACTED:TOKEN]");
+        assert_eq!(
+            r.text("a s3cr3t b s3cr3t"),
+            "a [REDACTED:TOKEN] b [REDACTED:TOKEN]"
+        );
     }
 
     #[test]
@@ -119,7 +122,10 @@ mod tests {
     #[test]
     fn redacts_binary_artifacts() {
         let r = Redactor::new([("T", "xyz")]);
-        assert_eq!(r.bytes(b"\0xyz\xff".to_vec()), b"\0[REDACTED:T]\xff".to_vec());
+        assert_eq!(
+            r.bytes(b"\0xyz\xff".to_vec()),
+            b"\0[REDACTED:T]\xff".to_vec()
+        );
     }
 
     #[test]

@@ -91,15 +91,20 @@ impl Registry {
             }
         }
         for tool in &plugin.info.tools {
-            self.tools.insert(tool.name.clone(), plugin.info.name.clone());
+            self.tools
+                .insert(tool.name.clone(), plugin.info.name.clone());
         }
-        self.plugins.insert(plugin.info.name.clone(), Arc::new(plugin));
+        self.plugins
+            .insert(plugin.info.name.clone(), Arc::new(plugin));
         Ok(())
     }
 
     /// The plugin offering `tool`.
     pub fn plugin_for_tool(&self, tool: &str) -> Option<Arc<LoadedPlugin>> {
-        self.tools.get(tool).and_then(|p| self.plugins.get(p)).cloned()
+        self.tools
+            .get(tool)
+            .and_then(|p| self.plugins.get(p))
+            .cloned()
     }
 
     /// A plugin by name.
@@ -147,9 +152,9 @@ pub(crate) fn check_tool_spec(
         return Err(format!("tool `{name}` must be named `{prefix}<tool>`"));
     }
     if name.len() > 64
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.'))
+        || !name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.')
+        })
     {
         return Err(format!(
             "tool name `{name}` may only use a-z, 0-9, `_`, `-`, `.` and at most 64 characters"

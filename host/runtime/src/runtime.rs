@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use drydock_policy::{Capability, LivePolicy, Policy};
 use wasmtime::component::Linker;
 
+use crate::cache::CompileCache;
 use crate::capability::llm::LlmProvider;
 use crate::capability::secrets::HostValues;
 use crate::engine::{AllocatorKind, DrydockEngine, EngineSettings};
@@ -17,12 +18,11 @@ use crate::error::RuntimeError;
 use crate::host::tool_world::ToolPlugin;
 use crate::journal::RecordBudget;
 use crate::limits::Limits;
-use crate::cache::CompileCache;
 use crate::registry::{PluginInfo, Registry, ToolInfo};
 use crate::state::InvocationState;
 
-/// How to build a runtime.
-#[derive(Debug, Clone)]
+/// How to build a runtime. The default has the master switch off.
+#[derive(Debug, Clone, Default)]
 pub struct RuntimeConfig {
     /// Engine-wide settings.
     pub engine: EngineSettings,
@@ -34,18 +34,6 @@ pub struct RuntimeConfig {
     pub master_switch: bool,
     /// What one invocation may record.
     pub record_budget: RecordBudget,
-}
-
-impl Default for RuntimeConfig {
-    fn default() -> Self {
-        Self {
-            engine: EngineSettings::default(),
-            limits: Limits::default(),
-            cache_dir: None,
-            master_switch: false,
-            record_budget: RecordBudget::default(),
-        }
-    }
 }
 
 impl RuntimeConfig {
@@ -147,14 +135,10 @@ impl Runtime {
         let mut report = LoadReport::default();
         for file in files {
             let file = file.clone();
-            let loaded = self
-                .inner
-                .load_plugin(&file)
-                .await
-                .and_then(|plugin| {
-                    let info = plugin.info.clone();
-                    registry.insert(plugin).map(|()| info)
-                });
+            let loaded = self.inner.load_plugin(&file).await.and_then(|plugin| {
+                let info = plugin.info.clone();
+                registry.insert(plugin).map(|()| info)
+            });
             match loaded {
                 Ok(info) => report.loaded.push(info),
                 Err(error) => {
@@ -197,7 +181,11 @@ impl Runtime {
 
     /// Sets which capabilities of `plugin` may go live; takes effect on the next invocation. Refuses a
     /// capability the plugin has no grant for (making it live could not do anything and hides a mistake).
-    pub fn set_live(&self, plugin: &str, capabilities: std::collections::BTreeSet<Capability>) -> Result<(), String> {
+    pub fn set_live(
+        &self,
+        plugin: &str,
+        capabilities: std::collections::BTreeSet<Capability>,
+    ) -> Result<(), String> {
         let policy = self.policy();
         let grants = policy.grants(plugin);
         for capability in &capabilities {
@@ -237,11 +225,15 @@ impl Runtime {
 
 fn build_linker(engine: &wasmtime::Engine) -> Result<Linker<InvocationState>, RuntimeError> {
     let mut linker = Linker::new(engine);
-    let wrap = |err: wasmtime::Error| RuntimeError::Engine(format!("cannot link host functions: {err:#}"));
+    let wrap =
+        |err: wasmtime::Error| RuntimeError::Engine(format!("cannot link host functions: {err:#}"));
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wrap)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wrap)?;
-    ToolPlugin::add_to_linker::<_, wasmtime::component::HasSelf<InvocationState>>(&mut linker, |s| s)
-        .map_err(wrap)?;
+    ToolPlugin::add_to_linker::<_, wasmtime::component::HasSelf<InvocationState>>(
+        &mut linker,
+        |s| s,
+    )
+    .map_err(wrap)?;
     Ok(linker)
 }
 
@@ -250,5 +242,6 @@ pub(crate) fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 }
 
 pub(crate) fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

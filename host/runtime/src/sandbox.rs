@@ -32,7 +32,10 @@ pub(crate) enum GuestCall {
     /// `tool.invoke(name, args)`.
     Invoke { tool: String, args: String },
     /// `planner.generate(request, tools)`.
-    Generate { request: String, tools: Vec<ToolSpec> },
+    Generate {
+        request: String,
+        tools: Vec<ToolSpec>,
+    },
 }
 
 /// What the guest answered.
@@ -96,7 +99,11 @@ pub(crate) async fn run(
         tracing::debug!("fuel limit ignored: the engine does not count fuel");
     }
 
-    let outcome = tokio::time::timeout(remaining + TIMEOUT_GRACE, call_guest(&mut store, &plugin.pre, call)).await;
+    let outcome = tokio::time::timeout(
+        remaining + TIMEOUT_GRACE,
+        call_guest(&mut store, &plugin.pre, call),
+    )
+    .await;
     let answer = match outcome {
         Err(_elapsed) => Err(InvokeError::Limit {
             tool: tool.clone(),
@@ -122,7 +129,10 @@ async fn call_guest(
     match (pre, call) {
         (PluginPre::Tool(pre), GuestCall::Describe) => {
             let plugin = pre.instantiate_async(&mut *store).await?;
-            let specs = plugin.drydock_plugin_tool().call_describe(&mut *store).await?;
+            let specs = plugin
+                .drydock_plugin_tool()
+                .call_describe(&mut *store)
+                .await?;
             Ok(GuestAnswer::Described(specs))
         }
         (PluginPre::Tool(pre), GuestCall::Invoke { tool, args }) => {
@@ -201,7 +211,10 @@ fn keep_stdio(ctx: &CallContext, level: &str, output: &CapturedOutput) {
         ctx.journal.log(&ctx.redactor, ctx.plugin(), level, line);
     }
     if dropped > 0 {
-        let note = format!("{dropped} more bytes of {level} were dropped (limit {} bytes)", ctx.limits.stdio_bytes);
+        let note = format!(
+            "{dropped} more bytes of {level} were dropped (limit {} bytes)",
+            ctx.limits.stdio_bytes
+        );
         ctx.journal.log(&ctx.redactor, ctx.plugin(), level, &note);
     }
 }

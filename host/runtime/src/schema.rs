@@ -22,7 +22,10 @@ impl ArgsSchema {
             return Err("the input schema must be a JSON object".into());
         };
         if object.get("type").and_then(Value::as_str) != Some("object") {
-            return Err(r#"the input schema must have "type": "object" (arguments are a JSON object)"#.into());
+            return Err(
+                r#"the input schema must have "type": "object" (arguments are a JSON object)"#
+                    .into(),
+            );
         }
         let validator = jsonschema::options()
             .should_validate_formats(true)
@@ -40,7 +43,11 @@ impl ArgsSchema {
             .take(MAX_PROBLEMS)
             .map(|err| {
                 let path = err.instance_path().to_string();
-                let field = if path.is_empty() { "/".to_owned() } else { path };
+                let field = if path.is_empty() {
+                    "/".to_owned()
+                } else {
+                    path
+                };
                 format!("{field}: {}", err.masked_with("the value"))
             })
             .collect();
@@ -69,7 +76,11 @@ mod tests {
 
     #[test]
     fn accepts_matching_arguments() {
-        assert!(schema().check(&json!({"path": "a.txt", "count": 2})).is_ok());
+        assert!(
+            schema()
+                .check(&json!({"path": "a.txt", "count": 2}))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -82,12 +93,17 @@ mod tests {
     #[test]
     fn names_a_missing_required_field() {
         let problems = schema().check(&json!({})).unwrap_err();
-        assert!(problems[0].starts_with("/:") && problems[0].contains("path"), "{problems:?}");
+        assert!(
+            problems[0].starts_with("/:") && problems[0].contains("path"),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn rejects_unknown_fields() {
-        let problems = schema().check(&json!({"path": "a", "extra": 1})).unwrap_err();
+        let problems = schema()
+            .check(&json!({"path": "a", "extra": 1}))
+            .unwrap_err();
         assert!(problems[0].contains("extra"), "{problems:?}");
     }
 
@@ -99,7 +115,8 @@ mod tests {
 
     #[test]
     fn refuses_remote_references() {
-        let remote = json!({"type": "object", "properties": {"a": {"$ref": "http://127.0.0.1:1/x.json"}}});
+        let remote =
+            json!({"type": "object", "properties": {"a": {"$ref": "http://127.0.0.1:1/x.json"}}});
         assert!(ArgsSchema::compile(&remote).is_err());
     }
 }

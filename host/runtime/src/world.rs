@@ -33,8 +33,10 @@ impl PluginKind {
 /// Determines the world from the component's exports.
 pub fn classify(engine: &Engine, component: &Component) -> Result<PluginKind, String> {
     let ty = component.component_type();
-    let exports: Vec<(String, ComponentItem)> =
-        ty.exports(engine).map(|(name, item)| (name.to_owned(), item)).collect();
+    let exports: Vec<(String, ComponentItem)> = ty
+        .exports(engine)
+        .map(|(name, item)| (name.to_owned(), item.ty))
+        .collect();
     let has = |wanted: &str| exports.iter().find(|(name, _)| name == wanted);
 
     let (kind, item, functions) = match (has(TOOL), has(PLANNER)) {
@@ -60,14 +62,24 @@ pub fn classify(engine: &Engine, component: &Component) -> Result<PluginKind, St
         }
     };
     let ComponentItem::ComponentInstance(instance) = item else {
-        return Err(format!("its export of the {} interface is not an instance", kind.world()));
+        return Err(format!(
+            "its export of the {} interface is not an instance",
+            kind.world()
+        ));
     };
-    let present: Vec<String> = instance.exports(engine).map(|(name, _)| name.to_owned()).collect();
+    let present: Vec<String> = instance
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
     for function in functions {
         if !present.iter().any(|p| p == function) {
             return Err(format!(
                 "its `{}` export lacks the function `{function}` (it has [{}])",
-                if kind == PluginKind::Tool { TOOL } else { PLANNER },
+                if kind == PluginKind::Tool {
+                    TOOL
+                } else {
+                    PLANNER
+                },
                 present.join(", ")
             ));
         }

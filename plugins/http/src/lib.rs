@@ -37,7 +37,7 @@ impl ToolPlugin for Http {
         let schema = object_schema(
             json!({
                 "url": {"type": "string", "description": "Absolute http:// or https:// URL."},
-                "method": {"enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], "default": "GET"},
+                "method": {"type": "string", "enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], "default": "GET"},
                 "headers": {"type": "object", "additionalProperties": {"type": "string"}},
                 "body": {"type": "string"},
             }),

@@ -4,7 +4,9 @@
 //! dry-run apply. A write the host simulated is reported as `{"simulated": true, "journal": ..}`.
 
 use drydock_plugin_sdk::http::{Request, Response};
-use drydock_plugin_sdk::{ToolError, ToolPlugin, ToolSpec, host, object_schema, parse_args, tool_spec};
+use drydock_plugin_sdk::{
+    ToolError, ToolPlugin, ToolSpec, host, object_schema, parse_args, tool_spec,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -51,7 +53,10 @@ impl ToolPlugin for Jira {
             tool_spec(
                 "jira.add_comment",
                 "Adds a comment to a Jira issue.",
-                &object_schema(json!({"key": key, "body": {"type": "string", "minLength": 1}}), &["key", "body"]),
+                &object_schema(
+                    json!({"key": key, "body": {"type": "string", "minLength": 1}}),
+                    &["key", "body"],
+                ),
             ),
             tool_spec(
                 "jira.transition_issue",
@@ -75,7 +80,7 @@ impl ToolPlugin for Jira {
 }
 
 fn get_issue(args: IssueArgs) -> Result<Value, ToolError> {
-    let url = issue_url(&args.key, "?fields=summary,status,description")?;
+    let url = issue_url(&args.key, "")?;
     let issue = json_body(&url, &send(Request::get(&url))?)?;
     let fields = &issue["fields"];
     Ok(json!({
@@ -96,11 +101,17 @@ fn transition_issue(args: TransitionArgs) -> Result<Value, ToolError> {
     let url = issue_url(&args.key, "/transitions")?;
     let request = Request::post(&url).json(&json!({"transition": {"id": args.transition_id}}));
     let response = send(request)?;
-    written(&url, &response, || Ok(json!({"key": args.key, "transitionId": args.transition_id, "transitioned": true})))
+    written(&url, &response, || {
+        Ok(json!({"key": args.key, "transitionId": args.transition_id, "transitioned": true}))
+    })
 }
 
 /// The result of a write: the host's journal entry when it simulated the write (dry-run), else `live`.
-fn written(url: &str, response: &Response, live: impl FnOnce() -> Result<Value, ToolError>) -> Result<Value, ToolError> {
+fn written(
+    url: &str,
+    response: &Response,
+    live: impl FnOnce() -> Result<Value, ToolError>,
+) -> Result<Value, ToolError> {
     if response.is_simulated() {
         Ok(json!({"simulated": true, "journal": json_body(url, response)?}))
     } else {
@@ -111,12 +122,19 @@ fn written(url: &str, response: &Response, live: impl FnOnce() -> Result<Value, 
 /// `{base}/rest/api/2/issue/{key}{rest}`, after checking the key.
 fn issue_url(key: &str, rest: &str) -> Result<String, ToolError> {
     if !is_issue_key(key) {
-        return Err(ToolError::InvalidInput(format!("key: `{key}` is not an issue key like ABC-123")));
+        return Err(ToolError::InvalidInput(format!(
+            "key: `{key}` is not an issue key like ABC-123"
+        )));
     }
     let base = std::env::var(BASE_URL_VAR).map_err(|_| {
-        ToolError::Denied(format!("the env var {BASE_URL_VAR} is not granted to this plugin (or is empty)"))
+        ToolError::Denied(format!(
+            "the env var {BASE_URL_VAR} is not granted to this plugin (or is empty)"
+        ))
     })?;
-    Ok(format!("{}/rest/api/2/issue/{key}{rest}", base.trim_end_matches('/')))
+    Ok(format!(
+        "{}/rest/api/2/issue/{key}{rest}",
+        base.trim_end_matches('/')
+    ))
 }
 
 /// Whether `key` matches `^[A-Z][A-Z0-9]+-[0-9]+$`.
@@ -125,7 +143,9 @@ fn is_issue_key(key: &str) -> bool {
         return false;
     };
     let mut project_chars = project.chars();
-    project_chars.next().is_some_and(|first| first.is_ascii_uppercase())
+    project_chars
+        .next()
+        .is_some_and(|first| first.is_ascii_uppercase())
         && project.len() >= 2
         && project_chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && !number.is_empty()
@@ -134,8 +154,11 @@ fn is_issue_key(key: &str) -> bool {
 
 /// Sends an authenticated request; a non-2xx answer becomes `failed` with Jira's own messages.
 fn send(request: Request) -> Result<Response, ToolError> {
-    let token = host::secret(TOKEN_SECRET)
-        .map_err(|error| ToolError::Denied(format!("the secret {TOKEN_SECRET} is not available: {error}")))?;
+    let token = host::secret(TOKEN_SECRET).map_err(|error| {
+        ToolError::Denied(format!(
+            "the secret {TOKEN_SECRET} is not available: {error}"
+        ))
+    })?;
     let response = request
         .header("authorization", &format!("Bearer {token}"))
         .header("accept", "application/json")
@@ -156,10 +179,14 @@ fn jira_error(response: &Response) -> String {
             messages.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
         }
         if let Some(fields) = body["errors"].as_object() {
-            messages.extend(fields.iter().map(|(field, message)| match message.as_str() {
-                Some(text) => format!("{field}: {text}"),
-                None => format!("{field}: {message}"),
-            }));
+            messages.extend(
+                fields
+                    .iter()
+                    .map(|(field, message)| match message.as_str() {
+                        Some(text) => format!("{field}: {text}"),
+                        None => format!("{field}: {message}"),
+                    }),
+            );
         }
     }
     if messages.is_empty() {
@@ -189,7 +216,9 @@ mod tests {
         for key in ["ABC-123", "A1-1", "PROJ2-42"] {
             assert!(is_issue_key(key), "{key}");
         }
-        for key in ["abc-1", "A-1", "ABC-", "ABC", "ABC-1a", "1BC-1", "AB_C-1", "ABC-1-2", ""] {
+        for key in [
+            "abc-1", "A-1", "ABC-", "ABC", "ABC-1a", "1BC-1", "AB_C-1", "ABC-1-2", "",
+        ] {
             assert!(!is_issue_key(key), "{key}");
         }
     }

@@ -8,7 +8,8 @@
 use std::fmt;
 
 use serde_json::Value;
-use wstd::http::body::util::BodyExt as _;
+use wstd::http::body::Bytes;
+use wstd::http::body::util::{BodyExt as _, Empty};
 use wstd::http::error::{ErrorCode, HeaderError};
 use wstd::http::{Body, Client, HeaderValue, Method, Uri};
 
@@ -91,7 +92,8 @@ impl Request {
 
     /// Sets a JSON body and its `content-type`.
     pub fn json(self, body: &Value) -> Self {
-        self.header("content-type", "application/json").body(body.to_string())
+        self.header("content-type", "application/json")
+            .body(body.to_string())
     }
 
     /// Reads at most `bytes` of the response body; the rest is dropped and [`Response::truncated`] set.
@@ -104,26 +106,43 @@ impl Request {
     /// `wstd` runtime.
     pub fn send(self) -> Result<Response, HttpError> {
         let what = format!("{} {}", self.method, self.url);
-        let request = self.build().map_err(|message| HttpError::Invalid(format!("{what}: {message}")))?;
+        let request = self
+            .build()
+            .map_err(|message| HttpError::Invalid(format!("{what}: {message}")))?;
         let max_body = self.max_body;
         wstd::runtime::block_on(async move {
-            let response = Client::new().send(request).await.map_err(|error| classify(&what, &error))?;
+            let response = Client::new()
+                .send(request)
+                .await
+                .map_err(|error| classify(&what, &error))?;
             let status = response.status().as_u16();
             let headers = response
                 .headers()
                 .iter()
                 .map(|(name, value)| (name.as_str().to_owned(), header_text(value)))
                 .collect();
-            let (body, truncated) = read_bounded(response.into_body(), max_body)
-                .await
-                .map_err(|error| HttpError::Failed(format!("{what}: reading the response body: {error:#}")))?;
-            Ok(Response { status, headers, body, truncated })
+            let (body, truncated) =
+                read_bounded(response.into_body(), max_body)
+                    .await
+                    .map_err(|error| {
+                        HttpError::Failed(format!("{what}: reading the response body: {error:#}"))
+                    })?;
+            Ok(Response {
+                status,
+                headers,
+                body,
+                truncated,
+            })
         })
     }
 
     fn build(&self) -> Result<wstd::http::Request<Body>, String> {
-        let method = Method::from_bytes(self.method.as_bytes()).map_err(|_| "invalid method".to_owned())?;
-        let uri: Uri = self.url.parse().map_err(|error| format!("invalid URL: {error}"))?;
+        let method =
+            Method::from_bytes(self.method.as_bytes()).map_err(|_| "invalid method".to_owned())?;
+        let uri: Uri = self
+            .url
+            .parse()
+            .map_err(|error| format!("invalid URL: {error}"))?;
         if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
             return Err("the URL must be absolute, starting with http:// or https://".to_owned());
         }
@@ -136,9 +155,13 @@ impl Request {
                 builder = builder.header("content-length", bytes.len());
                 Body::from(bytes.clone())
             }
-            None => Body::empty(),
+            // A body with no frames, not `Body::empty()`: that one still writes a zero-length chunk, which
+            // fails with "connection reset" when a quick peer has already answered and closed.
+            None => Body::from_http_body(Empty::<Bytes>::new()),
         };
-        builder.body(body).map_err(|error| format!("invalid request: {error}"))
+        builder
+            .body(body)
+            .map_err(|error| format!("invalid request: {error}"))
     }
 }
 
@@ -153,7 +176,8 @@ impl Response {
 
     /// Whether the host answered this request itself in dry-run instead of sending it.
     pub fn is_simulated(&self) -> bool {
-        self.header(SIMULATED_HEADER).is_some_and(|value| value.eq_ignore_ascii_case("true"))
+        self.header(SIMULATED_HEADER)
+            .is_some_and(|value| value.eq_ignore_ascii_case("true"))
     }
 
     /// Whether the status is 2xx.
@@ -198,10 +222,15 @@ impl From<HttpError> for ToolError {
 /// form (a forbidden header), or a failure.
 fn classify(what: &str, error: &wstd::http::Error) -> HttpError {
     let message = format!("{what}: {error:#}");
-    let denied = error
+    let denied = error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<ErrorCode>(),
+            Some(ErrorCode::HttpRequestDenied)
+        )
+    });
+    let malformed = error
         .chain()
-        .any(|cause| matches!(cause.downcast_ref::<ErrorCode>(), Some(ErrorCode::HttpRequestDenied)));
-    let malformed = error.chain().any(|cause| cause.downcast_ref::<HeaderError>().is_some());
+        .any(|cause| cause.downcast_ref::<HeaderError>().is_some());
     if denied {
         HttpError::Denied(message)
     } else if malformed {

@@ -44,7 +44,8 @@ pub fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ToolError> {
 
 /// Turns a tool's result into JSON; a value that cannot be represented becomes [`ToolError::Failed`].
 pub fn to_json<T: Serialize>(result: &T) -> Result<Value, ToolError> {
-    serde_json::to_value(result).map_err(|error| ToolError::Failed(format!("result is not JSON: {error}")))
+    serde_json::to_value(result)
+        .map_err(|error| ToolError::Failed(format!("result is not JSON: {error}")))
 }
 
 /// Calls another tool through the host. The callee runs in its own sandbox with its own grants, one

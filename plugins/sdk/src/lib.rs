@@ -80,4 +80,3 @@ pub mod planner_world {
         },
     });
 }
-

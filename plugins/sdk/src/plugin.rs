@@ -60,7 +60,9 @@ macro_rules! export_planner {
         const _: () = {
             struct DrydockPlannerExport;
 
-            impl $crate::planner_world::exports::drydock::plugin::planner::Guest for DrydockPlannerExport {
+            impl $crate::planner_world::exports::drydock::plugin::planner::Guest
+                for DrydockPlannerExport
+            {
                 fn generate(
                     request: ::std::string::String,
                     tools: ::std::vec::Vec<$crate::ToolSpec>,
@@ -83,15 +85,19 @@ pub mod __private {
 
     /// Parses the arguments, runs the tool and prints its result as JSON text.
     pub fn invoke_tool<P: ToolPlugin>(name: &str, args: &str) -> Result<String, ToolError> {
-        let args = serde_json::from_str(args)
-            .map_err(|error| ToolError::InvalidInput(format!("arguments are not valid JSON: {error}")))?;
+        let args = serde_json::from_str(args).map_err(|error| {
+            ToolError::InvalidInput(format!("arguments are not valid JSON: {error}"))
+        })?;
         P::invoke(name, args).map(|result| result.to_string())
     }
 
     /// Parses the request, runs the planner and prints its plan as JSON text.
-    pub fn generate_plan<P: PlannerPlugin>(request: &str, tools: &[ToolSpec]) -> Result<String, String> {
-        let request =
-            serde_json::from_str(request).map_err(|error| format!("the request is not valid JSON: {error}"))?;
+    pub fn generate_plan<P: PlannerPlugin>(
+        request: &str,
+        tools: &[ToolSpec],
+    ) -> Result<String, String> {
+        let request = serde_json::from_str(request)
+            .map_err(|error| format!("the request is not valid JSON: {error}"))?;
         P::generate(request, tools).map(|plan| plan.to_string())
     }
 }

@@ -53,7 +53,9 @@ impl WorkItem {
         let id = required_text(request, "id")?;
         let title = required_text(request, "title")?;
         let description = optional_text(request, "description")?.unwrap_or_default();
-        let kind = optional_text(request, "type")?.map(|kind| kind.trim().to_lowercase()).filter(|kind| !kind.is_empty());
+        let kind = optional_text(request, "type")?
+            .map(|kind| kind.trim().to_lowercase())
+            .filter(|kind| !kind.is_empty());
         let labels = match request.get("labels") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(labels)) => labels
@@ -63,7 +65,13 @@ impl WorkItem {
                 .ok_or("labels: must be an array of strings")?,
             Some(_) => return Err("labels: must be an array of strings".to_owned()),
         };
-        Ok(Self { id, title, description, kind, labels })
+        Ok(Self {
+            id,
+            title,
+            description,
+            kind,
+            labels,
+        })
     }
 
     /// A free-text request becomes the work item `REQ`, titled by its first line.
@@ -73,7 +81,11 @@ impl WorkItem {
             return Err("request: must be a non-empty string saying what to do".to_owned());
         }
         let first_line = text.lines().next().unwrap_or_default();
-        let title = first_line.split_whitespace().take(REQUEST_TITLE_WORDS).collect::<Vec<_>>().join(" ");
+        let title = first_line
+            .split_whitespace()
+            .take(REQUEST_TITLE_WORDS)
+            .collect::<Vec<_>>()
+            .join(" ");
         Ok(Self {
             id: REQUEST_ID.to_owned(),
             title,
@@ -119,7 +131,8 @@ mod tests {
 
     #[test]
     fn a_request_becomes_work_item_req() {
-        let item = WorkItem::from_request(&json!({"request": "Add a health check\nwith details"})).unwrap();
+        let item = WorkItem::from_request(&json!({"request": "Add a health check\nwith details"}))
+            .unwrap();
         assert_eq!(item.id, "REQ");
         assert_eq!(item.title, "Add a health check");
         assert_eq!(item.description, "Add a health check\nwith details");

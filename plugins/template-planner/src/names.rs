@@ -9,9 +9,9 @@ const SLUG_WORDS: usize = 5;
 const SLUG_CHARS: usize = 40;
 /// Words too common to be worth searching for.
 const STOP_WORDS: &[&str] = &[
-    "about", "after", "also", "because", "before", "from", "have", "into", "make", "more", "only", "should",
-    "some", "than", "that", "their", "them", "then", "there", "they", "this", "when", "where", "which", "while",
-    "will", "with", "without", "would",
+    "about", "after", "also", "because", "before", "from", "have", "into", "make", "more", "only",
+    "should", "some", "than", "that", "their", "them", "then", "there", "they", "this", "when",
+    "where", "which", "while", "will", "with", "without", "would",
 ];
 
 /// `fix/`, `chore/` or `feature/`, then the id, then a slug of the title: `feature/ABC-123-add-login-page`.
@@ -23,17 +23,28 @@ pub fn branch(item: &WorkItem) -> String {
     };
     let slug = slug(&item.title);
     let id = safe_id(&item.id);
-    if slug.is_empty() { format!("{prefix}/{id}") } else { format!("{prefix}/{id}-{slug}") }
+    if slug.is_empty() {
+        format!("{prefix}/{id}")
+    } else {
+        format!("{prefix}/{id}-{slug}")
+    }
 }
 
 /// The lowercase title with every run of non-alphanumeric characters turned into one `-`, cut to
 /// [`SLUG_WORDS`] words and [`SLUG_CHARS`] characters at a word boundary.
 pub fn slug(title: &str) -> String {
     let lower = title.to_lowercase();
-    let words = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|word| !word.is_empty()).take(SLUG_WORDS);
+    let words = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .take(SLUG_WORDS);
     let mut slug = String::new();
     for word in words {
-        let extra = if slug.is_empty() { word.len() } else { word.len() + 1 };
+        let extra = if slug.is_empty() {
+            word.len()
+        } else {
+            word.len() + 1
+        };
         if slug.len() + extra > SLUG_CHARS {
             if slug.is_empty() {
                 slug.push_str(&word[..SLUG_CHARS]);
@@ -51,7 +62,15 @@ pub fn slug(title: &str) -> String {
 /// The id with anything but ASCII letters, digits, `-` and `_` turned into `-`: usable in a file name and a
 /// branch name whatever the id was.
 pub fn safe_id(id: &str) -> String {
-    id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// Whether `id` looks like a Jira issue key: `^[A-Z][A-Z0-9]+-[0-9]+$`.
@@ -61,7 +80,9 @@ pub fn is_jira_key(id: &str) -> bool {
     };
     project.len() >= 2
         && project.starts_with(|c: char| c.is_ascii_uppercase())
-        && project.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && project
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && !number.is_empty()
         && number.chars().all(|c| c.is_ascii_digit())
 }
@@ -71,7 +92,10 @@ pub fn keywords(title: &str, count: usize) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for word in title.split(|c: char| !c.is_alphanumeric() && c != '_') {
         let word = word.to_lowercase();
-        if word.chars().count() >= 4 && !STOP_WORDS.contains(&word.as_str()) && !found.contains(&word) {
+        if word.chars().count() >= 4
+            && !STOP_WORDS.contains(&word.as_str())
+            && !found.contains(&word)
+        {
             found.push(word);
         }
         if found.len() == count {
@@ -97,17 +121,35 @@ mod tests {
 
     #[test]
     fn branch_prefix_follows_the_type() {
-        assert_eq!(branch(&item("ABC-1", "Login fails", Some("bug"))), "fix/ABC-1-login-fails");
-        assert_eq!(branch(&item("ABC-2", "Bump deps", Some("chore"))), "chore/ABC-2-bump-deps");
-        assert_eq!(branch(&item("ABC-3", "Add SSO", Some("story"))), "feature/ABC-3-add-sso");
-        assert_eq!(branch(&item("ABC-4", "Add SSO", None)), "feature/ABC-4-add-sso");
+        assert_eq!(
+            branch(&item("ABC-1", "Login fails", Some("bug"))),
+            "fix/ABC-1-login-fails"
+        );
+        assert_eq!(
+            branch(&item("ABC-2", "Bump deps", Some("chore"))),
+            "chore/ABC-2-bump-deps"
+        );
+        assert_eq!(
+            branch(&item("ABC-3", "Add SSO", Some("story"))),
+            "feature/ABC-3-add-sso"
+        );
+        assert_eq!(
+            branch(&item("ABC-4", "Add SSO", None)),
+            "feature/ABC-4-add-sso"
+        );
     }
 
     #[test]
     fn slug_is_collapsed_and_bounded() {
         assert_eq!(slug("  Fix: the *login* page!! "), "fix-the-login-page");
-        assert_eq!(slug("one two three four five six"), "one-two-three-four-five");
-        assert_eq!(slug("internationalization localization configuration"), "internationalization-localization");
+        assert_eq!(
+            slug("one two three four five six"),
+            "one-two-three-four-five"
+        );
+        assert_eq!(
+            slug("internationalization localization configuration"),
+            "internationalization-localization"
+        );
         assert!(slug(&"x".repeat(60)).len() <= 40);
         assert_eq!(slug("日本語"), "");
     }
@@ -127,6 +169,9 @@ mod tests {
 
     #[test]
     fn keywords_skip_short_and_common_words() {
-        assert_eq!(keywords("Fix the login timeout with login retry", 2), ["login", "timeout"]);
+        assert_eq!(
+            keywords("Fix the login timeout with login retry", 2),
+            ["login", "timeout"]
+        );
     }
 }

@@ -24,7 +24,11 @@ struct Node {
 
 /// The plan `{"nodes": [..]}` for `item`, using only `tools`.
 pub fn plan(item: &WorkItem, tools: &[ToolSpec]) -> Result<Value, String> {
-    let planner = Planner { item, tools, notes_path: format!("notes/{}.md", names::safe_id(&item.id)) };
+    let planner = Planner {
+        item,
+        tools,
+        notes_path: format!("notes/{}.md", names::safe_id(&item.id)),
+    };
     let nodes = [planner.analyze(), planner.implement(), planner.report()];
     let branch = names::branch(item);
     let tags = item_tags(item);
@@ -44,7 +48,9 @@ pub fn plan(item: &WorkItem, tools: &[ToolSpec]) -> Result<Value, String> {
         previous = Some(node.node_id);
     }
     if planned.is_empty() {
-        return Err(format!("none of the tools this planner plans with is available (it uses {KNOWN_TOOLS})"));
+        return Err(format!(
+            "none of the tools this planner plans with is available (it uses {KNOWN_TOOLS})"
+        ));
     }
     Ok(json!({ "nodes": planned }))
 }
@@ -60,7 +66,11 @@ impl Planner<'_> {
         let item = self.item;
         let mut steps = Vec::new();
         if names::is_jira_key(&item.id) {
-            steps.extend(self.step("jira.get_issue", json!({"key": item.id}), format!("Read {} in Jira.", item.id)));
+            steps.extend(self.step(
+                "jira.get_issue",
+                json!({"key": item.id}),
+                format!("Read {} in Jira.", item.id),
+            ));
         }
         steps.extend(self.step(
             "workspace.list_files",
@@ -74,9 +84,18 @@ impl Planner<'_> {
         patterns.extend(names::keywords(&item.title, SEARCH_KEYWORDS));
         for pattern in patterns {
             let description = format!("Find where `{pattern}` appears.");
-            steps.extend(self.step("workspace.search", json!({ "pattern": pattern }), description));
+            steps.extend(self.step(
+                "workspace.search",
+                json!({ "pattern": pattern }),
+                description,
+            ));
         }
-        Node { node_id: "analyze", title: format!("Analyze {}: {}", item.id, item.title), role: "analysis", steps }
+        Node {
+            node_id: "analyze",
+            title: format!("Analyze {}: {}", item.id, item.title),
+            role: "analysis",
+            steps,
+        }
     }
 
     fn implement(&self) -> Node {
@@ -85,11 +104,19 @@ impl Planner<'_> {
             .step(
                 "workspace.write_file",
                 json!({"path": self.notes_path, "content": self.notes()}),
-                format!("Write the working notes for {} to {}.", item.id, self.notes_path),
+                format!(
+                    "Write the working notes for {} to {}.",
+                    item.id, self.notes_path
+                ),
             )
             .into_iter()
             .collect();
-        Node { node_id: "implement", title: format!("Implement {}: {}", item.id, item.title), role: "implementation", steps }
+        Node {
+            node_id: "implement",
+            title: format!("Implement {}: {}", item.id, item.title),
+            role: "implementation",
+            steps,
+        }
     }
 
     fn report(&self) -> Node {
@@ -115,18 +142,28 @@ impl Planner<'_> {
                 let path = format!("reports/{}.md", names::safe_id(&item.id));
                 let description = format!("Write the report for {} to {path}.", item.id);
                 let content = format!("# Report: {} {}\n\n{summary}\n", item.id, item.title);
-                self.step("workspace.write_file", json!({"path": path, "content": content}), description)
+                self.step(
+                    "workspace.write_file",
+                    json!({"path": path, "content": content}),
+                    description,
+                )
             })
             .into_iter()
             .collect();
-        Node { node_id: "report", title: format!("Report on {}", item.id), role: "report", steps }
+        Node {
+            node_id: "report",
+            title: format!("Report on {}", item.id),
+            role: "report",
+            steps,
+        }
     }
 
     /// The step `{tool, args, description}`, if `tool` is offered and `args` fit its schema.
     fn step(&self, tool: &str, args: Value, description: String) -> Option<Value> {
         let spec = self.tools.iter().find(|spec| spec.name == tool)?;
         let schema: Value = serde_json::from_str(&spec.input_schema).ok()?;
-        fits_schema(&schema, &args).then(|| json!({"tool": tool, "args": args, "description": description}))
+        fits_schema(&schema, &args)
+            .then(|| json!({"tool": tool, "args": args, "description": description}))
     }
 
     /// The Markdown notes `implement` writes: what the item is and the plan for it.
@@ -170,10 +207,19 @@ fn fits_schema(schema: &Value, args: &Value) -> bool {
         return false;
     };
     let empty = Map::new();
-    let properties = schema.get("properties").and_then(Value::as_object).unwrap_or(&empty);
-    let required = schema.get("required").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let properties = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let required = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
-    required.iter().all(|name| name.as_str().is_some_and(|name| args.contains_key(name)))
+    required
+        .iter()
+        .all(|name| name.as_str().is_some_and(|name| args.contains_key(name)))
         && args.iter().all(|(name, value)| match properties.get(name) {
             Some(property) => fits_property(property, value),
             None => !closed,
@@ -191,8 +237,14 @@ fn fits_property(property: &Value, value: &Value) -> bool {
         Some("array") => value.is_array(),
         Some(_) => false,
     };
-    let enum_fits = property.get("enum").and_then(Value::as_array).is_none_or(|choices| choices.contains(value));
-    let length_fits = match (property.get("minLength").and_then(Value::as_u64), value.as_str()) {
+    let enum_fits = property
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_none_or(|choices| choices.contains(value));
+    let length_fits = match (
+        property.get("minLength").and_then(Value::as_u64),
+        value.as_str(),
+    ) {
         (Some(min), Some(text)) => text.chars().count() as u64 >= min,
         _ => true,
     };

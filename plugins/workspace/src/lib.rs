@@ -74,7 +74,10 @@ impl ToolPlugin for Workspace {
             tool_spec(
                 "workspace.write_file",
                 "Writes a text file in the workspace, creating missing parent directories.",
-                &object_schema(json!({"path": path, "content": {"type": "string"}}), &["path", "content"]),
+                &object_schema(
+                    json!({"path": path, "content": {"type": "string"}}),
+                    &["path", "content"],
+                ),
             ),
             tool_spec(
                 "workspace.list_files",
@@ -87,7 +90,10 @@ impl ToolPlugin for Workspace {
             tool_spec(
                 "workspace.search",
                 "Finds the lines containing a plain substring in workspace files (at most 200 matches).",
-                &object_schema(json!({"pattern": {"type": "string", "minLength": 1}, "path": path}), &["pattern"]),
+                &object_schema(
+                    json!({"pattern": {"type": "string", "minLength": 1}, "path": path}),
+                    &["pattern"],
+                ),
             ),
         ]
     }
@@ -108,13 +114,16 @@ impl ToolPlugin for Workspace {
 fn ensure_workspace_granted() -> Result<(), ToolError> {
     match fs::metadata(ROOT) {
         Ok(metadata) if metadata.is_dir() => Ok(()),
-        _ => Err(ToolError::Denied(format!("no directory is granted to this plugin ({ROOT} is not preopened)"))),
+        _ => Err(ToolError::Denied(format!(
+            "no directory is granted to this plugin ({ROOT} is not preopened)"
+        ))),
     }
 }
 
 fn read_file(args: ReadArgs) -> Result<Value, ToolError> {
     let path = WorkspacePath::parse(&args.path)?;
-    let metadata = fs::metadata(path.guest_path()).map_err(|error| io_error(&path, "read", &error))?;
+    let metadata =
+        fs::metadata(path.guest_path()).map_err(|error| io_error(&path, "read", &error))?;
     if metadata.len() > MAX_FILE_BYTES {
         return Err(ToolError::Failed(format!(
             "{}: {} bytes is more than the {MAX_FILE_BYTES} bytes read_file returns",
@@ -131,13 +140,19 @@ fn read_file(args: ReadArgs) -> Result<Value, ToolError> {
 fn write_file(args: WriteArgs) -> Result<Value, ToolError> {
     let path = WorkspacePath::parse(&args.path)?;
     if path.is_root() {
-        return Err(ToolError::InvalidInput("path: the workspace root is a directory, not a file".to_owned()));
+        return Err(ToolError::InvalidInput(
+            "path: the workspace root is a directory, not a file".to_owned(),
+        ));
     }
     let target = path.guest_path();
-    if let Some(parent) = target.parent() {
-        fs::create_dir_all(parent).map_err(|error| io_error(&path, "create the parent of", &error))?;
+    if let Some(parent) = target.parent()
+        && !parent.is_dir()
+    {
+        fs::create_dir_all(parent)
+            .map_err(|error| io_error(&path, "create the parent of", &error))?;
     }
-    fs::write(&target, args.content.as_bytes()).map_err(|error| io_error(&path, "write", &error))?;
+    fs::write(&target, args.content.as_bytes())
+        .map_err(|error| io_error(&path, "write", &error))?;
     Ok(json!({"path": path.relative(), "bytes": args.content.len()}))
 }
 
@@ -151,7 +166,11 @@ fn list_files(args: ListArgs) -> Result<Value, ToolError> {
                 start.relative()
             )));
         }
-        files.push(if is_dir { format!("{}/", entry.relative()) } else { entry.relative().to_owned() });
+        files.push(if is_dir {
+            format!("{}/", entry.relative())
+        } else {
+            entry.relative().to_owned()
+        });
         Ok(Walk::Continue)
     })?;
     Ok(json!({ "files": files }))
@@ -159,7 +178,9 @@ fn list_files(args: ListArgs) -> Result<Value, ToolError> {
 
 fn search(args: SearchArgs) -> Result<Value, ToolError> {
     if args.pattern.is_empty() {
-        return Err(ToolError::InvalidInput("pattern: must not be empty".to_owned()));
+        return Err(ToolError::InvalidInput(
+            "pattern: must not be empty".to_owned(),
+        ));
     }
     let start = WorkspacePath::parse(&args.path)?;
     let mut matches = Vec::new();
@@ -175,22 +196,33 @@ fn search(args: SearchArgs) -> Result<Value, ToolError> {
         }
         Ok(Walk::Continue)
     };
-    let metadata = fs::metadata(start.guest_path()).map_err(|error| io_error(&start, "search", &error))?;
+    let metadata =
+        fs::metadata(start.guest_path()).map_err(|error| io_error(&start, "search", &error))?;
     if metadata.is_file() {
         search_file(&start)?;
     } else {
-        walk(&start, true, &mut |entry, is_dir| if is_dir { Ok(Walk::Continue) } else { search_file(entry) })?;
+        walk(&start, true, &mut |entry, is_dir| {
+            if is_dir {
+                Ok(Walk::Continue)
+            } else {
+                search_file(entry)
+            }
+        })?;
     }
     Ok(json!({ "matches": matches }))
 }
 
 /// The content of a file worth searching: small enough and UTF-8 text; anything else searches as empty.
 fn readable_text(file: &WorkspacePath) -> String {
-    let small = fs::metadata(file.guest_path()).is_ok_and(|metadata| metadata.len() <= MAX_FILE_BYTES);
+    let small =
+        fs::metadata(file.guest_path()).is_ok_and(|metadata| metadata.len() <= MAX_FILE_BYTES);
     if !small {
         return String::new();
     }
-    fs::read(file.guest_path()).ok().and_then(|bytes| String::from_utf8(bytes).ok()).unwrap_or_default()
+    fs::read(file.guest_path())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default()
 }
 
 /// Whether a walk goes on after an entry.
@@ -219,10 +251,11 @@ fn walk(
         if let Walk::Stop = visit(&entry, is_dir)? {
             return Ok(Walk::Stop);
         }
-        if is_dir && recursive {
-            if let Walk::Stop = walk(&entry, recursive, visit)? {
-                return Ok(Walk::Stop);
-            }
+        if is_dir
+            && recursive
+            && let Walk::Stop = walk(&entry, recursive, visit)?
+        {
+            return Ok(Walk::Stop);
         }
     }
     Ok(Walk::Continue)

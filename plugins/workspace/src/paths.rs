@@ -49,7 +49,11 @@ impl WorkspacePath {
                 Component::Prefix(_) => return Err(refuse("not a workspace path")),
             }
         }
-        let relative = if parts.is_empty() { ".".to_owned() } else { parts.join("/") };
+        let relative = if parts.is_empty() {
+            ".".to_owned()
+        } else {
+            parts.join("/")
+        };
         Ok(Self { relative })
     }
 
@@ -70,7 +74,11 @@ impl WorkspacePath {
 
     /// The guest path to open.
     pub fn guest_path(&self) -> PathBuf {
-        if self.is_root() { PathBuf::from(ROOT) } else { Path::new(ROOT).join(&self.relative) }
+        if self.is_root() {
+            PathBuf::from(ROOT)
+        } else {
+            Path::new(ROOT).join(&self.relative)
+        }
     }
 
     /// The entry `name` inside this directory.
@@ -107,8 +115,17 @@ mod tests {
 
     #[test]
     fn paths_outside_the_workspace_are_invalid_input() {
-        for path in ["/etc/passwd", "/workspaces/x", "..", "a/../../b", "/workspace/../etc"] {
-            assert!(matches!(relative(path), Err(ToolError::InvalidInput(_))), "{path}");
+        for path in [
+            "/etc/passwd",
+            "/workspaces/x",
+            "..",
+            "a/../../b",
+            "/workspace/../etc",
+        ] {
+            assert!(
+                matches!(relative(path), Err(ToolError::InvalidInput(_))),
+                "{path}"
+            );
         }
     }
 }

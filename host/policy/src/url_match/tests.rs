@@ -27,22 +27,42 @@ fn scheme_is_case_insensitive_on_input() {
 
 #[test]
 fn non_http_schemes_are_rejected() {
-    assert_eq!(target_err("ftp://a.example/"), UrlError::UnsupportedScheme("ftp".into()));
-    assert_eq!(target_err("file:///etc/passwd"), UrlError::UnsupportedScheme("file".into()));
+    assert_eq!(
+        target_err("ftp://a.example/"),
+        UrlError::UnsupportedScheme("ftp".into())
+    );
+    assert_eq!(
+        target_err("file:///etc/passwd"),
+        UrlError::UnsupportedScheme("file".into())
+    );
     assert_eq!(target_err("a.example/x"), UrlError::MissingScheme);
     assert_eq!(target_err("https:a.example/x"), UrlError::MissingAuthority);
 }
 
 #[test]
 fn host_is_case_insensitive() {
-    assert!(covers("https://Jira.Example.COM/", "https://jira.example.com/x"));
-    assert!(covers("https://jira.example.com/", "https://JIRA.example.com/x"));
+    assert!(covers(
+        "https://Jira.Example.COM/",
+        "https://jira.example.com/x"
+    ));
+    assert!(covers(
+        "https://jira.example.com/",
+        "https://JIRA.example.com/x"
+    ));
 }
 
 #[test]
 fn unicode_host_equals_its_punycode() {
-    assert!(covers("https://BÜCHER.example/", "https://xn--bcher-kva.example/a"));
-    assert_eq!(UrlPrefix::parse("https://bücher.example/").unwrap().to_string(), "https://xn--bcher-kva.example/");
+    assert!(covers(
+        "https://BÜCHER.example/",
+        "https://xn--bcher-kva.example/a"
+    ));
+    assert_eq!(
+        UrlPrefix::parse("https://bücher.example/")
+            .unwrap()
+            .to_string(),
+        "https://xn--bcher-kva.example/"
+    );
 }
 
 #[test]
@@ -63,27 +83,44 @@ fn default_port_explicit_or_implicit_is_equal() {
     assert!(covers("https://a.example:443/", "https://a.example/x"));
     assert!(covers("https://a.example/", "https://a.example:443/x"));
     assert!(covers("http://a.example/", "http://a.example:80/x"));
-    assert_eq!(UrlPrefix::parse("https://a.example:443/p").unwrap().to_string(), "https://a.example/p");
+    assert_eq!(
+        UrlPrefix::parse("https://a.example:443/p")
+            .unwrap()
+            .to_string(),
+        "https://a.example/p"
+    );
 }
 
 #[test]
 fn grant_without_port_covers_only_the_default_port() {
     assert!(!covers("https://a.example/", "https://a.example:8443/x"));
-    assert!(covers("https://a.example:8443/", "https://a.example:8443/x"));
+    assert!(covers(
+        "https://a.example:8443/",
+        "https://a.example:8443/x"
+    ));
     assert!(!covers("https://a.example:8443/", "https://a.example/x"));
 }
 
 #[test]
 fn invalid_ports_are_rejected() {
-    for url in ["https://a.example:/", "https://a.example:0/", "https://a.example:65536/", "https://a.example:x/"] {
+    for url in [
+        "https://a.example:/",
+        "https://a.example:0/",
+        "https://a.example:65536/",
+        "https://a.example:x/",
+    ] {
         assert!(matches!(target_err(url), UrlError::InvalidPort(_)), "{url}");
     }
 }
 
 #[test]
 fn userinfo_is_rejected() {
-    for url in ["https://user@a.example/", "https://user:pw@a.example/", "https://jira.example.com@evil.com/", "https://@a.example/"]
-    {
+    for url in [
+        "https://user@a.example/",
+        "https://user:pw@a.example/",
+        "https://jira.example.com@evil.com/",
+        "https://@a.example/",
+    ] {
         assert_eq!(target_err(url), UrlError::Userinfo, "{url}");
         assert_eq!(UrlPrefix::parse(url), Err(UrlError::Userinfo), "{url}");
     }
@@ -93,7 +130,10 @@ fn userinfo_is_rejected() {
 fn at_sign_after_the_authority_is_not_userinfo() {
     let target = TargetUrl::parse("https://evil.example#@jira.example.com/").unwrap();
     assert_eq!(target.host(), &Host::Domain("evil.example".into()));
-    assert!(!covers("https://jira.example.com/", "https://evil.example?@jira.example.com/"));
+    assert!(!covers(
+        "https://jira.example.com/",
+        "https://evil.example?@jira.example.com/"
+    ));
 }
 
 #[test]
@@ -103,7 +143,10 @@ fn ip_literals_match_only_the_same_literal() {
     assert!(!covers("http://127.0.0.1:8080/", "http://localhost:8080/x"));
     assert!(covers("http://[::1]:8080/", "http://[0:0::1]:8080/x"));
     assert!(!covers("http://[::1]/", "http://127.0.0.1/x"));
-    assert_eq!(TargetUrl::parse("http://[0::1]:81/x").unwrap().to_string(), "http://[::1]:81/x");
+    assert_eq!(
+        TargetUrl::parse("http://[0::1]:81/x").unwrap().to_string(),
+        "http://[::1]:81/x"
+    );
 }
 
 #[test]
@@ -116,103 +159,241 @@ fn numeric_host_tricks_are_rejected() {
         "http://127.0.0.01/",
         "http://1.2.3.4.5/",
         "http://a.example.0x10/",
-        "http://１２７.０.０.１/",
     ] {
-        assert!(matches!(target_err(url), UrlError::AmbiguousNumericHost(_)), "{url}");
+        assert!(
+            matches!(target_err(url), UrlError::AmbiguousNumericHost(_)),
+            "{url}"
+        );
     }
 }
 
 #[test]
+fn full_width_digits_map_to_the_ipv4_literal() {
+    // UTS 46 maps them to ASCII first, so they become the canonical literal, never a domain.
+    let target = TargetUrl::parse("http://１２７.０.０.１/").unwrap();
+    assert_eq!(target.host(), &Host::Ipv4(Ipv4Addr::LOCALHOST));
+    assert!(!covers("http://localhost/", "http://１２７.０.０.１/"));
+}
+
+#[test]
 fn bad_hosts_are_rejected() {
-    for url in ["http://a%2eexample/", "http://a..example/", "http://[::1/", "http://[fe80::1%25eth0]/", "http://a:b:1/"] {
+    for url in [
+        "http://a%2eexample/",
+        "http://a..example/",
+        "http://[::1/",
+        "http://[fe80::1%25eth0]/",
+        "http://a:b:1/",
+    ] {
         assert!(TargetUrl::parse(url).is_err(), "{url}");
     }
 }
 
 #[test]
 fn forbidden_characters_are_rejected() {
-    assert_eq!(target_err("https://a.example\\@evil/"), UrlError::ForbiddenCharacter('\\'));
-    assert_eq!(target_err("https://a.example/x\\..\\y"), UrlError::ForbiddenCharacter('\\'));
-    assert_eq!(target_err("https://a exa.com/"), UrlError::ForbiddenCharacter(' '));
-    assert_eq!(target_err("https://a.example/\n"), UrlError::ForbiddenCharacter('\n'));
-    assert_eq!(target_err("https://a.exa\u{0}mple/"), UrlError::ForbiddenCharacter('\u{0}'));
+    assert_eq!(
+        target_err("https://a.example\\@evil/"),
+        UrlError::ForbiddenCharacter('\\')
+    );
+    assert_eq!(
+        target_err("https://a.example/x\\..\\y"),
+        UrlError::ForbiddenCharacter('\\')
+    );
+    assert_eq!(
+        target_err("https://a exa.com/"),
+        UrlError::ForbiddenCharacter(' ')
+    );
+    assert_eq!(
+        target_err("https://a.example/\n"),
+        UrlError::ForbiddenCharacter('\n')
+    );
+    assert_eq!(
+        target_err("https://a.exa\u{0}mple/"),
+        UrlError::ForbiddenCharacter('\u{0}')
+    );
 }
 
 #[test]
 fn unreserved_percent_escapes_are_decoded() {
-    assert!(covers("https://a.example/rest/", "https://a.example/%72est/x"));
-    assert_eq!(TargetUrl::parse("https://a.example/%7e%41%2f%3a").unwrap().path(), "/~A%2F%3A");
-    assert!(matches!(target_err("https://a.example/%zz"), UrlError::InvalidPercentEscape(_)));
-    assert!(matches!(target_err("https://a.example/%4"), UrlError::InvalidPercentEscape(_)));
+    assert!(covers(
+        "https://a.example/rest/",
+        "https://a.example/%72est/x"
+    ));
+    assert_eq!(
+        TargetUrl::parse("https://a.example/%7e%41%2f%3a")
+            .unwrap()
+            .path(),
+        "/~A%2F%3A"
+    );
+    assert!(matches!(
+        target_err("https://a.example/%zz"),
+        UrlError::InvalidPercentEscape(_)
+    ));
+    assert!(matches!(
+        target_err("https://a.example/%4"),
+        UrlError::InvalidPercentEscape(_)
+    ));
 }
 
 #[test]
 fn dot_segments_are_resolved() {
-    assert_eq!(TargetUrl::parse("https://a.example/a/./b/../c").unwrap().path(), "/a/c");
-    assert_eq!(TargetUrl::parse("https://a.example/a/b/..").unwrap().path(), "/a/");
-    assert!(!covers("https://a.example/rest/api/", "https://a.example/rest/api/../admin"));
-    assert!(!covers("https://a.example/rest/api/", "https://a.example/rest/api/%2e%2E/admin"));
-    assert!(!covers("https://a.example/rest/api/", "https://a.example/rest/api/.%2e/admin"));
-    assert!(covers("https://a.example/rest/api/", "https://a.example/rest/x/../api/y"));
+    assert_eq!(
+        TargetUrl::parse("https://a.example/a/./b/../c")
+            .unwrap()
+            .path(),
+        "/a/c"
+    );
+    assert_eq!(
+        TargetUrl::parse("https://a.example/a/b/..").unwrap().path(),
+        "/a/"
+    );
+    assert!(!covers(
+        "https://a.example/rest/api/",
+        "https://a.example/rest/api/../admin"
+    ));
+    assert!(!covers(
+        "https://a.example/rest/api/",
+        "https://a.example/rest/api/%2e%2E/admin"
+    ));
+    assert!(!covers(
+        "https://a.example/rest/api/",
+        "https://a.example/rest/api/.%2e/admin"
+    ));
+    assert!(covers(
+        "https://a.example/rest/api/",
+        "https://a.example/rest/x/../api/y"
+    ));
 }
 
 #[test]
 fn dotdot_above_root_is_an_error() {
-    assert_eq!(target_err("https://a.example/.."), UrlError::ClimbsAboveRoot);
-    assert_eq!(target_err("https://a.example/a/../../etc"), UrlError::ClimbsAboveRoot);
+    assert_eq!(
+        target_err("https://a.example/.."),
+        UrlError::ClimbsAboveRoot
+    );
+    assert_eq!(
+        target_err("https://a.example/a/../../etc"),
+        UrlError::ClimbsAboveRoot
+    );
 }
 
 #[test]
 fn duplicate_slashes_are_collapsed() {
-    assert_eq!(TargetUrl::parse("https://a.example//rest///api//").unwrap().path(), "/rest/api/");
-    assert!(!covers("https://a.example/public/", "https://a.example/public//../admin"));
+    assert_eq!(
+        TargetUrl::parse("https://a.example//rest///api//")
+            .unwrap()
+            .path(),
+        "/rest/api/"
+    );
+    assert!(!covers(
+        "https://a.example/public/",
+        "https://a.example/public//../admin"
+    ));
 }
 
 #[test]
 fn prefix_matches_on_segment_boundaries() {
-    assert!(covers("https://a.example/rest/api/2/", "https://a.example/rest/api/2/issue/X"));
-    assert!(covers("https://a.example/rest/api/2/", "https://a.example/rest/api/2/"));
-    assert!(!covers("https://a.example/rest/api/2/", "https://a.example/rest/api/2"));
-    assert!(!covers("https://a.example/rest/api", "https://a.example/rest/apiary"));
-    assert!(covers("https://a.example/rest/api", "https://a.example/rest/api"));
-    assert!(covers("https://a.example/rest/api", "https://a.example/rest/api/x"));
+    assert!(covers(
+        "https://a.example/rest/api/2/",
+        "https://a.example/rest/api/2/issue/X"
+    ));
+    assert!(covers(
+        "https://a.example/rest/api/2/",
+        "https://a.example/rest/api/2/"
+    ));
+    assert!(!covers(
+        "https://a.example/rest/api/2/",
+        "https://a.example/rest/api/2"
+    ));
+    assert!(!covers(
+        "https://a.example/rest/api",
+        "https://a.example/rest/apiary"
+    ));
+    assert!(covers(
+        "https://a.example/rest/api",
+        "https://a.example/rest/api"
+    ));
+    assert!(covers(
+        "https://a.example/rest/api",
+        "https://a.example/rest/api/x"
+    ));
     assert!(covers("https://a.example", "https://a.example/anything"));
-    assert!(!covers("https://a.example/Rest/", "https://a.example/rest/x"));
+    assert!(!covers(
+        "https://a.example/Rest/",
+        "https://a.example/rest/x"
+    ));
 }
 
 #[test]
 fn encoded_slash_is_not_a_separator() {
-    assert!(!covers("https://a.example/rest/", "https://a.example/rest%2Fx"));
-    assert!(!covers("https://a.example/rest/", "https://a.example/rest%2F..%2Fadmin"));
-    assert!(covers("https://a.example/rest/", "https://a.example/rest/a%2Fb"));
+    assert!(!covers(
+        "https://a.example/rest/",
+        "https://a.example/rest%2Fx"
+    ));
+    assert!(covers(
+        "https://a.example/rest/",
+        "https://a.example/rest/a%2Fb"
+    ));
 }
 
 #[test]
 fn dot_segments_hidden_behind_encoded_slash_or_params_are_rejected() {
-    for url in ["https://a.example/rest/x%2F..%2Fadmin", "https://a.example/rest/..%5Cadmin", "https://a.example/public/..;/admin"]
-    {
-        assert!(matches!(target_err(url), UrlError::HiddenDotSegment(_)), "{url}");
+    for url in [
+        "https://a.example/rest%2F..%2Fadmin",
+        "https://a.example/rest/x%2F..%2Fadmin",
+        "https://a.example/rest/..%5Cadmin",
+        "https://a.example/public/..;/admin",
+    ] {
+        assert!(
+            matches!(target_err(url), UrlError::HiddenDotSegment(_)),
+            "{url}"
+        );
     }
 }
 
 #[test]
 fn query_and_fragment_are_ignored_for_matching() {
-    assert!(covers("https://a.example/rest/", "https://a.example/rest/x?next=/admin#frag"));
-    assert!(!covers("https://a.example/rest/", "https://a.example/admin?/rest/"));
-    assert_eq!(TargetUrl::parse("https://a.example/x?q=1").unwrap().to_string(), "https://a.example/x?q=1");
-    assert_eq!(TargetUrl::parse("https://a.example/x#f").unwrap().to_string(), "https://a.example/x");
+    assert!(covers(
+        "https://a.example/rest/",
+        "https://a.example/rest/x?next=/admin#frag"
+    ));
+    assert!(!covers(
+        "https://a.example/rest/",
+        "https://a.example/admin?/rest/"
+    ));
+    assert_eq!(
+        TargetUrl::parse("https://a.example/x?q=1")
+            .unwrap()
+            .to_string(),
+        "https://a.example/x?q=1"
+    );
+    assert_eq!(
+        TargetUrl::parse("https://a.example/x#f")
+            .unwrap()
+            .to_string(),
+        "https://a.example/x"
+    );
 }
 
 #[test]
 fn grant_with_query_or_fragment_is_rejected() {
-    assert_eq!(UrlPrefix::parse("https://a.example/x?y=1"), Err(UrlError::PrefixHasQuery));
-    assert_eq!(UrlPrefix::parse("https://a.example/x#y"), Err(UrlError::PrefixHasQuery));
+    assert_eq!(
+        UrlPrefix::parse("https://a.example/x?y=1"),
+        Err(UrlError::PrefixHasQuery)
+    );
+    assert_eq!(
+        UrlPrefix::parse("https://a.example/x#y"),
+        Err(UrlError::PrefixHasQuery)
+    );
 }
 
 #[test]
 fn displays_canonical_form() {
-    let target = TargetUrl::parse("HTTPS://Jira.Example.com.:443//rest/./api/%7Euser?q=%2f").unwrap();
-    assert_eq!(target.to_string(), "https://jira.example.com/rest/api/~user?q=%2F");
+    let target =
+        TargetUrl::parse("HTTPS://Jira.Example.com.:443//rest/./api/%7Euser?q=%2f").unwrap();
+    assert_eq!(
+        target.to_string(),
+        "https://jira.example.com/rest/api/~user?q=%2F"
+    );
 }
 
 fn segment() -> impl Strategy<Value = String> {
@@ -222,7 +403,13 @@ fn segment() -> impl Strategy<Value = String> {
 fn flip_case(s: &str, mask: u64) -> String {
     s.chars()
         .enumerate()
-        .map(|(i, c)| if mask >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+        .map(|(i, c)| {
+            if mask >> (i % 64) & 1 == 1 {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 

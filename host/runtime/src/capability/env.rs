@@ -10,7 +10,11 @@ use drydock_policy::{Outcome, PluginGrants, decide_env};
 use crate::capability::secrets::ValueSource;
 
 /// The `(name, value)` pairs the guest will see.
-pub fn visible_env(plugin: &str, grants: &PluginGrants, source: &dyn ValueSource) -> Vec<(String, String)> {
+pub fn visible_env(
+    plugin: &str,
+    grants: &PluginGrants,
+    source: &dyn ValueSource,
+) -> Vec<(String, String)> {
     grants
         .env
         .iter()

@@ -37,9 +37,15 @@ struct Mount {
 enum MountKind {
     ReadOnly,
     /// Dry run: the guest writes into `scratch`; the original stays as it is.
-    Scratch { scratch: TempDir, reason: String },
+    Scratch {
+        scratch: TempDir,
+        reason: String,
+    },
     /// Live: the guest writes into the real directory; `before` is a snapshot to diff against.
-    Live { before: TempDir, reason: String },
+    Live {
+        before: TempDir,
+        reason: String,
+    },
 }
 
 /// The granted directories of one invocation.
@@ -182,11 +188,17 @@ fn record_changes(
         );
     }
     let patch = diff::unified(&changes);
-    let name = format!("{}.diff", grant.mount.trim_start_matches('/').replace('/', "_"));
-    if let Err(err) =
-        ctx.journal
-            .add_artifact(&ctx.redactor, &name, "text/x-diff", "host", patch.into_bytes())
-    {
+    let name = format!(
+        "{}.diff",
+        grant.mount.trim_start_matches('/').replace('/', "_")
+    );
+    if let Err(err) = ctx.journal.add_artifact(
+        &ctx.redactor,
+        &name,
+        "text/x-diff",
+        "host",
+        patch.into_bytes(),
+    ) {
         tracing::warn!(plugin = ctx.plugin(), error = %err, "the fs diff artifact was not kept");
     }
 }

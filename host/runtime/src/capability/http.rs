@@ -88,7 +88,11 @@ async fn gate(
             &url,
         ),
     };
-    let header_names: Vec<String> = request.headers().keys().map(|k| k.as_str().to_owned()).collect();
+    let header_names: Vec<String> = request
+        .headers()
+        .keys()
+        .map(|k| k.as_str().to_owned())
+        .collect();
 
     match decision.outcome {
         Outcome::Read => {
@@ -122,11 +126,16 @@ async fn gate(
             });
             let seq = record(&ctx, &action, &decision, detail);
             if decision.outcome == Outcome::Simulated {
-                return Ok((simulated_response(seq, &method, &ctx.redactor.text(&url)), no_io()));
+                return Ok((
+                    simulated_response(seq, &method, &ctx.redactor.text(&url)),
+                    no_io(),
+                ));
             }
             let request = http::Request::from_parts(
                 parts,
-                Full::new(body).map_err(|never| match never {}).boxed_unsync(),
+                Full::new(body)
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
             );
             forward(ctx, seq, request, options).await
         }
@@ -192,7 +201,10 @@ fn simulated_response(seq: u32, method: &str, url: &str) -> Response<WasiBody> {
     *response.status_mut() = StatusCode::ACCEPTED;
     let headers = response.headers_mut();
     headers.insert(SIMULATED_HEADER, HeaderValue::from_static("true"));
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -213,9 +225,16 @@ async fn forward(
     }));
     match default_send_request(request, options).await {
         Ok((response, io)) => {
-            ctx.journal
-                .amend(seq, &ctx.redactor, "status", json!(response.status().as_u16()));
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as IoFuture))
+            ctx.journal.amend(
+                seq,
+                &ctx.redactor,
+                "status",
+                json!(response.status().as_u16()),
+            );
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as IoFuture,
+            ))
         }
         Err(err) => {
             ctx.journal

@@ -43,8 +43,13 @@ pub async fn complete(ctx: &CallContext, request: &str) -> Result<String, String
     }
     let request: serde_json::Value = serde_json::from_str(request)
         .map_err(|err| format!("the completion request is not JSON: {err}"))?;
-    if !request.get("messages").is_some_and(serde_json::Value::is_array) {
-        return Err(r#"the completion request needs "messages": [{"role", "content"}, ...]"#.into());
+    if !request
+        .get("messages")
+        .is_some_and(serde_json::Value::is_array)
+    {
+        return Err(
+            r#"the completion request needs "messages": [{"role", "content"}, ...]"#.into(),
+        );
     }
     let Some(provider) = ctx.llm.clone() else {
         let reason = "no language model is configured on this Drydock host".to_owned();

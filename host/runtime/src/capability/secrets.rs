@@ -35,7 +35,12 @@ pub struct StaticValues(pub BTreeMap<String, String>);
 impl StaticValues {
     /// A map from `(name, value)` pairs.
     pub fn of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
     }
 }
 
@@ -65,7 +70,10 @@ impl HostValues {
 }
 
 /// The values of every secret granted to the plugin that the source knows.
-pub fn resolve_granted(grants: &PluginGrants, source: &dyn ValueSource) -> BTreeMap<String, String> {
+pub fn resolve_granted(
+    grants: &PluginGrants,
+    source: &dyn ValueSource,
+) -> BTreeMap<String, String> {
     grants
         .secrets
         .iter()
@@ -88,7 +96,11 @@ pub fn read(ctx: &CallContext, name: &str) -> Result<String, String> {
                 (Outcome::Denied, reason.clone(), Err(reason))
             }
         },
-        _ => (Outcome::Denied, decision.reason.clone(), Err(decision.reason)),
+        _ => (
+            Outcome::Denied,
+            decision.reason.clone(),
+            Err(decision.reason),
+        ),
     };
     ctx.journal.record(
         &ctx.source,

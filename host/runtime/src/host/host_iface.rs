@@ -22,13 +22,15 @@ impl Host for InvocationState {
             LogLevel::Error => "error",
         };
         let ctx = &self.ctx;
-        ctx.journal.log(&ctx.redactor, ctx.plugin(), level, &message);
+        ctx.journal
+            .log(&ctx.redactor, ctx.plugin(), level, &message);
         Ok(())
     }
 
     fn progress(&mut self, message: String) -> wasmtime::Result<()> {
         let ctx = &self.ctx;
-        ctx.journal.log(&ctx.redactor, ctx.plugin(), "progress", &message);
+        ctx.journal
+            .log(&ctx.redactor, ctx.plugin(), "progress", &message);
         Ok(())
     }
 

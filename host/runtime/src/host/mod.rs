@@ -5,7 +5,8 @@
 
 pub mod host_iface;
 
-/// Bindings of the `tool-plugin` world.
+/// Bindings of the `tool-plugin` world (generated; documented in `wit/drydock.wit`).
+#[allow(missing_docs)]
 pub mod tool_world {
     wasmtime::component::bindgen!({
         path: "../../wit",
@@ -19,16 +20,12 @@ pub mod tool_world {
     });
 }
 
-/// Bindings of the `planner-plugin` world.
+/// Bindings of the `planner-plugin` world (generated; documented in `wit/drydock.wit`).
+#[allow(missing_docs)]
 pub mod planner_world {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "planner-plugin",
-        imports: {
-            "drydock:plugin/host.call-tool": async | trappable,
-            "drydock:plugin/host.llm-complete": async | trappable,
-            default: trappable,
-        },
         exports: { default: async },
         with: {
             "drydock:plugin/types": super::tool_world::drydock::plugin::types,

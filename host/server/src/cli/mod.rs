@@ -39,7 +39,11 @@ enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct HostArgs {
     /// Directory of plugin components (*.wasm).
-    #[arg(long, env = "DRYDOCK_PLUGINS", default_value = "plugins/target/wasm32-wasip2/release")]
+    #[arg(
+        long,
+        env = "DRYDOCK_PLUGINS",
+        default_value = "plugins/target/wasm32-wasip2/release"
+    )]
     pub plugins: PathBuf,
     /// Policy file (TOML). Default: ./drydock.toml when present, otherwise nothing is granted.
     #[arg(long, env = "DRYDOCK_CONFIG")]

@@ -32,7 +32,9 @@ pub async fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("--work-item is not valid JSON: {work_item}"))?;
     let runtime = setup::runtime_with_plugins(&host).await?;
     let correlation_id = uuid::Uuid::new_v4().to_string();
-    let report = runtime.generate_plan(&planner, &work_item, &correlation_id).await;
+    let report = runtime
+        .generate_plan(&planner, &work_item, &correlation_id)
+        .await;
     if host.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -19,9 +19,13 @@ pub fn policy_path(args: &HostArgs) -> Option<PathBuf> {
 /// Reads the policy (or grants nothing, saying so).
 pub fn load_policy(args: &HostArgs) -> anyhow::Result<Policy> {
     match policy_path(args) {
-        Some(path) => Policy::load(&path).with_context(|| format!("cannot use policy `{}`", path.display())),
+        Some(path) => {
+            Policy::load(&path).with_context(|| format!("cannot use policy `{}`", path.display()))
+        }
         None => {
-            eprintln!("note: no policy file (drydock.toml or --config): nothing is granted to any plugin");
+            eprintln!(
+                "note: no policy file (drydock.toml or --config): nothing is granted to any plugin"
+            );
             Ok(Policy::empty())
         }
     }
@@ -46,7 +50,11 @@ pub async fn runtime_with_plugins(args: &HostArgs) -> anyhow::Result<Runtime> {
         .await
         .with_context(|| missing_plugins_hint(&args.plugins))?;
     for failure in &report.failed {
-        eprintln!("warning: plugin `{}` refused: {}", failure.file.display(), failure.error);
+        eprintln!(
+            "warning: plugin `{}` refused: {}",
+            failure.file.display(),
+            failure.error
+        );
     }
     Ok(runtime)
 }

@@ -83,9 +83,12 @@ pub fn compare(before: &Path, after: &Path) -> Result<Vec<Change>, String> {
     for (path, old_entry) in old {
         match new.remove(&path) {
             None => changes.push(change(path, ChangeKind::Delete, Some(old_entry), None)),
-            Some(new_entry) if new_entry != old_entry => {
-                changes.push(change(path, ChangeKind::Write, Some(old_entry), Some(new_entry)))
-            }
+            Some(new_entry) if new_entry != old_entry => changes.push(change(
+                path,
+                ChangeKind::Write,
+                Some(old_entry),
+                Some(new_entry),
+            )),
             Some(_) => {}
         }
     }
