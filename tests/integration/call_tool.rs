@@ -60,3 +60,40 @@ async fn calling_an_unknown_tool_is_an_error_the_caller_sees() {
     .await;
     assert_eq!(err_code(&report), "tool_invalid_input");
 }
+
+#[tokio::test]
+async fn the_llm_is_denied_without_the_grant() {
+    let runtime = host("", &[RELAY], HostOptions::default()).await;
+    let report = dry(
+        &runtime,
+        "relay.complete",
+        json!({"messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(err_code(&report), "tool_denied");
+    let denied = effects_with(&report, Outcome::Denied);
+    assert_eq!(denied[0].action, "llm completion");
+    assert!(denied[0].reason.contains("llm"), "{}", denied[0].reason);
+}
+
+#[tokio::test]
+async fn a_granted_llm_without_a_configured_model_says_so() {
+    let runtime = host(
+        "[plugins.relay]\nllm = true\n",
+        &[RELAY],
+        HostOptions::default(),
+    )
+    .await;
+    let report = dry(
+        &runtime,
+        "relay.complete",
+        json!({"messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(err_code(&report), "tool_denied");
+    let message = report.outcome.unwrap_err().to_string();
+    assert!(
+        message.contains("no language model is configured"),
+        "{message}"
+    );
+}

@@ -201,3 +201,45 @@ async fn jira_errors_are_reported_with_jiras_messages() {
     let message = report.outcome.as_ref().unwrap_err().to_string();
     assert!(message.contains("Issue does not exist"), "{message}");
 }
+
+#[tokio::test]
+async fn the_request_that_goes_out_is_the_canonical_url_that_was_checked() {
+    let peer = Peer::start().await;
+    let runtime = host(
+        &http_policy(&peer.base_url()),
+        &[HTTP],
+        HostOptions::default(),
+    )
+    .await;
+    let url = format!("{}/api/x/%2e%2e/items//1", peer.base_url());
+    let report = dry(&runtime, "http.request", json!({"url": url})).await;
+    ok(&report);
+    let sent = peer.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].path, "/api/items/1");
+}
+
+#[tokio::test]
+async fn a_dot_segment_cannot_climb_out_of_the_granted_prefix() {
+    let peer = Peer::start().await;
+    let runtime = host(
+        &http_policy(&peer.base_url()),
+        &[HTTP],
+        HostOptions::default(),
+    )
+    .await;
+    for path in [
+        "/api/../admin",
+        "/api/%2e%2e/admin",
+        "/api/x%2F..%2F..%2Fadmin",
+    ] {
+        let report = dry(
+            &runtime,
+            "http.request",
+            json!({"url": format!("{}{path}", peer.base_url())}),
+        )
+        .await;
+        assert_eq!(err_code(&report), "tool_denied", "{path}");
+    }
+    assert_eq!(peer.count(), 0);
+}

@@ -5,6 +5,7 @@ mod support;
 
 mod arguments;
 mod call_tool;
+mod engine;
 mod fs_grants;
 mod hostile;
 mod http_grants;

@@ -17,6 +17,7 @@ pub struct HostOptions<'a> {
     pub secrets: Vec<(&'a str, &'a str)>,
     pub env: Vec<(&'a str, &'a str)>,
     pub limits: Option<drydock_runtime::Limits>,
+    pub engine: Option<drydock_runtime::EngineSettings>,
 }
 
 /// A runtime with `policy` (TOML) and the named plugins loaded.
@@ -30,6 +31,9 @@ pub async fn host(policy: &str, plugins: &[&str], options: HostOptions<'_>) -> R
     };
     if let Some(limits) = options.limits {
         config.limits = limits;
+    }
+    if let Some(engine) = options.engine {
+        config.engine = engine;
     }
     let values = HostValues {
         secrets: Arc::new(StaticValues::of(options.secrets)),

@@ -199,7 +199,14 @@ impl RuntimeInner {
             tool: tool.to_owned(),
             args: args.to_string(),
         };
-        let answer = sandbox::run(self.engine.engine(), &plugin, ctx.clone(), call).await?;
+        let answer = sandbox::run(
+            self.engine.engine(),
+            self.engine.settings().fuel,
+            &plugin,
+            ctx.clone(),
+            call,
+        )
+        .await?;
         let GuestAnswer::Invoked(result) = answer else {
             return Err(internal(
                 tool,
@@ -270,7 +277,15 @@ impl RuntimeInner {
             request: request.to_string(),
             tools,
         };
-        match sandbox::run(self.engine.engine(), &plugin, ctx.clone(), call).await? {
+        match sandbox::run(
+            self.engine.engine(),
+            self.engine.settings().fuel,
+            &plugin,
+            ctx.clone(),
+            call,
+        )
+        .await?
+        {
             GuestAnswer::Generated(Ok(text)) => serde_json::from_str(&text)
                 .map(|plan| ctx.redactor.json(plan))
                 .map_err(|err| InvokeError::InvalidOutput {

@@ -22,7 +22,7 @@ pub struct Limits {
     pub output_bytes: u64,
     /// How deep call-tool may nest (1 = the invoked tool may call one more level).
     pub max_call_depth: u32,
-    /// Fuel budget when the engine counts fuel.
+    /// Fuel budget; applies only when the engine counts fuel (`EngineSettings::fuel`).
     pub fuel: Option<u64>,
     /// Bytes of stdout and of stderr kept from the guest (the rest is dropped, not an error).
     pub stdio_bytes: usize,

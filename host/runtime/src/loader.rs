@@ -123,12 +123,18 @@ impl RuntimeInner {
             caller: Arc::new(RefuseCalls),
             llm: None,
         });
-        let answer = sandbox::run(self.engine.engine(), plugin, ctx, GuestCall::Describe)
-            .await
-            .map_err(|err| RuntimeError::Describe {
-                plugin: name.clone(),
-                message: err.to_string(),
-            })?;
+        let answer = sandbox::run(
+            self.engine.engine(),
+            self.engine.settings().fuel,
+            plugin,
+            ctx,
+            GuestCall::Describe,
+        )
+        .await
+        .map_err(|err| RuntimeError::Describe {
+            plugin: name.clone(),
+            message: err.to_string(),
+        })?;
         let GuestAnswer::Described(specs) = answer else {
             return Err(RuntimeError::Describe {
                 plugin: name,

@@ -191,13 +191,16 @@ impl Runtime {
         for capability in &capabilities {
             let granted = match capability {
                 Capability::Http => !grants.http.is_empty(),
-                Capability::Fs => !grants.fs.is_empty(),
+                Capability::Fs => grants
+                    .fs
+                    .iter()
+                    .any(|g| g.access == drydock_policy::FsAccess::ReadWrite),
                 Capability::Secrets | Capability::Env | Capability::Llm => false,
             };
             if !granted {
                 return Err(format!(
-                    "plugin `{plugin}` has no `{capability}` grant that could go live (only http and fs \
-                     writes have a live mode)"
+                    "plugin `{plugin}` has no `{capability}` grant that could go live (only http grants and \
+                     rw fs grants have writes)"
                 ));
             }
         }

@@ -54,6 +54,7 @@ const STDERR_TAIL_BYTES: usize = 1024;
 /// Runs `call` against `plugin` with `ctx`'s grants and limits.
 pub(crate) async fn run(
     engine: &Engine,
+    engine_counts_fuel: bool,
     plugin: &LoadedPlugin,
     ctx: Arc<CallContext>,
     call: GuestCall,
@@ -93,10 +94,12 @@ pub(crate) async fn run(
     store.limiter(|state| &mut state.limiter);
     store.set_epoch_deadline(ticks_for(remaining));
     store.epoch_deadline_trap();
-    if let Some(fuel) = ctx.limits.fuel
-        && store.set_fuel(fuel).is_err()
-    {
-        tracing::debug!("fuel limit ignored: the engine does not count fuel");
+    // With fuel counting on, a plugin without a budget gets an unlimited one rather than none. (Without it
+    // the limit does not apply, as documented on `Limits::fuel`.)
+    if engine_counts_fuel {
+        store
+            .set_fuel(ctx.limits.fuel.unwrap_or(u64::MAX))
+            .map_err(|err| setup_error(format!("cannot set the fuel budget: {err}")))?;
     }
 
     let outcome = tokio::time::timeout(

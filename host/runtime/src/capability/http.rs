@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use drydock_policy::{Capability, Decision, Outcome, decide_http};
+use drydock_policy::{Capability, Decision, Outcome, TargetUrl, decide_http};
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use serde_json::json;
@@ -93,6 +93,24 @@ async fn gate(
         .keys()
         .map(|k| k.as_str().to_owned())
         .collect();
+    // What goes out is exactly the URL that was checked: the canonical form the matcher decided on, so the
+    // peer cannot read the path differently from the policy (case, dot segments, default port).
+    let request = match decision.outcome {
+        Outcome::Denied => request,
+        _ => match canonical(request) {
+            Ok(request) => request,
+            Err((request, reason)) => {
+                let (_, body) = request.into_parts();
+                let _ = read_body(body, ctx.limits.http_body_bytes).await;
+                let denied = Decision {
+                    outcome: Outcome::Denied,
+                    reason,
+                };
+                record(&ctx, &action, &denied, json!({ "headers": header_names }));
+                return Err(HttpError::HttpRequestDenied);
+            }
+        },
+    };
 
     match decision.outcome {
         Outcome::Read => {
@@ -140,6 +158,34 @@ async fn gate(
             forward(ctx, seq, request, options).await
         }
     }
+}
+
+/// The request with its URI replaced by the canonical form of the URL the policy checked, and its `Host`
+/// header set to match.
+#[allow(clippy::result_large_err)]
+fn canonical(
+    mut request: http::Request<WasiBody>,
+) -> Result<http::Request<WasiBody>, (http::Request<WasiBody>, String)> {
+    let target = match TargetUrl::parse(&request.uri().to_string()) {
+        Ok(target) => target,
+        Err(err) => return Err((request, format!("the URL cannot be made canonical: {err}"))),
+    };
+    let uri: http::Uri = match target.to_string().parse() {
+        Ok(uri) => uri,
+        Err(err) => {
+            return Err((
+                request,
+                format!("the canonical URL is not a valid URI: {err}"),
+            ));
+        }
+    };
+    if let Some(authority) = uri.authority()
+        && let Ok(value) = HeaderValue::from_str(authority.as_str())
+    {
+        request.headers_mut().insert(http::header::HOST, value);
+    }
+    *request.uri_mut() = uri;
+    Ok(request)
 }
 
 /// A request whose `Host` header names another host than its URL is refused (wasi-http already forbids

@@ -38,7 +38,7 @@ pub fn report(report: &InvocationReport) {
         report.plugin.as_deref().unwrap_or("?"),
         report.correlation_id,
         report.duration_ms,
-        serde_json::to_value(report.requested_mode).unwrap_or_default(),
+        report.requested_mode,
         if report.master_switch { "on" } else { "off" },
     );
     match &report.outcome {
