@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - `plugins`: `PLUGIN_DIR`, one constant per component, `ALL_PLUGINS`.
+//! - [`client`]: a minimal HTTP/1.1 client for driving the Drydock server over real loopback sockets.
 //! - [`peer`]: a small HTTP/1.1 server on 127.0.0.1 speaking enough of Jira REST v2 to stand in for it.
 
 #![allow(missing_docs)]
@@ -12,4 +13,5 @@ pub mod plugins {
     include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
 }
 
+pub mod client;
 pub mod peer;

@@ -13,3 +13,4 @@ mod live_gating;
 mod loading;
 mod planner;
 mod secrets_env;
+mod server;

@@ -1,10 +1,9 @@
 //! `drydock`: the binary. Parses the command line, starts logging, and hands over to a subcommand.
 //!
-//! Glue only (as in ripgrep): the work happens in `drydock-runtime` and `drydock-policy`.
-
-mod cli;
+//! Glue only (as in ripgrep): the work happens in the `drydock` library and the crates below it.
 
 use clap::Parser;
+use drydock::cli;
 
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();

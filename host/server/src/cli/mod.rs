@@ -2,9 +2,11 @@
 //!
 //! These commands run the sandbox in-process so that a plugin author can try a plugin without a server.
 
+mod admin;
 mod plan;
 mod plugin;
 mod print;
+mod serve;
 mod setup;
 mod tool;
 
@@ -24,6 +26,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the HTTP server.
+    Serve(serve::ServeArgs),
+    /// Check the audit log of a data directory.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
+    /// Manage users of a data directory.
+    #[command(subcommand)]
+    User(admin::UserCommand),
     /// Work with plugin components.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -59,6 +69,9 @@ pub struct HostArgs {
 /// Runs the parsed command; the exit code says whether it succeeded.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Audit(command) => admin::audit(command),
+        Command::User(command) => admin::user(command),
         Command::Plugin(command) => plugin::run(command).await,
         Command::Tool(command) => tool::run(command).await,
         Command::Plan(command) => plan::run(command).await,

@@ -1,0 +1,244 @@
+//! The audit log: append-only and hash-chained, so that any change to past rows is detectable.
+//!
+//! One row per remote-control operation (who did what to which target, under which correlation id) and
+//! per effect. Each row stores the hash of the row before it:
+//!
+//! ```text
+//! hash = hex(sha256(prev_hash ‖ canonical JSON of {action, actor, at, correlation_id, detail, seq, target}))
+//! ```
+//!
+//! `prev_hash` is the previous row's hash as 64 hex digits ([`GENESIS_HASH`] for seq 1). The canonical
+//! JSON (written out in `audit/chain.rs`) has sorted keys, no whitespace, `null` for a missing target or
+//! correlation id, and `detail` byte for byte as stored, so an external tool can recompute every hash.
+//!
+//! Appends run under the store's lock in an IMMEDIATE transaction, so two appends can never pick the
+//! same `prev_hash` and fork the chain. SQLite triggers refuse `UPDATE` and `DELETE` on the table; they
+//! are defense in depth, not the guarantee: someone with the file can drop them. What they cannot do is
+//! change, delete, insert or reorder a row without [`Store::audit_verify`] naming the first row that no
+//! longer fits. Deleting rows from the end is caught through SQLite's record of the highest seq ever
+//! written (`sqlite_sequence`). The chain has no secret key, so someone who rewrites *every* hash from
+//! the changed row to the end (and that record) is caught only by comparing the head hash with a copy
+//! kept elsewhere: [`Verification::Intact`] reports the head for exactly that purpose.
+
+mod chain;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::canonical::canonical_json;
+use crate::stamp::now;
+use crate::store::rows::{json_column, page_limit, query_all};
+use crate::store::{DB_FILE_NAME, open_read_only};
+use crate::{Store, StoreError};
+
+/// The `prev_hash` of the first row: 64 zeros.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What the caller wants recorded. The store adds `seq`, `at` and the hashes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Who: a username, `anonymous`, `system`, or `plugin:<name>`.
+    pub actor: String,
+    /// What, e.g. `session.create`, `plan.approve`, `policy.live.set`, `effect`.
+    pub action: String,
+    /// Which object it acted on (a session id, a plugin name, a URL), if any.
+    pub target: Option<String>,
+    /// The execution it belongs to, if any.
+    pub correlation_id: Option<String>,
+    /// Anything else worth keeping. The caller redacts secrets before it gets here.
+    pub detail: Value,
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// Position in the chain: 1, 2, 3, ... without gaps.
+    pub seq: i64,
+    /// When it was appended, RFC 3339 UTC.
+    pub at: String,
+    /// See [`AuditEntry::actor`].
+    pub actor: String,
+    /// See [`AuditEntry::action`].
+    pub action: String,
+    /// See [`AuditEntry::target`].
+    pub target: Option<String>,
+    /// See [`AuditEntry::correlation_id`].
+    pub correlation_id: Option<String>,
+    /// See [`AuditEntry::detail`].
+    pub detail: Value,
+    /// The previous row's `hash` ([`GENESIS_HASH`] for seq 1).
+    pub prev_hash: String,
+    /// This row's hash (see the module documentation for the formula).
+    pub hash: String,
+}
+
+/// The result of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Verification {
+    /// Every row fits. Keep `head` somewhere else to detect a future rewrite of the whole tail.
+    Intact {
+        /// How many rows were checked.
+        rows: u64,
+        /// The last row's hash ([`GENESIS_HASH`] for an empty log).
+        head: String,
+    },
+    /// The first row that does not fit, and why. Rows before it are intact.
+    Broken {
+        /// The seq of the first broken row (for rows deleted from the end: the first missing seq).
+        seq: i64,
+        /// What is wrong, e.g. "hash mismatch: ...", "prev_hash does not match row 4 ...",
+        /// "sequence gap after 4 ...".
+        reason: String,
+    },
+}
+
+impl Store {
+    /// Appends one row to the chain and returns it as stored.
+    pub fn audit_append(&self, entry: &AuditEntry) -> Result<AuditRow, StoreError> {
+        validate(entry)?;
+        self.write(|tx| append_in(tx, entry))
+    }
+
+    /// Appends several rows in one transaction (e.g. the effects of one invocation): all or none.
+    pub fn audit_append_many(&self, entries: &[AuditEntry]) -> Result<Vec<AuditRow>, StoreError> {
+        entries.iter().try_for_each(validate)?;
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|tx| entries.iter().map(|entry| append_in(tx, entry)).collect())
+    }
+
+    /// Up to `limit` (at most [`crate::MAX_PAGE`]) rows with `seq > since_seq` (all rows when `None`), in
+    /// chain order, optionally only those of one correlation id.
+    pub fn audit_query(
+        &self,
+        correlation_id: Option<&str>,
+        since_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let since = since_seq.unwrap_or(0);
+        let limit = page_limit(limit);
+        self.read(|conn| match correlation_id {
+            Some(correlation) => query_all(
+                conn,
+                &format!(
+                    "SELECT {COLUMNS} FROM audit_log \
+                     WHERE correlation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+                ),
+                params![correlation, since, limit],
+                audit_from_row,
+            ),
+            None => query_all(
+                conn,
+                &format!("SELECT {COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+                params![since, limit],
+                audit_from_row,
+            ),
+        })
+    }
+
+    /// Checks the whole chain in seq order and names the first broken row.
+    ///
+    /// On a file-backed store this reads through a separate read-only connection (a consistent WAL
+    /// snapshot), so appends continue while a large log is verified.
+    pub fn audit_verify(&self) -> Result<Verification, StoreError> {
+        match self.path() {
+            Some(path) => chain::verify(&mut open_read_only(path)?),
+            None => self.read(chain::verify_snapshot),
+        }
+    }
+}
+
+/// Verifies the audit chain of the store in `data_dir` without opening it for writing: no migrations, no
+/// journal-mode change, no writes (for `drydock audit verify --data-dir DIR`, also while a server runs).
+/// A missing database is a [`StoreError::Io`] naming the path.
+pub fn verify_offline(data_dir: &Path) -> Result<Verification, StoreError> {
+    chain::verify(&mut open_read_only(&data_dir.join(DB_FILE_NAME))?)
+}
+
+const COLUMNS: &str = "seq, at, actor, action, target, correlation_id, detail, prev_hash, hash";
+
+fn validate(entry: &AuditEntry) -> Result<(), StoreError> {
+    if entry.actor.trim().is_empty() || entry.action.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "an audit entry needs an actor and an action".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Appends `entry` after the current head, inside the caller's (IMMEDIATE) transaction.
+fn append_in(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<AuditRow, StoreError> {
+    let head: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    // Never reuse a seq, even one whose row was deleted behind our back: a reused seq would paper over
+    // the deletion, a skipped one leaves a gap that verification reports.
+    let next_seq = head
+        .as_ref()
+        .map_or(0, |(seq, _)| *seq)
+        .max(chain::high_water(tx)?)
+        + 1;
+    let prev_hash = head.map_or_else(|| GENESIS_HASH.to_owned(), |(_, hash)| hash);
+    let at = now();
+    let detail = canonical_json(&entry.detail);
+    let fields = chain::Fields {
+        seq: next_seq,
+        at: &at,
+        actor: &entry.actor,
+        action: &entry.action,
+        target: entry.target.as_deref(),
+        correlation_id: entry.correlation_id.as_deref(),
+        detail: &detail,
+    };
+    let hash = chain::row_hash(&prev_hash, &fields);
+    tx.execute(
+        &format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        params![
+            next_seq,
+            at,
+            entry.actor,
+            entry.action,
+            entry.target,
+            entry.correlation_id,
+            detail,
+            prev_hash,
+            hash
+        ],
+    )?;
+    Ok(AuditRow {
+        seq: next_seq,
+        at,
+        actor: entry.actor.clone(),
+        action: entry.action.clone(),
+        target: entry.target.clone(),
+        correlation_id: entry.correlation_id.clone(),
+        detail: entry.detail.clone(),
+        prev_hash,
+        hash,
+    })
+}
+
+fn audit_from_row(row: &Row<'_>) -> Result<AuditRow, StoreError> {
+    Ok(AuditRow {
+        seq: row.get(0)?,
+        at: row.get(1)?,
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        target: row.get(4)?,
+        correlation_id: row.get(5)?,
+        detail: json_column(row, 6, "audit_log.detail")?,
+        prev_hash: row.get(7)?,
+        hash: row.get(8)?,
+    })
+}

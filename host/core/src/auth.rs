@@ -1,0 +1,128 @@
+//! Authentication: bearer tokens, the bootstrap token, logins, and the first operator.
+//!
+//! `DRYDOCK_BOOTSTRAP_TOKEN` (read by the binary, handed in here) is a valid operator token for automation;
+//! it is compared in constant time and never stored. Without it, the first start on an empty store creates
+//! an operator and returns its token so the binary can print it once.
+
+use serde_json::json;
+
+use crate::actor::Actor;
+use crate::core_error::CoreError;
+use crate::service::Core;
+use crate::store::{AuditEntry, Role};
+
+/// The name the audit log uses for the bootstrap token's holder.
+pub const BOOTSTRAP_ACTOR: &str = "bootstrap";
+
+impl Core {
+    /// The actor a bearer token belongs to, if any.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Actor>, CoreError> {
+        if let Some(bootstrap) = &self.bootstrap_token
+            && constant_time_eq(bootstrap.as_bytes(), token.as_bytes())
+        {
+            return Ok(Some(Actor {
+                user_id: String::new(),
+                name: BOOTSTRAP_ACTOR.into(),
+                role: Role::Operator,
+            }));
+        }
+        let token = token.to_owned();
+        let user = self.store(move |s| s.user_for_token(&token)).await?;
+        Ok(user.as_ref().map(Actor::user))
+    }
+
+    /// Checks a username and password and issues a token. A wrong password and an unknown user get the same
+    /// answer. Audited either way.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(String, Actor), CoreError> {
+        let (name, password) = (username.to_owned(), password.to_owned());
+        let result = self
+            .store(move |s| {
+                let Some(user) = s.verify_password(&name, &password)? else {
+                    s.audit_append(&AuditEntry {
+                        actor: "anonymous".into(),
+                        action: "auth.login.failed".into(),
+                        target: Some(name.clone()),
+                        correlation_id: None,
+                        detail: json!({}),
+                    })?;
+                    return Ok(None);
+                };
+                let token = s.issue_token(&user.id, "login")?;
+                s.audit_append(&AuditEntry {
+                    actor: user.username.clone(),
+                    action: "auth.login".into(),
+                    target: Some(user.username.clone()),
+                    correlation_id: None,
+                    detail: json!({}),
+                })?;
+                Ok(Some((token, user)))
+            })
+            .await?;
+        match result {
+            Some((token, user)) => Ok((token, Actor::user(&user))),
+            None => Err(CoreError::Unauthenticated(
+                "wrong username or password".into(),
+            )),
+        }
+    }
+
+    /// Adds a user (CLI `drydock user add`); returns a token for it.
+    pub async fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        role: Role,
+        by: &str,
+    ) -> Result<String, CoreError> {
+        let (name, password, by) = (username.to_owned(), password.to_owned(), by.to_owned());
+        self.store(move |s| {
+            let user = s.add_user(&name, &password, role)?;
+            let token = s.issue_token(&user.id, "created")?;
+            s.audit_append(&AuditEntry {
+                actor: by,
+                action: "user.add".into(),
+                target: Some(user.username.clone()),
+                correlation_id: None,
+                detail: json!({ "role": role }),
+            })?;
+            Ok(token)
+        })
+        .await
+    }
+
+    /// On an empty store without a bootstrap token: creates the operator `admin` with a random password
+    /// and returns `(username, password, token)` to print once. Otherwise `None`.
+    pub async fn ensure_first_operator(
+        &self,
+    ) -> Result<Option<(String, String, String)>, CoreError> {
+        if self.bootstrap_token.is_some() || self.store(|s| s.user_count()).await? > 0 {
+            return Ok(None);
+        }
+        let password = uuid::Uuid::new_v4().simple().to_string();
+        let token = self
+            .add_user("admin", &password, Role::Operator, "system")
+            .await?;
+        Ok(Some(("admin".into(), password, token)))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn constant_time_eq_compares_whole_strings() {
+        assert!(super::constant_time_eq(b"abc", b"abc"));
+        assert!(!super::constant_time_eq(b"abc", b"abd"));
+        assert!(!super::constant_time_eq(b"abc", b"abcd"));
+    }
+}

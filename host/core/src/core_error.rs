@@ -1,0 +1,45 @@
+//! [`CoreError`]: why a domain operation was refused or failed, in terms the server maps to HTTP statuses.
+
+use crate::store::StoreError;
+
+/// Why an operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The input is invalid; the text names the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The actor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such resource, or not visible to the actor.
+    #[error("{0}")]
+    NotFound(String),
+    /// The resource's state does not allow this; `code` is stable for clients.
+    #[error("{message}")]
+    Conflict {
+        /// Stable code, e.g. `dependencies_incomplete`.
+        code: &'static str,
+        /// What conflicts and what to do.
+        message: String,
+    },
+    /// A fault on our side (store, task); logged, not shown to clients.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for CoreError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Invalid(m) => CoreError::Invalid(m),
+            StoreError::NotFound(m) => CoreError::NotFound(m),
+            StoreError::Conflict(m) => CoreError::Conflict {
+                code: "conflict",
+                message: m,
+            },
+            other => CoreError::Internal(other.to_string()),
+        }
+    }
+}

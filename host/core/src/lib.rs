@@ -1,0 +1,58 @@
+//! # drydock-core: the domain and its durable store
+//!
+//! Everything a user or operator would miss after a restart lives here: users and API tokens, sessions,
+//! versioned plans and their approvals, executions, events, artifacts, the operator's LivePolicy overrides
+//! and the hash-chained audit log. It is all kept in one SQLite file in the data directory. The API is
+//! synchronous on purpose: the server calls it from `tokio::task::spawn_blocking`, and a plain function
+//! is easier to test and to reason about than a future holding a database lock.
+//!
+//! # Layout
+//! - [`service`]: [`Core`], the one entry point of the server: role checks, store and runtime in step, every
+//!   mutation audited. [`auth`]: tokens, logins, the bootstrap token, the first operator. [`actor`]: who asks.
+//!   [`core_error`]: [`CoreError`], what the server maps to HTTP statuses.
+//! - [`store`]: [`Store`], opening the file (WAL, pragmas), versioned migrations, the connection lock.
+//! - [`users`]: [`User`], [`Role`], argon2id passwords and `dd_` API tokens (only their hash is stored).
+//! - [`sessions`], [`plans`], [`executions`], [`events`], [`artifacts`]: one module per table family,
+//!   each with its row type and the [`Store`] methods that read and write it.
+//! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live.
+//! - [`audit`]: the append-only, hash-chained audit log, its verifier and [`verify_offline`].
+//! - [`canonical`]: canonical JSON and the SHA-256 content hash used by plans and the audit chain.
+//! - [`text_enum`]: the stored names of enums ([`Role`], [`PlanStatus`], [`ExecutionStatus`]).
+//! - [`error`]: the one error type, [`StoreError`].
+//! - `stamp`: RFC 3339 timestamps and UUID v4 ids, made the same way everywhere.
+//!
+//! Data flows one way: the server calls the core, the core calls the runtime and the policy; nothing here
+//! knows about HTTP.
+
+pub mod actor;
+pub mod artifacts;
+pub mod audit;
+pub mod auth;
+pub mod canonical;
+pub mod core_error;
+pub mod error;
+pub mod events;
+pub mod executions;
+pub mod live_policy;
+pub mod plans;
+pub mod service;
+pub mod sessions;
+mod stamp;
+pub mod store;
+pub mod text_enum;
+pub mod users;
+
+pub use actor::Actor;
+pub use artifacts::ArtifactRow;
+pub use audit::{AuditEntry, AuditRow, GENESIS_HASH, Verification, verify_offline};
+pub use canonical::{canonical_json, content_hash};
+pub use core_error::CoreError;
+pub use error::StoreError;
+pub use events::EventRow;
+pub use executions::{ExecutionRow, ExecutionStatus};
+pub use plans::{PlanRow, PlanStatus};
+pub use service::{Core, CoreConfig};
+pub use sessions::SessionRow;
+pub use store::{DB_FILE_NAME, MAX_PAGE, SCHEMA_VERSION, Store};
+pub use text_enum::UnknownName;
+pub use users::{Role, User};

@@ -1,0 +1,219 @@
+//! [`Core`]: the one entry point the server calls. It owns the store and the runtime and keeps them in step:
+//! every mutating operation is checked against the actor's role, performed, and written to the audit log
+//! (operation row first, then one row per effect, in one transaction), so nothing changes without a record.
+//!
+//! Store calls are synchronous (SQLite); they run on tokio's blocking pool so request handlers never stall
+//! the async workers.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use drydock_policy::{Capability, Mode, PlanApproval};
+use drydock_runtime::{InvocationReport, InvokeRequest, Runtime, ToolInfo};
+use serde_json::{Value, json};
+
+use crate::actor::Actor;
+use crate::core_error::CoreError;
+use crate::store::{AuditEntry, Role, Store};
+
+/// What the core needs to start.
+pub struct CoreConfig {
+    /// Directory of the SQLite file.
+    pub data_dir: PathBuf,
+    /// `DRYDOCK_BOOTSTRAP_TOKEN`: a valid operator token for automation, never stored.
+    pub bootstrap_token: Option<String>,
+}
+
+/// Drydock's domain: the store and the sandbox behind one API.
+#[derive(Clone)]
+pub struct Core {
+    pub(crate) store: Arc<Store>,
+    pub(crate) runtime: Runtime,
+    pub(crate) bootstrap_token: Option<String>,
+}
+
+impl Core {
+    /// Opens the store (running migrations), marks executions interrupted by a previous stop, and applies
+    /// the LivePolicy toggles stored by operators on top of the policy file's.
+    pub async fn open(config: CoreConfig, runtime: Runtime) -> Result<Self, CoreError> {
+        let data_dir = config.data_dir.clone();
+        let store = blocking(move || Store::open(&data_dir).map_err(CoreError::from)).await?;
+        let core = Self {
+            store: Arc::new(store),
+            runtime,
+            bootstrap_token: config.bootstrap_token.filter(|t| !t.is_empty()),
+        };
+        for (plugin, capabilities, _, _) in core.store(|s| s.live_policy_overrides()).await? {
+            let caps: BTreeSet<Capability> =
+                capabilities.iter().filter_map(|c| c.parse().ok()).collect();
+            if let Err(reason) = core.runtime.set_live(&plugin, caps) {
+                tracing::warn!(
+                    plugin,
+                    reason,
+                    "a stored LivePolicy toggle no longer fits the policy file; ignored"
+                );
+            }
+        }
+        Ok(core)
+    }
+
+    /// Runs `f` on the store on the blocking pool.
+    pub(crate) async fn store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+    ) -> Result<T, CoreError> {
+        let store = self.store.clone();
+        blocking(move || f(&store).map_err(CoreError::from)).await
+    }
+
+    /// The sandbox.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Every loaded tool.
+    pub fn tools(&self) -> Vec<ToolInfo> {
+        self.runtime.tools()
+    }
+
+    /// Runs one tool outside any plan. Live mode needs an operator; each effect still passes the LivePolicy
+    /// and the master switch. The call and each of its effects are audited; artifacts are kept.
+    pub async fn invoke_tool(
+        &self,
+        actor: &Actor,
+        tool: &str,
+        args: Value,
+        mode: Mode,
+    ) -> Result<InvocationReport, CoreError> {
+        if mode == Mode::Live && actor.role != Role::Operator {
+            return Err(CoreError::Forbidden(
+                "live mode needs an operator; ask one, or run in dry-run".into(),
+            ));
+        }
+        let request = InvokeRequest {
+            mode,
+            plan_approval: PlanApproval::NotAPlan,
+            ..InvokeRequest::dry_run(tool, args)
+        };
+        let started = Instant::now();
+        let report = self.runtime.invoke(request).await;
+        tracing::debug!(
+            tool,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "tool invoked"
+        );
+        self.record_invocation(actor, "tool.invoke", None, &report)
+            .await?;
+        Ok(report)
+    }
+
+    /// Audits an invocation (the operation, then its effects) and keeps its artifacts.
+    pub(crate) async fn record_invocation(
+        &self,
+        actor: &Actor,
+        action: &str,
+        session_id: Option<String>,
+        report: &InvocationReport,
+    ) -> Result<(), CoreError> {
+        let mut entries = vec![AuditEntry {
+            actor: actor.name.clone(),
+            action: action.to_owned(),
+            target: Some(report.tool.clone()),
+            correlation_id: Some(report.correlation_id.clone()),
+            detail: json!({
+                "mode": report.requested_mode,
+                "outcome": match &report.outcome { Ok(_) => "ok", Err(e) => e.code() },
+                "effects": report.record.effects.len(),
+            }),
+        }];
+        entries.extend(report.record.effects.iter().map(|effect| AuditEntry {
+            actor: format!("plugin:{}", effect.plugin),
+            action: "effect".into(),
+            target: Some(effect.action.clone()),
+            correlation_id: Some(report.correlation_id.clone()),
+            detail: json!({
+                "capability": effect.capability,
+                "outcome": effect.outcome,
+                "reason": effect.reason,
+                "depth": effect.depth,
+            }),
+        }));
+        let artifacts = report.record.artifacts.clone();
+        let correlation = report.correlation_id.clone();
+        self.store(move |s| {
+            s.audit_append_many(&entries)?;
+            for artifact in &artifacts {
+                s.insert_artifact(
+                    session_id.as_deref(),
+                    Some(&correlation),
+                    &artifact.name,
+                    &artifact.media_type,
+                    &artifact.produced_by,
+                    &artifact.content,
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Sets which capabilities of `plugin` may go live (operators only); persisted and audited, effective on
+    /// the next invocation.
+    pub async fn set_live(
+        &self,
+        actor: &Actor,
+        plugin: &str,
+        capabilities: BTreeSet<Capability>,
+    ) -> Result<(), CoreError> {
+        actor.require_operator("changing the LivePolicy")?;
+        self.runtime
+            .set_live(plugin, capabilities.clone())
+            .map_err(CoreError::Invalid)?;
+        let names: Vec<String> = capabilities.iter().map(|c| c.to_string()).collect();
+        let (plugin, by) = (plugin.to_owned(), actor.name.clone());
+        self.store(move |s| {
+            s.set_live_policy(&plugin, &names, &by)?;
+            s.audit_append(&AuditEntry {
+                actor: by.clone(),
+                action: "policy.live.set".into(),
+                target: Some(plugin.clone()),
+                correlation_id: None,
+                detail: json!({ "capabilities": names }),
+            })?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl Core {
+    /// Audit rows, oldest first, optionally of one correlation id and after a sequence number (operators).
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        correlation_id: Option<String>,
+        since: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<crate::AuditRow>, CoreError> {
+        actor.require_operator("reading the audit log")?;
+        self.store(move |s| s.audit_query(correlation_id.as_deref(), since, limit))
+            .await
+    }
+
+    /// Checks the audit chain and names the first broken row (operators).
+    pub async fn audit_verify(&self, actor: &Actor) -> Result<crate::Verification, CoreError> {
+        actor.require_operator("verifying the audit log")?;
+        self.store(|s| s.audit_verify()).await
+    }
+}
+
+/// Runs blocking work on tokio's blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CoreError> + Send + 'static,
+) -> Result<T, CoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|err| CoreError::Internal(format!("a store task failed: {err}")))?
+}

@@ -1,0 +1,71 @@
+//! `POST /api/auth/login` and [`Caller`], the extractor that turns `Authorization: Bearer <token>` into an
+//! actor (401 when missing or unknown).
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::routing::post;
+use axum::{Json, Router};
+use drydock_core::Actor;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState};
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/auth/login", post(login))
+}
+
+/// The authenticated caller of a route.
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "send `Authorization: Bearer <token>` (POST /api/auth/login gives one)".into(),
+                )
+            })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+            })?;
+        match state.core.authenticate(token).await? {
+            Some(actor) => Ok(Caller(actor)),
+            None => Err(ApiError::Unauthorized(
+                "unknown or revoked token; log in again".into(),
+            )),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(login) = body?;
+    let (token, actor) = state.core.login(&login.username, &login.password).await?;
+    Ok(Json(
+        json!({ "token": token, "name": actor.name, "role": actor.role }),
+    ))
+}

@@ -1,0 +1,110 @@
+//! One error type for every route: `{error: {code, message}}` with the right status.
+//!
+//! 4xx bodies say what was wrong with the request and what to do; 5xx bodies are generic and the cause goes
+//! to the log (with the request's correlation id when there is one), never to the client.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Why a request failed.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request is malformed or invalid; `code` is a stable machine-readable word.
+    BadRequest {
+        /// Stable code, e.g. `invalid_json`, `invalid_field`.
+        code: &'static str,
+        /// What was wrong, naming the field.
+        message: String,
+    },
+    /// 401: no token, or an unknown one.
+    Unauthorized(String),
+    /// 403: authenticated but not allowed.
+    Forbidden(String),
+    /// 404: no such resource (or not yours).
+    NotFound(String),
+    /// 409: the resource is not in a state that allows this.
+    Conflict {
+        /// Stable code, e.g. `dependencies_incomplete`, `plan_stale`.
+        code: &'static str,
+        /// What conflicts and what to do.
+        message: String,
+    },
+    /// 413: the body is larger than the server accepts.
+    PayloadTooLarge(String),
+    /// 500: a fault on our side; the cause is logged, the body is generic.
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 with code `invalid_field`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code: "invalid_field",
+            message: message.into(),
+        }
+    }
+
+    /// A 500 whose cause is logged, not shown.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
+            ApiError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m),
+            ApiError::Internal(cause) => {
+                tracing::error!(cause = %cause, "request failed with an internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server failed to handle this request; the cause is in its log".to_owned(),
+                )
+            }
+        };
+        (
+            status,
+            Json(json!({ "error": { "code": code, "message": message } })),
+        )
+            .into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(err) => ApiError::BadRequest {
+                code: "invalid_field",
+                message: err.body_text(),
+            },
+            JsonRejection::JsonSyntaxError(err) => ApiError::BadRequest {
+                code: "invalid_json",
+                message: err.body_text(),
+            },
+            JsonRejection::MissingJsonContentType(_) => ApiError::BadRequest {
+                code: "invalid_content_type",
+                message: "send the body as JSON with `Content-Type: application/json`".into(),
+            },
+            JsonRejection::BytesRejection(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::PayloadTooLarge(format!(
+                    "{} (the limit is {} bytes)",
+                    err.body_text(),
+                    super::BODY_LIMIT
+                ))
+            }
+            other => ApiError::BadRequest {
+                code: "invalid_body",
+                message: other.body_text(),
+            },
+        }
+    }
+}

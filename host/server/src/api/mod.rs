@@ -1,0 +1,92 @@
+//! The HTTP API: one module per resource, each exposing `router()`; [`app`] assembles them.
+//!
+//! | module    | routes |
+//! |-----------|--------|
+//! | `health`  | `GET /healthz` |
+//! | `metrics` | `GET /metrics` |
+//! | `auth`    | `POST /api/auth/login`; the bearer-token extractor every other `/api` route uses |
+//! | `tools`   | `GET /api/tools`, `POST /api/tools/{name}/invoke` |
+//! | `policy`  | `GET /api/policy`, `PUT /api/policy/plugins/{plugin}/live` |
+//! | `audit`   | `GET /api/audit`, `GET /api/audit/verify` |
+
+mod audit;
+pub mod auth;
+mod error;
+mod health;
+pub mod metrics;
+mod policy;
+mod tools;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use drydock_core::Core;
+
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// The largest request body the API accepts, in bytes.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The domain.
+    pub core: Core,
+    /// Request, invocation and effect counters.
+    pub metrics: Arc<Metrics>,
+    /// When the server started.
+    pub started: Instant,
+}
+
+/// The whole API as a router, ready to serve (or to call directly in tests).
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(metrics_router())
+        .merge(auth::router())
+        .merge(tools::router())
+        .merge(policy::router())
+        .merge(audit::router())
+        .fallback(|| async {
+            ApiError::NotFound("no such route; see GET /api/openapi.json".into())
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn metrics_router() -> Router<AppState> {
+    Router::new().route("/metrics", axum::routing::get(metrics::metrics))
+}
+
+/// Maps a domain error to its HTTP answer.
+impl From<drydock_core::CoreError> for ApiError {
+    fn from(err: drydock_core::CoreError) -> Self {
+        use drydock_core::CoreError;
+        match err {
+            CoreError::Invalid(m) => ApiError::invalid(m),
+            CoreError::Unauthenticated(m) => ApiError::Unauthorized(m),
+            CoreError::Forbidden(m) => ApiError::Forbidden(m),
+            CoreError::NotFound(m) => ApiError::NotFound(m),
+            CoreError::Conflict { code, message } => ApiError::Conflict { code, message },
+            CoreError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! `GET /api/policy` (grants, LivePolicy, master switch) and `PUT /api/policy/plugins/{plugin}/live`
+//! (operators). The master switch is read-only here: only the process environment sets it.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, State};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use drydock_policy::Capability;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::{ApiError, AppState};
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/policy", get(show))
+        .route("/api/policy/plugins/{plugin}/live", put(set_live))
+}
+
+async fn show(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
+    let runtime = state.core.runtime();
+    let policy = runtime.policy();
+    let plugins: serde_json::Map<String, Value> = policy
+        .plugins()
+        .map(|(name, grants)| {
+            (
+                name.to_owned(),
+                json!({
+                    "http": grants.http.iter().map(|g| json!({"url": g.prefix.to_string(), "methods": g.methods_list()})).collect::<Vec<_>>(),
+                    "fs": grants.fs.iter().map(|g| json!({"path": g.dir, "mount": g.mount, "access": g.access.to_string()})).collect::<Vec<_>>(),
+                    "secrets": grants.secrets,
+                    "env": grants.env,
+                    "llm": grants.llm,
+                }),
+            )
+        })
+        .collect();
+    Json(json!({
+        "plugins": plugins,
+        "livePolicy": *runtime.live_policy(),
+        "masterSwitch": runtime.master_switch(),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LiveToggle {
+    capabilities: BTreeSet<Capability>,
+}
+
+async fn set_live(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(plugin): Path<String>,
+    body: Result<Json<LiveToggle>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(toggle) = body?;
+    state
+        .core
+        .set_live(&actor, &plugin, toggle.capabilities)
+        .await?;
+    let live = state.core.runtime().live_policy();
+    Ok(Json(
+        json!({ "plugin": plugin, "capabilities": live.allowed(&plugin) }),
+    ))
+}

@@ -1,0 +1,93 @@
+//! `GET /api/tools` and `POST /api/tools/{name}/invoke {args, mode?}` (dry-run unless asked and allowed).
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use drydock_policy::Mode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::{ApiError, AppState};
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/tools", get(list))
+        .route("/api/tools/{name}/invoke", post(invoke))
+}
+
+async fn list(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
+    let runtime = state.core.runtime();
+    let policy = runtime.policy();
+    let live = runtime.live_policy();
+    let tools: Vec<Value> = runtime
+        .tools()
+        .into_iter()
+        .map(|tool| {
+            let grants = policy.grants(&tool.plugin);
+            json!({
+                "name": tool.name,
+                "description": tool.description,
+                "inputSchema": tool.input_schema,
+                "plugin": tool.plugin,
+                "grants": {
+                    "http": grants.http.iter().map(|g| json!({"url": g.prefix.to_string(), "methods": g.methods_list()})).collect::<Vec<_>>(),
+                    "fs": grants.fs.iter().map(|g| json!({"mount": g.mount, "access": g.access.to_string()})).collect::<Vec<_>>(),
+                    "secrets": grants.secrets,
+                    "env": grants.env,
+                    "llm": grants.llm,
+                },
+                "liveCapable": !live.allowed(&tool.plugin).is_empty(),
+            })
+        })
+        .collect();
+    Json(json!({ "tools": tools }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Invoke {
+    #[serde(default = "empty_object")]
+    args: Value,
+    #[serde(default)]
+    mode: Mode,
+}
+
+fn empty_object() -> Value {
+    json!({})
+}
+
+async fn invoke(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(name): Path<String>,
+    body: Result<Json<Invoke>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(request) = body?;
+    if !request.args.is_object() {
+        return Err(ApiError::invalid("`args` must be a JSON object"));
+    }
+    let report = state
+        .core
+        .invoke_tool(&actor, &name, request.args, request.mode)
+        .await?;
+    state.metrics.invocation(
+        match &report.outcome {
+            Ok(_) => "ok",
+            Err(err) => err.code(),
+        },
+        std::time::Duration::from_millis(report.duration_ms),
+        report
+            .record
+            .effects
+            .iter()
+            .map(|e| (e.capability.to_string(), e.outcome.to_string())),
+    );
+    if let Err(drydock_runtime::InvokeError::UnknownTool { .. }) = &report.outcome {
+        return Err(ApiError::NotFound(report.outcome.unwrap_err().to_string()));
+    }
+    Ok(Json(
+        serde_json::to_value(&report).map_err(ApiError::internal)?,
+    ))
+}

@@ -1,0 +1,87 @@
+//! `drydock serve`: the HTTP server on the demo (or given) policy, until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use drydock_core::{Core, CoreConfig};
+
+use super::{HostArgs, setup};
+use crate::api::{AppState, Metrics, serve};
+
+/// Flags of `drydock serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "DRYDOCK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    let runtime = setup::runtime_with_plugins(&args.host).await?;
+    let bootstrap_token = std::env::var("DRYDOCK_BOOTSTRAP_TOKEN").ok();
+    let core = Core::open(
+        CoreConfig {
+            data_dir: args.host.data_dir.clone(),
+            bootstrap_token,
+        },
+        runtime,
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open the data directory `{}`",
+            args.host.data_dir.display()
+        )
+    })?;
+    if let Some((username, password, token)) = core.ensure_first_operator().await? {
+        // Printed once, on the first start of an empty data directory; only hashes are stored.
+        println!("created the first operator `{username}` (password {password})");
+        println!("operator token: {token}");
+    }
+    let state = AppState {
+        core,
+        metrics: Arc::new(Metrics::default()),
+        started: Instant::now(),
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, "drydock is serving");
+    eprintln!("drydock is serving on http://{local}");
+    serve(listener, state, shutdown_signal())
+        .await
+        .context("the server stopped with an error")?;
+    eprintln!("drydock stopped");
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

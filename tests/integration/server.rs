@@ -1,0 +1,355 @@
+//! The HTTP server over real loopback sockets: auth, roles, tool invocation, LivePolicy toggles, audit,
+//! health, metrics and bad input. Each test starts its own server on an ephemeral port with its own data
+//! directory.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use drydock::api::{AppState, Metrics, serve};
+use drydock_core::{Core, CoreConfig, Role};
+use drydock_tests::client::send;
+use drydock_tests::plugins::{ECHO, HTTP};
+use serde_json::json;
+
+use crate::support::{HostOptions, host};
+
+const BOOTSTRAP: &str = "bootstrap-token-for-tests";
+
+struct Server {
+    addr: SocketAddr,
+    core: Core,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn start(policy: &str, data_dir: &Path) -> Server {
+    let runtime = host(policy, &[ECHO, HTTP], HostOptions::default()).await;
+    let core = Core::open(
+        CoreConfig {
+            data_dir: data_dir.to_path_buf(),
+            bootstrap_token: Some(BOOTSTRAP.into()),
+        },
+        runtime,
+    )
+    .await
+    .expect("the core opens");
+    let state = AppState {
+        core: core.clone(),
+        metrics: Arc::new(Metrics::default()),
+        started: Instant::now(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = serve(listener, state, std::future::pending()).await;
+    });
+    Server { addr, core, task }
+}
+
+async fn user_token(server: &Server, name: &str, role: Role) -> String {
+    server
+        .core
+        .add_user(name, "correct horse", role, "test")
+        .await
+        .expect("user added")
+}
+
+#[tokio::test]
+async fn healthz_needs_no_token_and_metrics_count_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    let health = send(server.addr, "GET", "/healthz", None, None).await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    assert_eq!(health.json()["master_switch"], false);
+    let metrics = send(server.addr, "GET", "/metrics", None, None).await;
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert!(
+        metrics.body.contains(
+            "drydock_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{}",
+        metrics.body
+    );
+}
+
+#[tokio::test]
+async fn api_routes_need_a_valid_bearer_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    let missing = send(server.addr, "GET", "/api/tools", None, None).await;
+    assert_eq!(missing.status, 401);
+    assert_eq!(missing.json()["error"]["code"], "unauthorized");
+    let wrong = send(server.addr, "GET", "/api/tools", Some("dd_nope"), None).await;
+    assert_eq!(wrong.status, 401);
+    let ok = send(server.addr, "GET", "/api/tools", Some(BOOTSTRAP), None).await;
+    assert_eq!(ok.status, 200);
+    let names: Vec<String> = ok.json()["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(names.contains(&"echo.echo".to_owned()), "{names:?}");
+}
+
+#[tokio::test]
+async fn login_issues_a_token_and_a_wrong_password_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    user_token(&server, "alice", Role::User).await;
+    let good = send(
+        server.addr,
+        "POST",
+        "/api/auth/login",
+        None,
+        Some(r#"{"username": "alice", "password": "correct horse"}"#),
+    )
+    .await;
+    assert_eq!(good.status, 200, "{}", good.body);
+    let answer = good.json();
+    assert_eq!(answer["name"], "alice");
+    assert_eq!(answer["role"], "user");
+    let token = answer["token"].as_str().unwrap();
+    assert_eq!(
+        send(server.addr, "GET", "/api/tools", Some(token), None)
+            .await
+            .status,
+        200
+    );
+    let bad = send(
+        server.addr,
+        "POST",
+        "/api/auth/login",
+        None,
+        Some(r#"{"username": "alice", "password": "wrong"}"#),
+    )
+    .await;
+    assert_eq!(bad.status, 401);
+    assert_eq!(bad.json()["error"]["message"], "wrong username or password");
+}
+
+#[tokio::test]
+async fn a_dry_run_invocation_over_http_returns_the_report_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    let token = user_token(&server, "bob", Role::User).await;
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/tools/echo.echo/invoke",
+        Some(&token),
+        Some(r#"{"args": {"text": "over http"}}"#),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let report = answer.json();
+    assert_eq!(report["result"]["text"], "over http");
+    assert_eq!(report["requested_mode"], "dry-run");
+    let correlation = report["correlation_id"].as_str().unwrap();
+    let audit = send(
+        server.addr,
+        "GET",
+        &format!("/api/audit?correlationId={correlation}"),
+        Some(BOOTSTRAP),
+        None,
+    )
+    .await;
+    assert_eq!(audit.status, 200, "{}", audit.body);
+    let entries = audit.json()["entries"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["actor"], "bob");
+    assert_eq!(entries[0]["action"], "tool.invoke");
+}
+
+#[tokio::test]
+async fn live_mode_needs_an_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    let token = user_token(&server, "carol", Role::User).await;
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/tools/echo.echo/invoke",
+        Some(&token),
+        Some(r#"{"args": {"text": "x"}, "mode": "live"}"#),
+    )
+    .await;
+    assert_eq!(answer.status, 403);
+    assert!(
+        answer.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("operator")
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_precise_4xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    let t = Some(BOOTSTRAP);
+    let cases = [
+        (
+            "/api/tools/echo.echo/invoke",
+            "{not json",
+            400,
+            "invalid_json",
+        ),
+        (
+            "/api/tools/echo.echo/invoke",
+            r#"{"args": {}, "extra": 1}"#,
+            400,
+            "invalid_field",
+        ),
+        (
+            "/api/tools/echo.echo/invoke",
+            r#"{"args": [1]}"#,
+            400,
+            "invalid_field",
+        ),
+        (
+            "/api/tools/echo.echo/invoke",
+            r#"{"args": {}, "mode": "yolo"}"#,
+            400,
+            "invalid_field",
+        ),
+        (
+            "/api/tools/nope.nothing/invoke",
+            r#"{"args": {}}"#,
+            404,
+            "not_found",
+        ),
+    ];
+    for (path, body, status, code) in cases {
+        let answer = send(server.addr, "POST", path, t, Some(body)).await;
+        assert_eq!(answer.status, status, "{path} {body}: {}", answer.body);
+        assert_eq!(answer.json()["error"]["code"], code, "{path} {body}");
+    }
+    let huge = format!(r#"{{"args": {{"text": "{}"}}}}"#, "a".repeat(2 << 20));
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/tools/echo.echo/invoke",
+        t,
+        Some(&huge),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        413,
+        "{}",
+        &answer.body[..answer.body.len().min(200)]
+    );
+    let unknown = send(server.addr, "GET", "/api/nothing-here", t, None).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn live_policy_toggles_are_operator_only_persisted_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let peer = drydock_tests::peer::Peer::start().await;
+    let policy = format!(
+        "[plugins.http]\nhttp = [{{ url = \"{}/\", methods = [\"GET\", \"POST\"] }}]\n",
+        peer.base_url()
+    );
+    {
+        let server = start(&policy, dir.path()).await;
+        let user = user_token(&server, "dave", Role::User).await;
+        let body = Some(r#"{"capabilities": ["http"]}"#);
+        let refused = send(
+            server.addr,
+            "PUT",
+            "/api/policy/plugins/http/live",
+            Some(&user),
+            body,
+        )
+        .await;
+        assert_eq!(refused.status, 403);
+        let ok = send(
+            server.addr,
+            "PUT",
+            "/api/policy/plugins/http/live",
+            Some(BOOTSTRAP),
+            body,
+        )
+        .await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        let nonsense = send(
+            server.addr,
+            "PUT",
+            "/api/policy/plugins/echo/live",
+            Some(BOOTSTRAP),
+            Some(r#"{"capabilities": ["fs"]}"#),
+        )
+        .await;
+        assert_eq!(nonsense.status, 400, "{}", nonsense.body);
+        let shown = send(server.addr, "GET", "/api/policy", Some(&user), None)
+            .await
+            .json();
+        assert_eq!(shown["livePolicy"]["http"], json!(["http"]));
+        assert_eq!(shown["masterSwitch"], false);
+        let audit = send(server.addr, "GET", "/api/audit", Some(BOOTSTRAP), None)
+            .await
+            .json();
+        assert!(
+            audit["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "policy.live.set")
+        );
+    }
+    let restarted = start(&policy, dir.path()).await;
+    let shown = send(restarted.addr, "GET", "/api/policy", Some(BOOTSTRAP), None)
+        .await
+        .json();
+    assert_eq!(
+        shown["livePolicy"]["http"],
+        json!(["http"]),
+        "the toggle survives a restart"
+    );
+    let verify = send(
+        restarted.addr,
+        "GET",
+        "/api/audit/verify",
+        Some(BOOTSTRAP),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(verify["status"], "intact", "{verify}");
+}
+
+#[tokio::test]
+async fn audit_routes_are_operator_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    let user = user_token(&server, "erin", Role::User).await;
+    assert_eq!(
+        send(server.addr, "GET", "/api/audit", Some(&user), None)
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        send(server.addr, "GET", "/api/audit/verify", Some(&user), None)
+            .await
+            .status,
+        403
+    );
+}
