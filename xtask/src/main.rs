@@ -19,9 +19,7 @@ fn main() -> anyhow::Result<()> {
         "plugins" => build_plugins(&root),
         "test" => {
             build_plugins(&root)?;
-            run(Command::new(cargo())
-                .current_dir(&root)
-                .args(["test", "--workspace"]))
+            test(&root)
         }
         "demo" => demo(&root),
         _ => {
@@ -66,6 +64,45 @@ fn ensure_target() -> anyhow::Result<()> {
     }
     eprintln!("xtask: installing the {TARGET} target with rustup");
     run(Command::new("rustup").args(["target", "add", TARGET]))
+}
+
+/// Runs the whole suite, echoing cargo's output, and ends with one summary line over every test binary
+/// (cargo's own last line is that of the last doc-test binary, which is usually "0 passed").
+fn test(root: &Path) -> anyhow::Result<()> {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(cargo())
+        .current_dir(root)
+        .args(["test", "--workspace"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot run cargo test")?;
+    let stdout = child.stdout.take().context("cargo test has no stdout")?;
+    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("cannot read cargo test's output")?;
+        println!("{line}");
+        if let Some(counts) = line.strip_prefix("test result: ") {
+            for part in counts.split([';', '.']) {
+                let mut words = part.split_whitespace();
+                if let (Some(n), Some(what)) = (words.next(), words.next())
+                    && let Ok(n) = n.parse::<u64>()
+                {
+                    match what {
+                        "passed" => passed += n,
+                        "failed" => failed += n,
+                        "ignored" => ignored += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let status = child.wait().context("cargo test did not finish")?;
+    println!("tests: {passed} passed, {failed} failed, {ignored} skipped");
+    if !status.success() {
+        bail!("cargo test failed with {status}");
+    }
+    Ok(())
 }
 
 fn build_plugins(root: &Path) -> anyhow::Result<()> {
