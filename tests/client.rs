@@ -96,3 +96,82 @@ pub async fn send_with(
         body: String::from_utf8_lossy(&body).into_owned(),
     }
 }
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub data: String,
+}
+
+/// Opens an SSE stream and reads events until `count` have arrived or `within` passes (bounded: never
+/// waits forever).
+pub async fn sse(
+    addr: SocketAddr,
+    path: &str,
+    token: &str,
+    last_event_id: Option<&str>,
+    count: usize,
+    within: std::time::Duration,
+) -> (u16, Vec<SseEvent>) {
+    let stream = TcpStream::connect(addr)
+        .await
+        .expect("connecting to the server");
+    let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("HTTP handshake");
+    tokio::spawn(connection);
+    let mut request = Request::builder()
+        .method("GET")
+        .uri(path)
+        .header("host", addr.to_string())
+        .header("accept", "text/event-stream")
+        .header("authorization", format!("Bearer {token}"));
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    let response = sender
+        .send_request(
+            request
+                .body(Full::new(Bytes::new()))
+                .expect("a valid request"),
+        )
+        .await
+        .expect("a response");
+    let status = response.status().as_u16();
+    let mut body = response.into_body();
+    let mut text = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while events.len() < count {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Ok(Some(Ok(frame))) => frame,
+            _ => break,
+        };
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let mut event = SseEvent {
+                id: None,
+                event: None,
+                data: String::new(),
+            };
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    event.id = Some(v.trim().to_owned());
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event.event = Some(v.trim().to_owned());
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    event.data.push_str(v.trim_start());
+                }
+            }
+            if event.id.is_some() {
+                events.push(event);
+            }
+        }
+    }
+    (status, events)
+}

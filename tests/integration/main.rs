@@ -11,6 +11,7 @@ mod hostile;
 mod http_grants;
 mod live_gating;
 mod loading;
+mod plan_api;
 mod planner;
 mod secrets_env;
 mod server;

@@ -11,8 +11,8 @@ use crate::core_error::CoreError;
 use crate::service::Core;
 use crate::store::{AuditEntry, Role};
 
-/// The name the audit log uses for the bootstrap token's holder.
-pub const BOOTSTRAP_ACTOR: &str = "bootstrap";
+/// The operator account that the bootstrap token acts as (created on first use; it has no usable password).
+pub const BOOTSTRAP_ACTOR: &str = "automation";
 
 impl Core {
     /// The actor a bearer token belongs to, if any.
@@ -20,15 +20,41 @@ impl Core {
         if let Some(bootstrap) = &self.bootstrap_token
             && constant_time_eq(bootstrap.as_bytes(), token.as_bytes())
         {
-            return Ok(Some(Actor {
-                user_id: String::new(),
-                name: BOOTSTRAP_ACTOR.into(),
-                role: Role::Operator,
-            }));
+            return self.bootstrap_actor().await.map(Some);
         }
         let token = token.to_owned();
         let user = self.store(move |s| s.user_for_token(&token)).await?;
         Ok(user.as_ref().map(Actor::user))
+    }
+
+    /// The operator account behind the bootstrap token, created the first time it is needed.
+    async fn bootstrap_actor(&self) -> Result<Actor, CoreError> {
+        let user = self
+            .store(|s| match s.user_by_name(BOOTSTRAP_ACTOR)? {
+                Some(user) => Ok(user),
+                None => {
+                    // A random password nobody knows: this account is reachable only through the token.
+                    let password = format!(
+                        "{}{}",
+                        uuid::Uuid::new_v4().simple(),
+                        uuid::Uuid::new_v4().simple()
+                    );
+                    match s.add_user(BOOTSTRAP_ACTOR, &password, Role::Operator) {
+                        // Another request created it in the meantime.
+                        Err(crate::StoreError::Conflict(_)) => s
+                            .user_by_name(BOOTSTRAP_ACTOR)?
+                            .ok_or_else(|| crate::StoreError::NotFound(BOOTSTRAP_ACTOR.into())),
+                        other => other,
+                    }
+                }
+            })
+            .await?;
+        if user.role != Role::Operator {
+            return Err(CoreError::Internal(format!(
+                "the user `{BOOTSTRAP_ACTOR}` exists but is not an operator; the bootstrap token cannot act as it"
+            )));
+        }
+        Ok(Actor::user(&user))
     }
 
     /// Checks a username and password and issues a token. A wrong password and an unknown user get the same

@@ -9,7 +9,9 @@
 //! # Layout
 //! - [`service`]: [`Core`], the one entry point of the server: role checks, store and runtime in step, every
 //!   mutation audited. [`auth`]: tokens, logins, the bootstrap token, the first operator. [`actor`]: who asks.
-//!   [`core_error`]: [`CoreError`], what the server maps to HTTP statuses.
+//!   [`core_error`]: [`CoreError`], what the server maps to HTTP statuses. [`sessions_service`]: sessions,
+//!   plan generation and approval, events. [`execute`]: running a plan node in the background.
+//!   [`plan_check`]: a proposed plan is a DAG of known tools with valid arguments.
 //! - [`store`]: [`Store`], opening the file (WAL, pragmas), versioned migrations, the connection lock.
 //! - [`users`]: [`User`], [`Role`], argon2id passwords and `dd_` API tokens (only their hash is stored).
 //! - [`sessions`], [`plans`], [`executions`], [`events`], [`artifacts`]: one module per table family,
@@ -32,11 +34,14 @@ pub mod canonical;
 pub mod core_error;
 pub mod error;
 pub mod events;
+pub mod execute;
 pub mod executions;
 pub mod live_policy;
+pub mod plan_check;
 pub mod plans;
 pub mod service;
 pub mod sessions;
+pub mod sessions_service;
 mod stamp;
 pub mod store;
 pub mod text_enum;

@@ -32,10 +32,13 @@ pub struct Core {
     pub(crate) store: Arc<Store>,
     pub(crate) runtime: Runtime,
     pub(crate) bootstrap_token: Option<String>,
+    /// The newest event sequence number; streams wait on it.
+    pub(crate) events_tx: Arc<tokio::sync::watch::Sender<i64>>,
 }
 
 impl Core {
-    /// Opens the store (running migrations), marks executions interrupted by a previous stop, and applies
+    /// Opens the store (running migrations), marks executions interrupted by a previous stop (with an event
+    /// each), and applies
     /// the LivePolicy toggles stored by operators on top of the policy file's.
     pub async fn open(config: CoreConfig, runtime: Runtime) -> Result<Self, CoreError> {
         let data_dir = config.data_dir.clone();
@@ -44,6 +47,7 @@ impl Core {
             store: Arc::new(store),
             runtime,
             bootstrap_token: config.bootstrap_token.filter(|t| !t.is_empty()),
+            events_tx: Arc::new(tokio::sync::watch::channel(0).0),
         };
         for (plugin, capabilities, _, _) in core.store(|s| s.live_policy_overrides()).await? {
             let caps: BTreeSet<Capability> =
@@ -55,6 +59,13 @@ impl Core {
                     "a stored LivePolicy toggle no longer fits the policy file; ignored"
                 );
             }
+        }
+        let interrupted = core.recover_interrupted().await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "executions left running by the previous process are now `interrupted`"
+            );
         }
         Ok(core)
     }
@@ -109,6 +120,20 @@ impl Core {
         Ok(report)
     }
 
+    /// Audits the effects of an invocation that ran as part of an already-audited operation.
+    pub(crate) async fn record_effects(
+        &self,
+        correlation_id: &str,
+        report: &InvocationReport,
+    ) -> Result<(), CoreError> {
+        let entries = effect_entries(correlation_id, report);
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.store(move |s| s.audit_append_many(&entries).map(|_| ()))
+            .await
+    }
+
     /// Audits an invocation (the operation, then its effects) and keeps its artifacts.
     pub(crate) async fn record_invocation(
         &self,
@@ -128,18 +153,7 @@ impl Core {
                 "effects": report.record.effects.len(),
             }),
         }];
-        entries.extend(report.record.effects.iter().map(|effect| AuditEntry {
-            actor: format!("plugin:{}", effect.plugin),
-            action: "effect".into(),
-            target: Some(effect.action.clone()),
-            correlation_id: Some(report.correlation_id.clone()),
-            detail: json!({
-                "capability": effect.capability,
-                "outcome": effect.outcome,
-                "reason": effect.reason,
-                "depth": effect.depth,
-            }),
-        }));
+        entries.extend(effect_entries(&report.correlation_id, report));
         let artifacts = report.record.artifacts.clone();
         let correlation = report.correlation_id.clone();
         self.store(move |s| {
@@ -207,6 +221,27 @@ impl Core {
         actor.require_operator("verifying the audit log")?;
         self.store(|s| s.audit_verify()).await
     }
+}
+
+/// One audit row per effect of an invocation.
+fn effect_entries(correlation_id: &str, report: &InvocationReport) -> Vec<AuditEntry> {
+    report
+        .record
+        .effects
+        .iter()
+        .map(|effect| AuditEntry {
+            actor: format!("plugin:{}", effect.plugin),
+            action: "effect".into(),
+            target: Some(effect.action.clone()),
+            correlation_id: Some(correlation_id.to_owned()),
+            detail: json!({
+                "capability": effect.capability,
+                "outcome": effect.outcome,
+                "reason": effect.reason,
+                "depth": effect.depth,
+            }),
+        })
+        .collect()
 }
 
 /// Runs blocking work on tokio's blocking pool.

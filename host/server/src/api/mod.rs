@@ -8,13 +8,17 @@
 //! | `tools`   | `GET /api/tools`, `POST /api/tools/{name}/invoke` |
 //! | `policy`  | `GET /api/policy`, `PUT /api/policy/plugins/{plugin}/live` |
 //! | `audit`   | `GET /api/audit`, `GET /api/audit/verify` |
+//! | `sessions` | seed 001's plan API: `/api/sessions...` (create, plan generate/inspect/approve, execute-node, events SSE, artifacts) |
+//! | `executions` | `GET /api/executions/{correlationId}`, `GET /api/artifacts/{id}` |
 
 mod audit;
 pub mod auth;
 mod error;
+mod executions;
 mod health;
 pub mod metrics;
 mod policy;
+mod sessions;
 mod tools;
 
 use std::sync::Arc;
@@ -50,6 +54,8 @@ pub fn app(state: AppState) -> Router {
         .merge(tools::router())
         .merge(policy::router())
         .merge(audit::router())
+        .merge(sessions::router())
+        .merge(executions::router())
         .fallback(|| async {
             ApiError::NotFound("no such route; see GET /api/openapi.json".into())
         })

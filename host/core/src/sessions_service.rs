@@ -1,0 +1,290 @@
+//! Sessions and their plans (seed 001): create a session from a work item, generate a plan with the planner
+//! plugin, approve it (freezing its content hash), and follow its events.
+//!
+//! Every state change is an event (stored with a sequence number, then announced on a watch channel so
+//! event streams wake up) and an audit row.
+
+use serde_json::{Value, json};
+
+use crate::actor::Actor;
+use crate::core_error::CoreError;
+use crate::plan_check::check_plan;
+use crate::service::Core;
+use crate::store::{AuditEntry, EventRow, PlanRow, PlanStatus, Role, SessionRow};
+
+/// The planner plugin used for work items.
+pub const DEFAULT_PLANNER: &str = "template_planner";
+
+impl Core {
+    /// Creates a session from a work item `{id, title, description, type?, labels?}`.
+    pub async fn create_session(
+        &self,
+        actor: &Actor,
+        work_item: Value,
+    ) -> Result<SessionRow, CoreError> {
+        check_work_item(&work_item)?;
+        let (owner, name) = (actor.user_id.clone(), actor.name.clone());
+        let session = self
+            .store(move |s| {
+                let session = s.create_session(&owner, &work_item)?;
+                s.audit_append(&AuditEntry {
+                    actor: name,
+                    action: "session.create".into(),
+                    target: Some(session.id.clone()),
+                    correlation_id: None,
+                    detail: json!({ "workItemId": work_item["id"] }),
+                })?;
+                Ok(session)
+            })
+            .await?;
+        self.emit(
+            &session.id,
+            "session_created",
+            None,
+            json!({ "sessionId": session.id }),
+        )
+        .await?;
+        Ok(session)
+    }
+
+    /// A session the actor may see (its owner, or an operator); otherwise not found.
+    pub async fn session_for(&self, actor: &Actor, id: &str) -> Result<SessionRow, CoreError> {
+        let id_owned = id.to_owned();
+        let session = self.store(move |s| s.session(&id_owned)).await?;
+        match session {
+            Some(session) if session.owner == actor.user_id || actor.role == Role::Operator => {
+                Ok(session)
+            }
+            _ => Err(CoreError::NotFound(format!(
+                "no session `{id}` (or it is not yours)"
+            ))),
+        }
+    }
+
+    /// The sessions the actor owns.
+    pub async fn sessions(&self, actor: &Actor) -> Result<Vec<SessionRow>, CoreError> {
+        let owner = actor.user_id.clone();
+        self.store(move |s| s.sessions_of(&owner)).await
+    }
+
+    /// The effect rows of the audit log for one correlation id, if the actor may see its execution.
+    pub async fn effects_of(
+        &self,
+        actor: &Actor,
+        correlation_id: &str,
+    ) -> Result<Vec<Value>, CoreError> {
+        self.execution(actor, correlation_id).await?;
+        let corr = correlation_id.to_owned();
+        let rows = self
+            .store(move |s| s.audit_query(Some(&corr), None, crate::MAX_PAGE))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.action == "effect")
+            .map(|r| json!({ "plugin": r.actor.trim_start_matches("plugin:"), "action": r.target, "detail": r.detail, "at": r.at }))
+            .collect())
+    }
+
+    /// The current plan of a session, if it has one.
+    pub async fn current_plan(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+    ) -> Result<Option<PlanRow>, CoreError> {
+        let session = self.session_for(actor, session_id).await?;
+        self.store(move |s| s.current_plan(&session.id)).await
+    }
+
+    /// Generates a plan for the session's work item. An existing plan is returned unchanged unless `force`.
+    /// The planner's output is checked (DAG, known tools, valid arguments) before it is stored.
+    pub async fn generate_plan(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        work_item_id: Option<&str>,
+        force: bool,
+    ) -> Result<PlanRow, CoreError> {
+        let session = self.session_for(actor, session_id).await?;
+        if let Some(wanted) = work_item_id
+            && session.work_item["id"].as_str() != Some(wanted)
+        {
+            return Err(CoreError::Invalid(format!(
+                "workItemId `{wanted}` is not this session's work item (`{}`)",
+                session.work_item["id"].as_str().unwrap_or_default()
+            )));
+        }
+        if !force
+            && let Some(plan) = self
+                .store({
+                    let id = session.id.clone();
+                    move |s| s.current_plan(&id)
+                })
+                .await?
+        {
+            return Ok(plan);
+        }
+        let correlation_id = uuid::Uuid::new_v4().to_string();
+        let report = self
+            .runtime
+            .generate_plan(DEFAULT_PLANNER, &session.work_item, &correlation_id)
+            .await;
+        let plan = report.outcome.map_err(|err| CoreError::Conflict {
+            code: "planner_failed",
+            message: format!("the planner could not plan this work item: {err}"),
+        })?;
+        check_plan(&plan, &self.runtime.tools()).map_err(|problems| CoreError::Conflict {
+            code: "plan_invalid",
+            message: format!(
+                "the planner proposed an invalid plan: {}",
+                problems.join("; ")
+            ),
+        })?;
+        let (sid, name) = (session.id.clone(), actor.name.clone());
+        let row = self
+            .store(move |s| {
+                let row = s.insert_plan(&sid, &plan, PlanStatus::PendingApproval)?;
+                s.audit_append(&AuditEntry {
+                    actor: name,
+                    action: "plan.generate".into(),
+                    target: Some(row.id.clone()),
+                    correlation_id: Some(correlation_id),
+                    detail: json!({ "version": row.version, "hash": row.content_hash }),
+                })?;
+                Ok(row)
+            })
+            .await?;
+        self.emit(&session.id, "plan_updated", None, plan_summary(&row))
+            .await?;
+        Ok(row)
+    }
+
+    /// Approves the session's current plan, freezing its content hash.
+    pub async fn approve_plan(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+    ) -> Result<PlanRow, CoreError> {
+        let session = self.session_for(actor, session_id).await?;
+        let (sid, name) = (session.id.clone(), actor.name.clone());
+        let row = self
+            .store(move |s| {
+                let Some(plan) = s.current_plan(&sid)? else {
+                    return Err(crate::StoreError::Conflict(
+                        "the session has no plan yet; POST .../plan/generate first".into(),
+                    ));
+                };
+                let row = s.approve_plan(&plan.id, &name)?;
+                s.audit_append(&AuditEntry {
+                    actor: name,
+                    action: "plan.approve".into(),
+                    target: Some(row.id.clone()),
+                    correlation_id: None,
+                    detail: json!({ "version": row.version, "hash": row.content_hash }),
+                })?;
+                Ok(row)
+            })
+            .await?;
+        self.emit(
+            &session.id,
+            "plan_approved",
+            None,
+            json!({ "planId": row.id, "version": row.version, "hash": row.content_hash, "approvedBy": actor.name }),
+        )
+        .await?;
+        Ok(row)
+    }
+
+    /// Events of a session after `after_seq` (at most `limit`).
+    pub async fn events(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<EventRow>, CoreError> {
+        let session = self.session_for(actor, session_id).await?;
+        self.store(move |s| s.events_after(&session.id, after_seq, limit))
+            .await
+    }
+
+    /// A receiver that changes whenever any event is stored (the value is the newest sequence number).
+    pub fn event_signal(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.events_tx.subscribe()
+    }
+
+    /// Stores an event and wakes the streams.
+    pub(crate) async fn emit(
+        &self,
+        session_id: &str,
+        kind: &str,
+        correlation_id: Option<&str>,
+        payload: Value,
+    ) -> Result<EventRow, CoreError> {
+        let (sid, kind, corr) = (
+            session_id.to_owned(),
+            kind.to_owned(),
+            correlation_id.map(str::to_owned),
+        );
+        let row = self
+            .store(move |s| s.append_event(&sid, &kind, corr.as_deref(), &payload))
+            .await?;
+        self.events_tx.send_replace(row.seq);
+        Ok(row)
+    }
+}
+
+/// The PlanUpdated summary of seed 001: `{planId, nodeCount, nodes: [{nodeId, title, dependsOn,
+/// suggestedBranch, tags}]}`.
+pub fn plan_summary(plan: &PlanRow) -> Value {
+    let nodes: Vec<Value> = plan.content["nodes"]
+        .as_array()
+        .map(|nodes| {
+            nodes
+                .iter()
+                .map(|n| {
+                    json!({
+                        "nodeId": n["nodeId"],
+                        "title": n["title"],
+                        "dependsOn": n.get("dependsOn").cloned().unwrap_or(json!([])),
+                        "suggestedBranch": n.get("suggestedBranch").cloned().unwrap_or(Value::Null),
+                        "tags": n.get("tags").cloned().unwrap_or(json!([])),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({ "planId": plan.id, "nodeCount": nodes.len(), "nodes": nodes })
+}
+
+fn check_work_item(item: &Value) -> Result<(), CoreError> {
+    let invalid = |m: &str| Err(CoreError::Invalid(format!("workItem: {m}")));
+    let Some(object) = item.as_object() else {
+        return invalid("must be an object {id, title, description, type?, labels?}");
+    };
+    for key in object.keys() {
+        if !["id", "title", "description", "type", "labels"].contains(&key.as_str()) {
+            return invalid(&format!("unknown field `{key}`"));
+        }
+    }
+    match item.get("id").and_then(Value::as_str) {
+        Some(id) if !id.trim().is_empty() && id.len() <= 128 => {}
+        _ => return invalid("`id` must be a non-empty string of at most 128 characters"),
+    }
+    match item.get("title").and_then(Value::as_str) {
+        Some(title) if !title.trim().is_empty() && title.len() <= 512 => {}
+        _ => return invalid("`title` must be a non-empty string of at most 512 characters"),
+    }
+    if !item.get("description").is_some_and(Value::is_string) {
+        return invalid("`description` must be a string");
+    }
+    if item.get("type").is_some_and(|t| !t.is_string()) {
+        return invalid("`type` must be a string");
+    }
+    if item
+        .get("labels")
+        .is_some_and(|l| !l.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+    {
+        return invalid("`labels` must be an array of strings");
+    }
+    Ok(())
+}
