@@ -526,3 +526,29 @@ async fn a_restart_marks_a_running_execution_interrupted() {
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn the_curl_example_runs_against_a_started_server() {
+    let (ws, data) = (workspace(), tempfile::tempdir().unwrap());
+    let server = start(ws.path(), data.path()).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/plan-api.sh");
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new("bash")
+            .arg(script)
+            .env("DRYDOCK_URL", format!("http://{}", server.addr))
+            .env("DRYDOCK_TOKEN", OPERATOR)
+            .output(),
+    )
+    .await
+    .expect("the example finishes within a minute")
+    .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the example failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("+++ b/notes/ABC-123.md"), "{stdout}");
+    assert!(stdout.contains("event: node_completed"), "{stdout}");
+}

@@ -2,6 +2,8 @@
 //!
 //! - `demo`: installs the wasm32-wasip2 target, builds the plugins and the `drydock` binary, then invokes
 //!   the demo tools in dry run and prints each result and effect journal.
+//! - `serve`: installs the target, builds the plugins, and runs `drydock serve` on the demo policy
+//!   (`drydock.toml`) at http://127.0.0.1:8080; the first start prints an operator token.
 //! - `test`: installs the target, builds the plugins, runs the whole test suite.
 //! - `plugins`: installs the target and builds the plugins only.
 
@@ -22,8 +24,18 @@ fn main() -> anyhow::Result<()> {
             test(&root)
         }
         "demo" => demo(&root),
+        "serve" => {
+            build_plugins(&root)?;
+            let extra: Vec<String> = std::env::args().skip(2).collect();
+            run(Command::new(cargo())
+                .current_dir(&root)
+                .args(["run", "--quiet", "-p", "drydock", "--", "serve"])
+                .args(extra)
+                .env("JIRA_BASE_URL", "https://jira.example.com")
+                .env("JIRA_TOKEN", "demo-token-not-a-real-secret"))
+        }
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|plugins>");
+            eprintln!("usage: cargo xtask <serve|demo|test|plugins>");
             bail!("unknown command `{command}`")
         }
     }
