@@ -353,3 +353,69 @@ async fn audit_routes_are_operator_only() {
         403
     );
 }
+
+#[tokio::test]
+async fn tampering_with_the_audit_log_is_detected_and_the_first_broken_row_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    for text in ["one", "two", "three"] {
+        let body = format!(r#"{{"args": {{"text": "{text}"}}}}"#);
+        let answer = send(
+            server.addr,
+            "POST",
+            "/api/tools/echo.echo/invoke",
+            Some(BOOTSTRAP),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(answer.status, 200);
+    }
+    let intact = send(
+        server.addr,
+        "GET",
+        "/api/audit/verify",
+        Some(BOOTSTRAP),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(intact["status"], "intact", "{intact}");
+
+    // Someone with write access to the file bypasses the application: drops the append-only trigger and
+    // rewrites the detail of the second tool call.
+    let entries = send(server.addr, "GET", "/api/audit", Some(BOOTSTRAP), None)
+        .await
+        .json();
+    let target = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "tool.invoke")
+        .nth(1)
+        .unwrap()["seq"]
+        .as_i64()
+        .unwrap();
+    let db = rusqlite::Connection::open(dir.path().join(drydock_core::DB_FILE_NAME)).unwrap();
+    db.execute_batch("DROP TRIGGER audit_log_refuses_update;")
+        .unwrap();
+    db.execute(
+        "UPDATE audit_log SET detail = '{\"mode\":\"dry-run\",\"outcome\":\"ok\",\"effects\":0,\"forged\":true}' WHERE seq = ?1",
+        [target],
+    )
+    .unwrap();
+    drop(db);
+
+    let broken = send(
+        server.addr,
+        "GET",
+        "/api/audit/verify",
+        Some(BOOTSTRAP),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(broken["status"], "broken", "{broken}");
+    assert_eq!(broken["seq"], target, "{broken}");
+    let offline = drydock_core::verify_offline(dir.path()).unwrap();
+    assert!(matches!(offline, drydock_core::Verification::Broken { seq, .. } if seq == target));
+}
