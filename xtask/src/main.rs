@@ -12,6 +12,8 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+mod jira_standin;
+
 const TARGET: &str = "wasm32-wasip2";
 
 fn main() -> anyhow::Result<()> {
@@ -27,11 +29,13 @@ fn main() -> anyhow::Result<()> {
         "serve" => {
             build_plugins(&root)?;
             let extra: Vec<String> = std::env::args().skip(2).collect();
+            let jira = jira_standin::start()
+                .unwrap_or_else(|| format!("http://{}", jira_standin::ADDRESS));
             run(Command::new(cargo())
                 .current_dir(&root)
                 .args(["run", "--quiet", "-p", "drydock", "--", "serve"])
                 .args(extra)
-                .env("JIRA_BASE_URL", "https://jira.example.com")
+                .env("JIRA_BASE_URL", jira)
                 .env("JIRA_TOKEN", "demo-token-not-a-real-secret"))
         }
         _ => {
@@ -139,6 +143,7 @@ fn demo(root: &Path) -> anyhow::Result<()> {
         .current_dir(root)
         .args(["build", "--quiet", "-p", "drydock"]))?;
     let drydock = root.join("target/debug/drydock");
+    let jira = jira_standin::start().unwrap_or_else(|| format!("http://{}", jira_standin::ADDRESS));
     let invoke = |tool: &str, args: &str| -> Vec<String> {
         ["tool", "invoke", tool, "--args", args]
             .iter()
@@ -198,8 +203,8 @@ fn demo(root: &Path) -> anyhow::Result<()> {
         let status = Command::new(&drydock)
             .current_dir(root)
             .args(&step.args)
-            // The demo's stand-in values: Jira is never contacted in dry run.
-            .env("JIRA_BASE_URL", "https://jira.example.com")
+            // The demo's Jira is the local stand-in; dry-run writes never reach it.
+            .env("JIRA_BASE_URL", &jira)
             .env("JIRA_TOKEN", "demo-token-not-a-real-secret")
             .env_remove("DRYDOCK_LIVE")
             .status()
