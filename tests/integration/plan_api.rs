@@ -450,6 +450,16 @@ async fn bad_session_input_is_refused_and_leaves_nothing_behind() {
     )
     .await;
     assert_eq!(wrong_item.status, 400);
+    let typo = send(
+        server.addr,
+        "POST",
+        &format!("/api/sessions/{session}/plan/generate"),
+        Some(OPERATOR),
+        Some(r#"{"forse": true}"#),
+    )
+    .await;
+    assert_eq!(typo.status, 400, "{}", typo.body);
+    assert_eq!(typo.json()["error"]["code"], "invalid_field");
     let no_plan = execute(server.addr, OPERATOR, &session, r#"{"nodeId": "analyze"}"#).await;
     assert_eq!(no_plan.status, 409);
     let unknown = send(

@@ -68,7 +68,7 @@ async fn healthz_needs_no_token_and_metrics_count_requests() {
     let health = send(server.addr, "GET", "/healthz", None, None).await;
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["status"], "ok");
-    assert_eq!(health.json()["master_switch"], false);
+    assert_eq!(health.json()["masterSwitch"], false);
     let metrics = send(server.addr, "GET", "/metrics", None, None).await;
     assert_eq!(metrics.status, 200);
     assert!(
@@ -257,6 +257,26 @@ async fn bad_input_gets_a_precise_4xx() {
     let unknown = send(server.addr, "GET", "/api/nothing-here", t, None).await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"]["code"], "not_found");
+    let wrong_method = send(server.addr, "DELETE", "/api/tools", t, None).await;
+    assert_eq!(wrong_method.status, 405, "{:?}", wrong_method.headers);
+    assert_eq!(
+        wrong_method.json()["error"]["code"],
+        "method_not_allowed",
+        "{:?}",
+        wrong_method.headers
+    );
+    let no_plugin = send(
+        server.addr,
+        "PUT",
+        "/api/policy/plugins/ghost/live",
+        t,
+        Some(r#"{"capabilities": []}"#),
+    )
+    .await;
+    assert_eq!(no_plugin.status, 404, "{}", no_plugin.body);
+    let openapi = send(server.addr, "GET", "/api/openapi.json", None, None).await;
+    assert_eq!(openapi.status, 200);
+    assert_eq!(openapi.json()["openapi"], "3.1.0");
 }
 
 #[tokio::test]

@@ -59,7 +59,7 @@ impl Core {
             mode: mode.to_string(),
             status: ExecutionStatus::Accepted,
             requested_by: actor.name.clone(),
-            started_at: String::new(),
+            started_at: crate::stamp::now(),
             finished_at: None,
             detail: json!({ "steps": [] }),
         };

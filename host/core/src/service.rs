@@ -182,6 +182,17 @@ impl Core {
         capabilities: BTreeSet<Capability>,
     ) -> Result<(), CoreError> {
         actor.require_operator("changing the LivePolicy")?;
+        let known = self
+            .runtime
+            .policy()
+            .plugins()
+            .any(|(name, _)| name == plugin)
+            || self.runtime.plugins().iter().any(|p| p.name == plugin);
+        if !known {
+            return Err(CoreError::NotFound(format!(
+                "no plugin `{plugin}` is loaded or named in the policy"
+            )));
+        }
         self.runtime
             .set_live(plugin, capabilities.clone())
             .map_err(CoreError::Invalid)?;

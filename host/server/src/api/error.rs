@@ -25,9 +25,11 @@ pub enum ApiError {
     Forbidden(String),
     /// 404: no such resource (or not yours).
     NotFound(String),
+    /// 405: the route exists but not with this method.
+    MethodNotAllowed(String),
     /// 409: the resource is not in a state that allows this.
     Conflict {
-        /// Stable code, e.g. `dependencies_incomplete`, `plan_stale`.
+        /// Stable code, e.g. `dependencies_incomplete`, `plan_not_approved`.
         code: &'static str,
         /// What conflicts and what to do.
         message: String,
@@ -60,6 +62,9 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            ApiError::MethodNotAllowed(m) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", m)
+            }
             ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
             ApiError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m),
             ApiError::Internal(cause) => {

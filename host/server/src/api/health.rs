@@ -17,8 +17,8 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
-        "uptime_seconds": state.started.elapsed().as_secs(),
+        "uptimeSeconds": state.started.elapsed().as_secs(),
         "plugins": runtime.plugins().len(),
-        "master_switch": runtime.master_switch(),
+        "masterSwitch": runtime.master_switch(),
     }))
 }

@@ -9,7 +9,8 @@
 //! | `policy`  | `GET /api/policy`, `PUT /api/policy/plugins/{plugin}/live` |
 //! | `audit`   | `GET /api/audit`, `GET /api/audit/verify` |
 //! | `sessions` | seed 001's plan API: `/api/sessions...` (create, plan generate/inspect/approve, execute-node, events SSE, artifacts) |
-//! | `executions` | `GET /api/executions/{correlationId}`, `GET /api/artifacts/{id}` |
+//! | `executions` | `GET /api/executions/{id}` (a correlation id), `GET /api/artifacts/{id}` |
+//! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 
 mod audit;
 pub mod auth;
@@ -17,6 +18,7 @@ mod error;
 mod executions;
 mod health;
 pub mod metrics;
+mod openapi;
 mod policy;
 mod sessions;
 mod tools;
@@ -56,6 +58,8 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(sessions::router())
         .merge(executions::router())
+        .merge(openapi::router())
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async {
             ApiError::NotFound("no such route; see GET /api/openapi.json".into())
         })
@@ -76,6 +80,13 @@ pub async fn serve(
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// A known path asked with a method it does not take: the API's error envelope instead of a bare 405.
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed(
+        "this route does not take that method; see GET /api/openapi.json".into(),
+    )
 }
 
 fn metrics_router() -> Router<AppState> {

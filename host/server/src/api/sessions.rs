@@ -136,9 +136,9 @@ async fn generate(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-    body: Option<Json<Generate>>,
+    body: Result<Option<Json<Generate>>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let body = body?.map(|Json(b)| b).unwrap_or_default();
     let plan = state
         .core
         .generate_plan(&actor, &id, body.work_item_id.as_deref(), body.force)

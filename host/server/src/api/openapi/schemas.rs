@@ -1,0 +1,392 @@
+//! The component schemas of the OpenAPI document: request bodies as the handlers' serde structs accept them
+//! (`deny_unknown_fields` becomes `additionalProperties: false`) and responses as the handlers build them.
+//!
+//! Field names follow the code, not a convention: most answers are camelCase, but rows serialised straight
+//! from the store or the runtime (audit rows, artifact metadata, the invocation report, `/healthz`) are
+//! snake_case, and the schemas say so rather than pretend otherwise.
+
+use serde_json::{Value, json};
+
+/// Every component schema, by name.
+pub(super) fn all() -> Value {
+    let mut schemas = serde_json::Map::new();
+    for part in [
+        common(),
+        tools_and_policy(),
+        audit(),
+        sessions_and_plans(),
+        executions(),
+    ] {
+        let Value::Object(part) = part else {
+            unreachable!("every part is a json! object literal")
+        };
+        schemas.extend(part);
+    }
+    Value::Object(schemas)
+}
+
+/// An object with exactly these properties, of which `required` must be present.
+fn closed(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": properties, "additionalProperties": false })
+}
+
+/// An object with at least these properties (an answer may grow new fields).
+fn open(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": properties })
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn array_of(items: Value) -> Value {
+    json!({ "type": "array", "items": items })
+}
+
+fn nullable_string(description: &str) -> Value {
+    json!({ "type": ["string", "null"], "description": description })
+}
+
+fn timestamp() -> Value {
+    json!({ "type": "string", "format": "date-time", "description": "RFC 3339 UTC." })
+}
+
+fn common() -> Value {
+    json!({
+        "Error": closed(&["error"], json!({
+            "error": closed(&["code", "message"], json!({
+                "code": {
+                    "type": "string",
+                    "description": "A stable word: invalid_json, invalid_field, invalid_content_type, \
+                        invalid_body, unauthorized, forbidden, not_found, payload_too_large, internal, or a 409 \
+                        code such as no_plan.",
+                },
+                "message": { "type": "string", "description": "What was wrong and what to do." },
+            })),
+        })),
+        "Health": open(
+            &["status", "version", "uptimeSeconds", "plugins", "masterSwitch"],
+            json!({
+                "status": { "const": "ok" },
+                "version": { "type": "string" },
+                "uptimeSeconds": { "type": "integer", "minimum": 0 },
+                "plugins": { "type": "integer", "minimum": 0, "description": "Loaded plugins." },
+                "masterSwitch": { "type": "boolean", "description": "Whether DRYDOCK_LIVE=1 was set at start." },
+            }),
+        ),
+        "LoginRequest": closed(&["username", "password"], json!({
+            "username": { "type": "string" },
+            "password": { "type": "string", "format": "password" },
+        })),
+        "LoginResponse": open(&["token", "name", "role"], json!({
+            "token": { "type": "string", "description": "Send as `Authorization: Bearer <token>`." },
+            "name": { "type": "string" },
+            "role": reference("Role"),
+        })),
+        "Role": { "type": "string", "enum": ["user", "operator"] },
+        "Mode": {
+            "type": "string",
+            "enum": ["dry-run", "live"],
+            "default": "dry-run",
+            "description": "Requested mode; each write still goes live only if policy, LivePolicy, master switch \
+                and (in a plan) approval all allow it.",
+        },
+        "Capability": { "type": "string", "enum": ["http", "fs", "secrets", "env", "llm"] },
+        "OpenApiDocument": {
+            "type": "object",
+            "required": ["openapi", "info", "paths"],
+            "description": "An OpenAPI 3.1 document (this one).",
+        },
+    })
+}
+
+fn tools_and_policy() -> Value {
+    json!({
+        "Grants": open(&["http", "fs", "secrets", "env", "llm"], json!({
+            "http": array_of(open(&["url", "methods"], json!({
+                "url": { "type": "string", "description": "The granted URL prefix." },
+                "methods": { "type": "string", "description": "Comma-separated, e.g. `GET, POST`." },
+            }))),
+            "fs": array_of(open(&["mount", "access"], json!({
+                "path": { "type": "string", "description": "The host directory; only in GET /api/policy." },
+                "mount": { "type": "string", "description": "Where the plugin sees it." },
+                "access": { "type": "string", "enum": ["ro", "rw"] },
+            }))),
+            "secrets": array_of(json!({ "type": "string" })),
+            "env": array_of(json!({ "type": "string" })),
+            "llm": { "type": "boolean" },
+        })),
+        "Tool": open(&["name", "description", "inputSchema", "plugin", "grants", "liveCapable"], json!({
+            "name": { "type": "string", "description": "`<plugin>.<tool>`." },
+            "description": { "type": "string" },
+            "inputSchema": { "description": "The JSON Schema of the tool's arguments." },
+            "plugin": { "type": "string" },
+            "grants": reference("Grants"),
+            "liveCapable": { "type": "boolean", "description": "The LivePolicy lets the plugin go live with something." },
+        })),
+        "ToolList": open(&["tools"], json!({ "tools": array_of(reference("Tool")) })),
+        "InvokeRequest": closed(&[], json!({
+            "args": { "type": "object", "default": {}, "description": "Checked against the tool's input schema." },
+            "mode": reference("Mode"),
+        })),
+        "InvocationReport": {
+            "type": "object",
+            "description": "Exactly one of `result` (the tool's answer) or `error` (why there is none).",
+            "required": ["correlation_id", "tool", "plugin", "requested_mode", "master_switch", "effects",
+                "artifacts", "logs", "dropped_log_lines", "duration_ms"],
+            "oneOf": [{ "required": ["result"] }, { "required": ["error"] }],
+            "properties": {
+                "correlation_id": { "type": "string" },
+                "tool": { "type": "string" },
+                "plugin": nullable_string("The plugin that ran it; null for an unknown tool."),
+                "requested_mode": reference("Mode"),
+                "master_switch": { "type": "boolean" },
+                "result": { "description": "The tool's answer." },
+                "error": open(&["code", "message", "detail"], json!({
+                    "code": { "type": "string" },
+                    "message": { "type": "string" },
+                    "detail": { "type": "object", "description": "The runtime's error, tagged by `kind`." },
+                })),
+                "effects": array_of(reference("Effect")),
+                "artifacts": array_of(reference("InvocationArtifact")),
+                "logs": array_of(open(&["plugin", "level", "message"], json!({
+                    "plugin": { "type": "string" },
+                    "level": { "type": "string" },
+                    "message": { "type": "string" },
+                }))),
+                "dropped_log_lines": { "type": "integer", "minimum": 0 },
+                "duration_ms": { "type": "integer", "minimum": 0 },
+            },
+        },
+        "Effect": open(
+            &["seq", "plugin", "tool", "depth", "capability", "action", "outcome", "reason", "detail", "at_ms"],
+            json!({
+                "seq": { "type": "integer", "minimum": 1 },
+                "plugin": { "type": "string" },
+                "tool": { "type": "string" },
+                "depth": { "type": "integer", "minimum": 0, "description": "call-tool nesting depth." },
+                "capability": reference("Capability"),
+                "action": { "type": "string", "description": "What was attempted, e.g. `POST https://...`." },
+                "outcome": { "type": "string", "enum": ["read", "simulated", "live", "denied"] },
+                "reason": { "type": "string" },
+                "detail": { "type": "object" },
+                "at_ms": { "type": "integer", "minimum": 0 },
+            }),
+        ),
+        "InvocationArtifact": open(&["id", "name", "media_type", "produced_by", "content"], json!({
+            "id": { "type": "string" },
+            "name": { "type": "string" },
+            "media_type": { "type": "string" },
+            "produced_by": { "type": "string" },
+            "content": {
+                "oneOf": [
+                    closed(&["text"], json!({ "text": { "type": "string" } })),
+                    closed(&["base64"], json!({ "base64": { "type": "string", "contentEncoding": "base64" } })),
+                ],
+            },
+        })),
+        "Policy": open(&["plugins", "livePolicy", "masterSwitch"], json!({
+            "plugins": { "type": "object", "additionalProperties": reference("Grants") },
+            "livePolicy": {
+                "type": "object",
+                "description": "Per plugin, the capabilities that may go live.",
+                "additionalProperties": array_of(reference("Capability")),
+            },
+            "masterSwitch": { "type": "boolean" },
+        })),
+        "LiveToggleRequest": closed(&["capabilities"], json!({
+            "capabilities": {
+                "type": "array",
+                "items": reference("Capability"),
+                "description": "The whole new set; empty turns live off for the plugin.",
+            },
+        })),
+        "LiveToggleResponse": open(&["plugin", "capabilities"], json!({
+            "plugin": { "type": "string" },
+            "capabilities": array_of(reference("Capability")),
+        })),
+    })
+}
+
+fn audit() -> Value {
+    json!({
+        "AuditRow": open(
+            &["seq", "at", "actor", "action", "target", "correlation_id", "detail", "prev_hash", "hash"],
+            json!({
+                "seq": { "type": "integer", "minimum": 1 },
+                "at": timestamp(),
+                "actor": { "type": "string", "description": "A username, `anonymous`, `system` or `plugin:<name>`." },
+                "action": { "type": "string", "description": "e.g. `session.create`, `policy.live.set`, `effect`." },
+                "target": nullable_string("The object acted on."),
+                "correlation_id": nullable_string("The execution it belongs to."),
+                "detail": {},
+                "prev_hash": { "type": "string" },
+                "hash": { "type": "string" },
+            }),
+        ),
+        "AuditPage": open(&["entries"], json!({ "entries": array_of(reference("AuditRow")) })),
+        "AuditVerification": {
+            "oneOf": [
+                open(&["status", "rows", "head"], json!({
+                    "status": { "const": "intact" },
+                    "rows": { "type": "integer", "minimum": 0 },
+                    "head": { "type": "string", "description": "The last row's hash." },
+                })),
+                open(&["status", "seq", "reason"], json!({
+                    "status": { "const": "broken" },
+                    "seq": { "type": "integer", "description": "The first row that does not fit." },
+                    "reason": { "type": "string" },
+                })),
+            ],
+        },
+    })
+}
+
+fn sessions_and_plans() -> Value {
+    let summary_node = json!({
+        "nodeId": { "type": "string" },
+        "title": { "type": "string" },
+        "dependsOn": array_of(json!({ "type": "string" })),
+        "suggestedBranch": nullable_string("A branch name the planner suggests."),
+        "tags": array_of(json!({ "type": "string" })),
+    });
+    let mut full_node = summary_node.clone();
+    full_node["steps"] = array_of(open(
+        &["tool"],
+        json!({
+            "tool": { "type": "string" },
+            "args": { "type": "object" },
+        }),
+    ));
+    json!({
+        "WorkItem": closed(&["id", "title", "description"], json!({
+            "id": { "type": "string", "minLength": 1, "maxLength": 128 },
+            "title": { "type": "string", "minLength": 1, "maxLength": 512 },
+            "description": { "type": "string" },
+            "type": { "type": "string" },
+            "labels": array_of(json!({ "type": "string" })),
+        })),
+        "CreateSessionRequest": closed(&["workItem"], json!({ "workItem": reference("WorkItem") })),
+        "Session": open(&["sessionId", "workItem", "currentPlanId", "createdAt", "updatedAt"], json!({
+            "sessionId": { "type": "string" },
+            "workItem": reference("WorkItem"),
+            "currentPlanId": nullable_string("The newest plan version, once one was generated."),
+            "createdAt": timestamp(),
+            "updatedAt": timestamp(),
+        })),
+        "SessionList": open(&["sessions"], json!({ "sessions": array_of(reference("Session")) })),
+        "GeneratePlanRequest": closed(&[], json!({
+            "workItemId": { "type": "string", "description": "Must be the session's work item id if sent." },
+            "force": { "type": "boolean", "default": false, "description": "Replace an existing plan." },
+        })),
+        "PlanSummary": open(&["planId", "nodeCount", "nodes"], json!({
+            "planId": { "type": "string" },
+            "nodeCount": { "type": "integer", "minimum": 0 },
+            "nodes": array_of(open(&["nodeId", "title", "dependsOn", "suggestedBranch", "tags"], summary_node)),
+        })),
+        "Plan": open(
+            &["planId", "nodeCount", "nodes", "status", "version", "contentHash", "approval"],
+            json!({
+                "planId": { "type": "string" },
+                "nodeCount": { "type": "integer", "minimum": 0 },
+                "nodes": array_of(open(
+                    &["nodeId", "title", "dependsOn", "suggestedBranch", "tags", "steps"],
+                    full_node,
+                )),
+                "status": {
+                    "type": "string",
+                    "enum": ["draft", "pending_approval", "approved", "executing", "completed", "failed", "cancelled"],
+                },
+                "version": { "type": "integer", "minimum": 1 },
+                "contentHash": { "type": "string" },
+                "approval": open(&["approved", "stale", "approvedBy", "approvedAt", "approvedHash"], json!({
+                    "approved": { "type": "boolean", "description": "Approved and unchanged since." },
+                    "stale": { "type": "boolean", "description": "Approved once, but the content changed since." },
+                    "approvedBy": nullable_string("Who approved it."),
+                    "approvedAt": nullable_string("When, RFC 3339 UTC."),
+                    "approvedHash": nullable_string("The content hash at approval."),
+                })),
+            }),
+        ),
+        "ExecuteNodeRequest": closed(&["nodeId"], json!({
+            "nodeId": { "type": "string" },
+            "mode": reference("Mode"),
+        })),
+        "ExecutionAccepted": open(&["accepted", "correlationId"], json!({
+            "accepted": { "const": true },
+            "correlationId": { "type": "string", "description": "GET /api/executions/{id} follows it." },
+        })),
+        "SessionEvent": open(&["seq", "kind", "correlationId", "payload", "createdAt"], json!({
+            "seq": { "type": "integer", "description": "Global, strictly increasing; also the SSE `id`." },
+            "kind": {
+                "type": "string",
+                "description": "Also the SSE `event`: session_created, plan_updated, plan_approved, node_started, \
+                    step_started, effect, artifact_created, step_completed, node_completed, node_failed, \
+                    node_interrupted.",
+            },
+            "correlationId": nullable_string("The execution that caused it."),
+            "payload": { "description": "Kind-specific data." },
+            "createdAt": timestamp(),
+        })),
+    })
+}
+
+fn executions() -> Value {
+    json!({
+        "ArtifactMeta": open(
+            &["id", "session_id", "correlation_id", "name", "media_type", "produced_by", "size", "sha256",
+                "created_at"],
+            json!({
+                "id": { "type": "string", "description": "GET /api/artifacts/{id} serves the content." },
+                "session_id": nullable_string("The session it belongs to."),
+                "correlation_id": nullable_string("The execution that produced it."),
+                "name": { "type": "string" },
+                "media_type": { "type": "string" },
+                "produced_by": { "type": "string", "description": "`host` or the plugin's name." },
+                "size": { "type": "integer", "minimum": 0 },
+                "sha256": { "type": "string" },
+                "created_at": timestamp(),
+            }),
+        ),
+        "ArtifactList": open(&["artifacts"], json!({ "artifacts": array_of(reference("ArtifactMeta")) })),
+        "Execution": open(
+            &["correlationId", "sessionId", "planId", "nodeId", "mode", "status", "requestedBy", "startedAt",
+                "finishedAt", "steps", "effects", "artifacts"],
+            json!({
+                "correlationId": { "type": "string" },
+                "sessionId": { "type": "string" },
+                "planId": nullable_string("The plan version it runs."),
+                "nodeId": nullable_string("The plan node it runs."),
+                "mode": reference("Mode"),
+                "status": {
+                    "type": "string",
+                    "enum": ["accepted", "running", "completed", "failed", "interrupted"],
+                },
+                "requestedBy": { "type": "string" },
+                "startedAt": timestamp(),
+                "finishedAt": nullable_string("Set once the status is terminal."),
+                "steps": array_of(open(&["step", "tool", "outcome", "effects", "artifacts"], json!({
+                    "step": { "type": "integer", "minimum": 0 },
+                    "tool": { "type": "string" },
+                    "outcome": open(&["status"], json!({
+                        "status": { "type": "string", "enum": ["completed", "failed"] },
+                        "result": {},
+                        "error": open(&["code", "message"], json!({
+                            "code": { "type": "string" },
+                            "message": { "type": "string" },
+                        })),
+                    })),
+                    "effects": { "type": "integer", "minimum": 0, "description": "How many." },
+                    "artifacts": array_of(json!({ "type": "string", "description": "An artifact id." })),
+                }))),
+                "effects": array_of(open(&["plugin", "action", "detail", "at"], json!({
+                    "plugin": { "type": "string" },
+                    "action": nullable_string("What was attempted."),
+                    "detail": { "type": "object", "description": "capability, outcome, reason, depth." },
+                    "at": timestamp(),
+                }))),
+                "artifacts": array_of(reference("ArtifactMeta")),
+            }),
+        ),
+    })
+}
