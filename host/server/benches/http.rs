@@ -1,0 +1,265 @@
+//! `cargo bench -p drydock --bench http`: what a sandboxed, audited tool call costs over HTTP compared with
+//! the cheapest route the server has, measured in one run against one in-process server.
+//!
+//! The server is the real one: a `Core` on a fresh data directory (real SQLite, WAL, `synchronous=NORMAL`,
+//! every invocation appended to the audit log before the answer is sent), a runtime with the `echo` plugin,
+//! and the bootstrap token so requests are authenticated. The load is [`CONNECTIONS`] keep-alive HTTP/1.1
+//! connections, each a task sending requests back to back, first against `GET /healthz` (routing, the
+//! metrics middleware, a JSON body: the floor), then against a dry-run `POST /api/tools/echo.echo/invoke`
+//! (token check, schema check, a fresh wasm instance, redaction, the audit append). Each phase runs
+//! [`WARM_UP`] then [`MEASURE`]; only responses completed inside the measured window count. Every status is
+//! checked; a non-200 or a broken connection is an error (counted over the whole phase, warm-up included).
+//!
+//! The target is `ratio = invoke_rps / healthz_rps >= 0.25`: a sandboxed, audited tool call costs at most
+//! 4x a trivial route. Ends with `RESULT healthz_rps=<f> invoke_rps=<f> ratio=<f> invoke_p99_ms=<f>`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use drydock::api::{AppState, Metrics, serve};
+use drydock_core::{Core, CoreConfig};
+use drydock_policy::Policy;
+use drydock_runtime::{HostValues, Runtime, RuntimeConfig, StaticValues};
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// Concurrent keep-alive connections per phase.
+const CONNECTIONS: usize = 32;
+/// Load before the measured window, so caches, pools and the WAL are warm.
+const WARM_UP: Duration = Duration::from_millis(500);
+/// The measured window of each phase.
+const MEASURE: Duration = Duration::from_secs(3);
+/// A phase stops after this many requests even if the window has not ended.
+const MAX_REQUESTS: u64 = 2_000_000;
+const BOOTSTRAP: &str = "bootstrap-token-for-bench";
+
+/// One route to load.
+struct Target {
+    label: &'static str,
+    method: &'static str,
+    path: &'static str,
+    authorization: Option<String>,
+    body: Bytes,
+}
+
+impl Target {
+    fn request(&self, host: &str) -> Request<Full<Bytes>> {
+        let mut request = Request::builder()
+            .method(self.method)
+            .uri(self.path)
+            .header("host", host);
+        if let Some(authorization) = &self.authorization {
+            request = request.header("authorization", authorization);
+        }
+        if !self.body.is_empty() {
+            request = request.header("content-type", "application/json");
+        }
+        request
+            .body(Full::new(self.body.clone()))
+            .expect("a valid request")
+    }
+}
+
+/// What one connection, or merged a whole phase, saw.
+#[derive(Default)]
+struct Tally {
+    /// 200 answers completed inside the measured window.
+    ok: u64,
+    /// Non-200 answers and broken connections, over the whole phase.
+    errors: u64,
+    /// The latency of each answer counted in `ok`.
+    latencies: Vec<Duration>,
+}
+
+/// The bounds of a phase: load from now until `until`; count answers completed after `measure_from`.
+#[derive(Clone, Copy)]
+struct Window {
+    measure_from: Instant,
+    until: Instant,
+}
+
+async fn start_server(data_dir: &Path) -> SocketAddr {
+    let runtime = Runtime::new(
+        RuntimeConfig::default(),
+        Policy::empty(),
+        HostValues {
+            secrets: Arc::new(StaticValues::default()),
+            env: Arc::new(StaticValues::default()),
+        },
+    )
+    .expect("the runtime");
+    let report = runtime
+        .load_files(&[PathBuf::from(drydock_tests::plugins::ECHO)])
+        .await;
+    assert!(report.failed.is_empty(), "echo did not load");
+    let core = Core::open(
+        CoreConfig {
+            data_dir: data_dir.to_path_buf(),
+            bootstrap_token: Some(BOOTSTRAP.into()),
+        },
+        runtime,
+    )
+    .await
+    .expect("the core opens");
+    let state = AppState {
+        core,
+        metrics: Arc::new(Metrics::default()),
+        started: Instant::now(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let addr = listener.local_addr().expect("the bound address");
+    tokio::spawn(async move {
+        serve(listener, state, std::future::pending())
+            .await
+            .expect("the server runs");
+    });
+    addr
+}
+
+/// One keep-alive connection sending requests back to back; reconnects after a broken connection.
+async fn connection(
+    addr: SocketAddr,
+    target: Arc<Target>,
+    window: Window,
+    sent: Arc<AtomicU64>,
+) -> Tally {
+    let host = addr.to_string();
+    let mut tally = Tally::default();
+    'connect: while Instant::now() < window.until {
+        let Ok(stream) = TcpStream::connect(addr).await else {
+            tally.errors += 1;
+            break;
+        };
+        let Ok((mut sender, conn)) = http1::handshake(TokioIo::new(stream)).await else {
+            tally.errors += 1;
+            break;
+        };
+        tokio::spawn(conn);
+        while Instant::now() < window.until && sent.fetch_add(1, Ordering::Relaxed) < MAX_REQUESTS {
+            let start = Instant::now();
+            let Ok(response) = sender.send_request(target.request(&host)).await else {
+                tally.errors += 1;
+                continue 'connect;
+            };
+            let status = response.status();
+            let Ok(_) = response.into_body().collect().await else {
+                tally.errors += 1;
+                continue 'connect;
+            };
+            let end = Instant::now();
+            if status != hyper::StatusCode::OK {
+                tally.errors += 1;
+            } else if end >= window.measure_from && end <= window.until {
+                tally.ok += 1;
+                tally.latencies.push(end - start);
+            }
+        }
+        break;
+    }
+    tally
+}
+
+/// Loads `target` for one phase and prints its human line; returns (rps, p99 ms).
+async fn phase(addr: SocketAddr, target: Target) -> (f64, f64) {
+    let target = Arc::new(target);
+    let measure_from = Instant::now() + WARM_UP;
+    let window = Window {
+        measure_from,
+        until: measure_from + MEASURE,
+    };
+    let sent = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| tokio::spawn(connection(addr, target.clone(), window, sent.clone())))
+        .collect();
+    let mut total = Tally::default();
+    for task in tasks {
+        let tally = task.await.expect("a connection task");
+        total.ok += tally.ok;
+        total.errors += tally.errors;
+        total.latencies.extend(tally.latencies);
+    }
+    // Shorter than MEASURE only when MAX_REQUESTS ended the phase early.
+    let measured = Instant::now()
+        .min(window.until)
+        .saturating_duration_since(measure_from)
+        .as_secs_f64();
+    let rps = total.ok as f64 / measured;
+    total.latencies.sort();
+    let (p50, p99) = (
+        percentile_ms(&total.latencies, 0.50),
+        percentile_ms(&total.latencies, 0.99),
+    );
+    println!(
+        "{}: {} requests in {measured:.2} s, {} errors, {rps:.0} rps, p50 {p50:.3} ms, p99 {p99:.3} ms",
+        target.label, total.ok, total.errors
+    );
+    (rps, p99)
+}
+
+/// The `p` quantile (nearest rank) of sorted samples, in milliseconds; NaN when there are none.
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1e3
+}
+
+fn main() {
+    let data_dir = tempfile::tempdir().expect("a temporary data directory");
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    tokio.block_on(async {
+        let addr = start_server(data_dir.path()).await;
+        let invoke_body = r#"{"args": {"text": "hello"}}"#;
+        let check = drydock_tests::client::send(
+            addr,
+            "POST",
+            "/api/tools/echo.echo/invoke",
+            Some(BOOTSTRAP),
+            Some(invoke_body),
+        )
+        .await;
+        assert_eq!(check.status, 200, "{}", check.body);
+        assert_eq!(check.json()["result"]["text"], "hello", "{}", check.body);
+        assert_eq!(check.json()["requested_mode"], "dry-run", "{}", check.body);
+
+        let (healthz_rps, _) = phase(
+            addr,
+            Target {
+                label: "GET /healthz",
+                method: "GET",
+                path: "/healthz",
+                authorization: None,
+                body: Bytes::new(),
+            },
+        )
+        .await;
+        let (invoke_rps, invoke_p99_ms) = phase(
+            addr,
+            Target {
+                label: "POST /api/tools/echo.echo/invoke (dry-run)",
+                method: "POST",
+                path: "/api/tools/echo.echo/invoke",
+                authorization: Some(format!("Bearer {BOOTSTRAP}")),
+                body: Bytes::from_static(invoke_body.as_bytes()),
+            },
+        )
+        .await;
+        println!(
+            "RESULT healthz_rps={healthz_rps:.1} invoke_rps={invoke_rps:.1} ratio={:.3} invoke_p99_ms={invoke_p99_ms:.3}",
+            invoke_rps / healthz_rps
+        );
+    });
+}
