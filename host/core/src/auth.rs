@@ -29,6 +29,13 @@ impl Core {
 
     /// The operator account behind the bootstrap token, created the first time it is needed.
     async fn bootstrap_actor(&self) -> Result<Actor, CoreError> {
+        self.bootstrap_actor
+            .get_or_try_init(|| self.load_bootstrap_actor())
+            .await
+            .cloned()
+    }
+
+    async fn load_bootstrap_actor(&self) -> Result<Actor, CoreError> {
         let user = self
             .store(|s| match s.user_by_name(BOOTSTRAP_ACTOR)? {
                 Some(user) => Ok(user),

@@ -32,6 +32,8 @@ pub struct Core {
     pub(crate) store: Arc<Store>,
     pub(crate) runtime: Runtime,
     pub(crate) bootstrap_token: Option<String>,
+    /// The account behind the bootstrap token, looked up once.
+    pub(crate) bootstrap_actor: Arc<tokio::sync::OnceCell<Actor>>,
     /// The newest event sequence number; streams wait on it.
     pub(crate) events_tx: Arc<tokio::sync::watch::Sender<i64>>,
 }
@@ -47,6 +49,7 @@ impl Core {
             store: Arc::new(store),
             runtime,
             bootstrap_token: config.bootstrap_token.filter(|t| !t.is_empty()),
+            bootstrap_actor: Arc::default(),
             events_tx: Arc::new(tokio::sync::watch::channel(0).0),
         };
         for (plugin, capabilities, _, _) in core.store(|s| s.live_policy_overrides()).await? {

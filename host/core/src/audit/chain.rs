@@ -64,13 +64,10 @@ pub(super) fn row_hash(prev_hash: &str, fields: &Fields<'_>) -> String {
 
 /// The highest audit seq ever inserted (SQLite's `sqlite_sequence`, kept because of AUTOINCREMENT); 0 if none.
 pub(super) fn high_water(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'",
-        [],
-        |row| row.get(0),
-    )
-    .optional()
-    .map(Option::unwrap_or_default)
+    conn.prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'")?
+        .query_row([], |row| row.get(0))
+        .optional()
+        .map(Option::unwrap_or_default)
 }
 
 /// Verifies the chain inside one read transaction, so concurrent appends do not move the rows under it.

@@ -175,12 +175,10 @@ fn validate(entry: &AuditEntry) -> Result<(), StoreError> {
 
 /// Appends `entry` after the current head, inside the caller's (IMMEDIATE) transaction.
 fn append_in(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<AuditRow, StoreError> {
+    // Statements are cached on the connection: every tool call appends, so parsing them once matters.
     let head: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     // Never reuse a seq, even one whose row was deleted behind our back: a reused seq would paper over
     // the deletion, a skipped one leaves a gap that verification reports.
@@ -202,20 +200,20 @@ fn append_in(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<AuditRow, Store
         detail: &detail,
     };
     let hash = chain::row_hash(&prev_hash, &fields);
-    tx.execute(
-        &format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-        params![
-            next_seq,
-            at,
-            entry.actor,
-            entry.action,
-            entry.target,
-            entry.correlation_id,
-            detail,
-            prev_hash,
-            hash
-        ],
-    )?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    ))?
+    .execute(params![
+        next_seq,
+        at,
+        entry.actor,
+        entry.action,
+        entry.target,
+        entry.correlation_id,
+        detail,
+        prev_hash,
+        hash
+    ])?;
     Ok(AuditRow {
         seq: next_seq,
         at,
