@@ -4,62 +4,23 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use drydock::api::{AppState, Metrics, serve};
-use drydock_core::{Core, CoreConfig, ExecutionRow, ExecutionStatus, Role, Store};
+use drydock_core::{ExecutionRow, ExecutionStatus, Role, Store};
 use drydock_tests::client::{send, sse};
 use drydock_tests::plugins::{TEMPLATE_PLANNER, WORKSPACE};
 use serde_json::{Value, json};
 
-use crate::support::{HostOptions, host};
+use crate::support::{TestServer, start_server};
 
 const OPERATOR: &str = "operator-token-for-plan-tests";
 
-struct Server {
-    addr: SocketAddr,
-    core: Core,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn start(workspace: &Path, data: &Path) -> Server {
+async fn start(workspace: &Path, data: &Path) -> TestServer {
     let policy = format!(
         "[plugins.workspace]\nfs = [{{ path = {:?}, access = \"rw\" }}]\n",
         workspace.display().to_string()
     );
-    let runtime = host(
-        &policy,
-        &[TEMPLATE_PLANNER, WORKSPACE],
-        HostOptions::default(),
-    )
-    .await;
-    let core = Core::open(
-        CoreConfig {
-            data_dir: data.to_path_buf(),
-            bootstrap_token: Some(OPERATOR.into()),
-        },
-        runtime,
-    )
-    .await
-    .expect("the core opens");
-    let state = AppState {
-        core: core.clone(),
-        metrics: Arc::new(Metrics::default()),
-        started: Instant::now(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        let _ = serve(listener, state, std::future::pending()).await;
-    });
-    Server { addr, core, task }
+    start_server(&policy, &[TEMPLATE_PLANNER, WORKSPACE], data, OPERATOR).await
 }
 
 fn workspace() -> tempfile::TempDir {

@@ -2,58 +2,22 @@
 //! health, metrics and bad input. Each test starts its own server on an ephemeral port with its own data
 //! directory.
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Instant;
 
-use drydock::api::{AppState, Metrics, serve};
-use drydock_core::{Core, CoreConfig, Role};
+use drydock_core::Role;
 use drydock_tests::client::send;
 use drydock_tests::plugins::{ECHO, HTTP};
 use serde_json::json;
 
-use crate::support::{HostOptions, host};
+use crate::support::{TestServer, start_server};
 
 const BOOTSTRAP: &str = "bootstrap-token-for-tests";
 
-struct Server {
-    addr: SocketAddr,
-    core: Core,
-    task: tokio::task::JoinHandle<()>,
+async fn start(policy: &str, data_dir: &Path) -> TestServer {
+    start_server(policy, &[ECHO, HTTP], data_dir, BOOTSTRAP).await
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn start(policy: &str, data_dir: &Path) -> Server {
-    let runtime = host(policy, &[ECHO, HTTP], HostOptions::default()).await;
-    let core = Core::open(
-        CoreConfig {
-            data_dir: data_dir.to_path_buf(),
-            bootstrap_token: Some(BOOTSTRAP.into()),
-        },
-        runtime,
-    )
-    .await
-    .expect("the core opens");
-    let state = AppState {
-        core: core.clone(),
-        metrics: Arc::new(Metrics::default()),
-        started: Instant::now(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        let _ = serve(listener, state, std::future::pending()).await;
-    });
-    Server { addr, core, task }
-}
-
-async fn user_token(server: &Server, name: &str, role: Role) -> String {
+async fn user_token(server: &TestServer, name: &str, role: Role) -> String {
     server
         .core
         .add_user(name, "correct horse", role, "test")

@@ -107,3 +107,49 @@ pub fn effects_with(report: &InvocationReport, outcome: Outcome) -> Vec<&Effect>
 pub fn as_text(report: &InvocationReport) -> String {
     serde_json::to_string(report).expect("reports serialize")
 }
+
+/// A Drydock server running in this process on an ephemeral loopback port; stops when dropped.
+pub struct TestServer {
+    pub addr: std::net::SocketAddr,
+    pub core: drydock_core::Core,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the real server (real core, SQLite in `data_dir`, the named plugins) with `bootstrap` as the
+/// operator token.
+pub async fn start_server(
+    policy: &str,
+    plugins: &[&str],
+    data_dir: &std::path::Path,
+    bootstrap: &str,
+) -> TestServer {
+    let runtime = host(policy, plugins, HostOptions::default()).await;
+    let core = drydock_core::Core::open(
+        drydock_core::CoreConfig {
+            data_dir: data_dir.to_path_buf(),
+            bootstrap_token: Some(bootstrap.into()),
+        },
+        runtime,
+    )
+    .await
+    .expect("the core opens");
+    let state = drydock::api::AppState {
+        core: core.clone(),
+        metrics: Arc::new(drydock::api::Metrics::default()),
+        started: std::time::Instant::now(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let addr = listener.local_addr().expect("its address");
+    let task = tokio::spawn(async move {
+        let _ = drydock::api::serve(listener, state, std::future::pending()).await;
+    });
+    TestServer { addr, core, task }
+}
