@@ -129,3 +129,145 @@ fn a_failing_tool_exits_non_zero_with_the_error_code() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn user_add_and_offline_audit_verify_work_on_a_data_directory() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args([
+            "user",
+            "add",
+            "olivia",
+            "--role",
+            "operator",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"s3cret-pass\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("added operator `olivia`; token: dd_"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("s3cret-pass") && !text(&out.stderr).contains("s3cret-pass"));
+
+    let verify = drydock(
+        &["audit", "verify", "--data-dir", data.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(
+        text(&verify.stdout).contains("audit log intact: 1 rows"),
+        "{}",
+        text(&verify.stdout)
+    );
+
+    let missing = drydock(
+        &["audit", "verify", "--data-dir", "/nonexistent/drydock"],
+        dir.path(),
+    );
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing.stderr).contains("/nonexistent/drydock"),
+        "{}",
+        text(&missing.stderr)
+    );
+}
+
+/// Reads lines from a child's pipe until one contains `needle` (bounded by the pipe closing).
+fn line_with(reader: &mut impl std::io::BufRead, needle: &str) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            panic!("the process closed its output before printing `{needle}`");
+        }
+        if line.contains(needle) {
+            return line.trim().to_owned();
+        }
+    }
+}
+
+fn get(addr: &str, path: &str, token: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn serve_prints_the_first_operator_token_once_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_drydock"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--plugins",
+                PLUGIN_DIR,
+                "--data-dir",
+                data.to_str().unwrap(),
+            ])
+            .current_dir(dir.path())
+            .env_remove("DRYDOCK_BOOTSTRAP_TOKEN")
+            .env_remove("DRYDOCK_LIVE")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut server = start();
+    let mut stdout = std::io::BufReader::new(server.stdout.take().unwrap());
+    let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let token = line_with(&mut stdout, "operator token:")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let serving = line_with(&mut stderr, "drydock is serving on http://");
+    let addr = serving.rsplit("http://").next().unwrap().to_owned();
+    let tools = get(&addr, "/api/tools", &token);
+    assert!(tools.starts_with("HTTP/1.1 200"), "{tools}");
+    assert!(tools.contains("echo.echo"), "{tools}");
+
+    let term = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "a SIGTERM is a graceful stop: {status}");
+
+    let mut again = start();
+    let mut stderr = std::io::BufReader::new(again.stderr.take().unwrap());
+    line_with(&mut stderr, "drydock is serving on http://");
+    again.kill().unwrap();
+    let mut printed = String::new();
+    std::io::Read::read_to_string(&mut again.stdout.take().unwrap(), &mut printed).unwrap();
+    assert!(
+        !printed.contains("operator token"),
+        "the token is printed only on the first start: {printed}"
+    );
+    let _ = again.wait();
+}
