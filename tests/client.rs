@@ -34,6 +34,18 @@ impl Answer {
     }
 }
 
+/// A fresh HTTP/1.1 connection to `addr`, driven on its own task.
+async fn connect(addr: SocketAddr) -> http1::SendRequest<Full<Bytes>> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .expect("connecting to the server");
+    let (sender, connection) = http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("HTTP handshake");
+    tokio::spawn(connection);
+    sender
+}
+
 /// Sends one request; `token` adds `Authorization: Bearer`.
 pub async fn send(
     addr: SocketAddr,
@@ -54,13 +66,7 @@ pub async fn send_with(
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Answer {
-    let stream = TcpStream::connect(addr)
-        .await
-        .expect("connecting to the server");
-    let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("HTTP handshake");
-    tokio::spawn(connection);
+    let mut sender = connect(addr).await;
     let mut request = Request::builder()
         .method(method)
         .uri(path)
@@ -115,13 +121,7 @@ pub async fn sse(
     count: usize,
     within: std::time::Duration,
 ) -> (u16, Vec<SseEvent>) {
-    let stream = TcpStream::connect(addr)
-        .await
-        .expect("connecting to the server");
-    let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("HTTP handshake");
-    tokio::spawn(connection);
+    let mut sender = connect(addr).await;
     let mut request = Request::builder()
         .method("GET")
         .uri(path)

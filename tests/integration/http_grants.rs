@@ -8,24 +8,19 @@ use serde_json::json;
 
 use crate::support::{HostOptions, dry, effects_with, err_code, host, ok};
 
-fn http_policy(url: &str) -> String {
-    format!(
-        r#"
-[plugins.http]
-http = [{{ url = "{url}/api/", methods = ["GET", "POST"] }}]
-"#
-    )
+/// A runtime with the `http` plugin granted GET and POST under the peer's `/api/`.
+async fn http_host(peer: &Peer) -> drydock_runtime::Runtime {
+    let policy = format!(
+        "[plugins.http]\nhttp = [{{ url = \"{}/api/\", methods = [\"GET\", \"POST\"] }}]\n",
+        peer.base_url()
+    );
+    host(&policy, &[HTTP], HostOptions::default()).await
 }
 
 #[tokio::test]
 async fn granted_get_goes_out_and_is_journaled_as_read() {
     let peer = Peer::start().await;
-    let runtime = host(
-        &http_policy(&peer.base_url()),
-        &[HTTP],
-        HostOptions::default(),
-    )
-    .await;
+    let runtime = http_host(&peer).await;
     let report = dry(
         &runtime,
         "http.request",
@@ -47,12 +42,7 @@ async fn granted_get_goes_out_and_is_journaled_as_read() {
 #[tokio::test]
 async fn denies_a_path_outside_the_granted_prefix_without_sending() {
     let peer = Peer::start().await;
-    let runtime = host(
-        &http_policy(&peer.base_url()),
-        &[HTTP],
-        HostOptions::default(),
-    )
-    .await;
+    let runtime = http_host(&peer).await;
     let report = dry(
         &runtime,
         "http.request",
@@ -69,12 +59,7 @@ async fn denies_a_path_outside_the_granted_prefix_without_sending() {
 #[tokio::test]
 async fn denies_a_method_the_grant_does_not_list() {
     let peer = Peer::start().await;
-    let runtime = host(
-        &http_policy(&peer.base_url()),
-        &[HTTP],
-        HostOptions::default(),
-    )
-    .await;
+    let runtime = http_host(&peer).await;
     let url = format!("{}/api/items/1", peer.base_url());
     let report = dry(
         &runtime,
@@ -108,12 +93,7 @@ async fn nothing_is_reachable_without_a_grant() {
 #[tokio::test]
 async fn dry_run_post_is_simulated_not_sent() {
     let peer = Peer::start().await;
-    let runtime = host(
-        &http_policy(&peer.base_url()),
-        &[HTTP],
-        HostOptions::default(),
-    )
-    .await;
+    let runtime = http_host(&peer).await;
     let url = format!("{}/api/items", peer.base_url());
     let report = dry(
         &runtime,
@@ -205,12 +185,7 @@ async fn jira_errors_are_reported_with_jiras_messages() {
 #[tokio::test]
 async fn the_request_that_goes_out_is_the_canonical_url_that_was_checked() {
     let peer = Peer::start().await;
-    let runtime = host(
-        &http_policy(&peer.base_url()),
-        &[HTTP],
-        HostOptions::default(),
-    )
-    .await;
+    let runtime = http_host(&peer).await;
     let url = format!("{}/api/x/%2e%2e/items//1", peer.base_url());
     let report = dry(&runtime, "http.request", json!({"url": url})).await;
     ok(&report);
@@ -222,12 +197,7 @@ async fn the_request_that_goes_out_is_the_canonical_url_that_was_checked() {
 #[tokio::test]
 async fn a_dot_segment_cannot_climb_out_of_the_granted_prefix() {
     let peer = Peer::start().await;
-    let runtime = host(
-        &http_policy(&peer.base_url()),
-        &[HTTP],
-        HostOptions::default(),
-    )
-    .await;
+    let runtime = http_host(&peer).await;
     for path in [
         "/api/../admin",
         "/api/%2e%2e/admin",

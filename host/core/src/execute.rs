@@ -293,6 +293,41 @@ impl Core {
         Ok(row)
     }
 
+    /// An execution with its artifacts and its effects (from the audit log), checking visibility once.
+    pub async fn execution_view(
+        &self,
+        actor: &Actor,
+        correlation_id: &str,
+    ) -> Result<ExecutionView, CoreError> {
+        let execution = self.execution(actor, correlation_id).await?;
+        let (sid, corr) = (execution.session_id.clone(), correlation_id.to_owned());
+        let (artifacts, audit) = self
+            .store(move |s| {
+                let artifacts = s.artifacts_of_session(&sid)?;
+                Ok((
+                    artifacts,
+                    s.audit_query(Some(&corr), None, crate::MAX_PAGE)?,
+                ))
+            })
+            .await?;
+        let artifacts = artifacts
+            .into_iter()
+            .filter(|a| a.correlation_id.as_deref() == Some(correlation_id))
+            .collect();
+        let effects = audit
+            .into_iter()
+            .filter(|r| r.action == "effect")
+            .map(|r| {
+                json!({ "plugin": r.actor.trim_start_matches("plugin:"), "action": r.target, "detail": r.detail, "at": r.at })
+            })
+            .collect();
+        Ok(ExecutionView {
+            execution,
+            artifacts,
+            effects,
+        })
+    }
+
     /// Artifacts of a session the actor may see.
     pub async fn artifacts(
         &self,
@@ -340,6 +375,16 @@ impl Core {
         }
         Ok(rows.len())
     }
+}
+
+/// What `GET /api/executions/{id}` shows.
+pub struct ExecutionView {
+    /// The execution.
+    pub execution: ExecutionRow,
+    /// The artifacts it produced.
+    pub artifacts: Vec<ArtifactRow>,
+    /// Its effects, as audited: `{plugin, action, detail, at}`.
+    pub effects: Vec<Value>,
 }
 
 /// Whether a plan is approved and unchanged since approval.

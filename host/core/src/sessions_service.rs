@@ -67,24 +67,6 @@ impl Core {
         self.store(move |s| s.sessions_of(&owner)).await
     }
 
-    /// The effect rows of the audit log for one correlation id, if the actor may see its execution.
-    pub async fn effects_of(
-        &self,
-        actor: &Actor,
-        correlation_id: &str,
-    ) -> Result<Vec<Value>, CoreError> {
-        self.execution(actor, correlation_id).await?;
-        let corr = correlation_id.to_owned();
-        let rows = self
-            .store(move |s| s.audit_query(Some(&corr), None, crate::MAX_PAGE))
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| r.action == "effect")
-            .map(|r| json!({ "plugin": r.actor.trim_start_matches("plugin:"), "action": r.target, "detail": r.detail, "at": r.at }))
-            .collect())
-    }
-
     /// The current plan of a session, if it has one.
     pub async fn current_plan(
         &self,

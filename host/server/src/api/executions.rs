@@ -22,13 +22,8 @@ async fn execution(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let row = state.core.execution(&actor, &id).await?;
-    let artifacts = state.core.artifacts(&actor, &row.session_id).await?;
-    let artifacts: Vec<_> = artifacts
-        .into_iter()
-        .filter(|a| a.correlation_id.as_deref() == Some(id.as_str()))
-        .collect();
-    let effects = state.core.effects_of(&actor, &id).await?;
+    let view = state.core.execution_view(&actor, &id).await?;
+    let row = view.execution;
     Ok(Json(json!({
         "correlationId": row.correlation_id,
         "sessionId": row.session_id,
@@ -40,8 +35,8 @@ async fn execution(
         "startedAt": row.started_at,
         "finishedAt": row.finished_at,
         "steps": row.detail["steps"],
-        "effects": effects,
-        "artifacts": artifacts,
+        "effects": view.effects,
+        "artifacts": view.artifacts,
     })))
 }
 

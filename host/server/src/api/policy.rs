@@ -25,24 +25,43 @@ async fn show(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
     let policy = runtime.policy();
     let plugins: serde_json::Map<String, Value> = policy
         .plugins()
-        .map(|(name, grants)| {
-            (
-                name.to_owned(),
-                json!({
-                    "http": grants.http.iter().map(|g| json!({"url": g.prefix.to_string(), "methods": g.methods_list()})).collect::<Vec<_>>(),
-                    "fs": grants.fs.iter().map(|g| json!({"path": g.dir, "mount": g.mount, "access": g.access.to_string()})).collect::<Vec<_>>(),
-                    "secrets": grants.secrets,
-                    "env": grants.env,
-                    "llm": grants.llm,
-                }),
-            )
-        })
+        .map(|(name, grants)| (name.to_owned(), grants_json(grants, HostPaths::Shown)))
         .collect();
     Json(json!({
         "plugins": plugins,
         "livePolicy": *runtime.live_policy(),
         "masterSwitch": runtime.master_switch(),
     }))
+}
+
+/// Whether the host directories behind fs grants are shown (the policy view) or only where the plugin sees
+/// them (the tool list).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum HostPaths {
+    Shown,
+    Hidden,
+}
+
+/// One plugin's grants as the API shows them.
+pub(super) fn grants_json(grants: &drydock_policy::PluginGrants, paths: HostPaths) -> Value {
+    let fs: Vec<Value> = grants
+        .fs
+        .iter()
+        .map(|g| {
+            let mut grant = json!({ "mount": g.mount, "access": g.access.to_string() });
+            if paths == HostPaths::Shown {
+                grant["path"] = json!(g.dir);
+            }
+            grant
+        })
+        .collect();
+    json!({
+        "http": grants.http.iter().map(|g| json!({"url": g.prefix.to_string(), "methods": g.methods_list()})).collect::<Vec<_>>(),
+        "fs": fs,
+        "secrets": grants.secrets,
+        "env": grants.env,
+        "llm": grants.llm,
+    })
 }
 
 #[derive(Deserialize)]

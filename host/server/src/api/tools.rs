@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
+use super::policy::{HostPaths, grants_json};
 use super::{ApiError, AppState};
 
 /// The routes of this module.
@@ -31,13 +32,7 @@ async fn list(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
                 "description": tool.description,
                 "inputSchema": tool.input_schema,
                 "plugin": tool.plugin,
-                "grants": {
-                    "http": grants.http.iter().map(|g| json!({"url": g.prefix.to_string(), "methods": g.methods_list()})).collect::<Vec<_>>(),
-                    "fs": grants.fs.iter().map(|g| json!({"mount": g.mount, "access": g.access.to_string()})).collect::<Vec<_>>(),
-                    "secrets": grants.secrets,
-                    "env": grants.env,
-                    "llm": grants.llm,
-                },
+                "grants": grants_json(grants, HostPaths::Hidden),
                 "liveCapable": !live.allowed(&tool.plugin).is_empty(),
             })
         })
