@@ -5,6 +5,7 @@
 //! - `plugins`: `PLUGIN_DIR`, one constant per component, `ALL_PLUGINS`.
 //! - [`client`]: a minimal HTTP/1.1 client for driving the Drydock server over real loopback sockets.
 //! - [`peer`]: a small HTTP/1.1 server on 127.0.0.1 speaking enough of Jira REST v2 to stand in for it.
+//! - [`llm_peer`]: a scripted OpenAI-compatible chat-completions server on 127.0.0.1 (JSON and streamed).
 
 #![allow(missing_docs)]
 
@@ -14,4 +15,5 @@ pub mod plugins {
 }
 
 pub mod client;
+pub mod llm_peer;
 pub mod peer;

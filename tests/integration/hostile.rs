@@ -275,6 +275,7 @@ fn every_built_component_has_a_test() {
         "jira",
         "workspace",
         "template_planner",
+        "llm_planner",
         "relay",
         "hostile_path_dotdot",
         "hostile_path_absolute",

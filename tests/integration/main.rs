@@ -10,6 +10,7 @@ mod fs_grants;
 mod hostile;
 mod http_grants;
 mod live_gating;
+mod llm_provider;
 mod loading;
 mod plan_api;
 mod planner;
