@@ -139,12 +139,62 @@ pub async fn sse(
         )
         .await
         .expect("a response");
+    read_events(
+        response,
+        within,
+        |events| events.len() >= count,
+        |e| e.id.is_some(),
+    )
+    .await
+}
+
+/// POSTs `body` and reads the answer as SSE until an event named `last` arrives or `within` passes. A
+/// non-SSE answer (an error before the stream starts) gives its status and no events.
+pub async fn sse_post(
+    addr: SocketAddr,
+    path: &str,
+    token: &str,
+    body: &str,
+    last: &str,
+    within: std::time::Duration,
+) -> (u16, Vec<SseEvent>) {
+    let mut sender = connect(addr).await;
+    let request = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("host", addr.to_string())
+        .header("accept", "text/event-stream")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .expect("a valid request");
+    let response = sender.send_request(request).await.expect("a response");
+    read_events(
+        response,
+        within,
+        |events| {
+            events
+                .last()
+                .is_some_and(|e| e.event.as_deref() == Some(last))
+        },
+        |e| e.event.is_some(),
+    )
+    .await
+}
+
+/// Reads SSE blocks from `response`, keeping those `keep` accepts, until `done` or the deadline.
+async fn read_events(
+    response: hyper::Response<hyper::body::Incoming>,
+    within: std::time::Duration,
+    done: impl Fn(&[SseEvent]) -> bool,
+    keep: impl Fn(&SseEvent) -> bool,
+) -> (u16, Vec<SseEvent>) {
     let status = response.status().as_u16();
     let mut body = response.into_body();
     let mut text = String::new();
     let mut events = Vec::new();
     let deadline = tokio::time::Instant::now() + within;
-    while events.len() < count {
+    while !done(&events) {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Ok(Some(Ok(frame))) => frame,
             _ => break,
@@ -168,7 +218,7 @@ pub async fn sse(
                     event.data.push_str(v.trim_start());
                 }
             }
-            if event.id.is_some() {
+            if keep(&event) {
                 events.push(event);
             }
         }

@@ -5,6 +5,8 @@ mod support;
 
 mod arguments;
 mod call_tool;
+mod chat;
+mod chat_llm;
 mod engine;
 mod fs_grants;
 mod hostile;

@@ -25,6 +25,9 @@ pub enum CoreError {
         /// What conflicts and what to do.
         message: String,
     },
+    /// A service Drydock called (a language-model provider) failed; the text says which and why.
+    #[error("{0}")]
+    Upstream(String),
     /// A fault on our side (store, task); logged, not shown to clients.
     #[error("{0}")]
     Internal(String),

@@ -50,20 +50,42 @@ impl Core {
             }
         }
         self.check_dependencies(&session.id, &node).await?;
+        let correlation_id = self
+            .start_execution(&actor.name, &plan, node_id, mode)
+            .await?;
+        let core = self.clone();
+        let (sid, corr) = (session.id.clone(), correlation_id.clone());
+        tokio::spawn(async move {
+            if let Err(err) = core.run_node(&sid, &corr, node, mode, approval).await {
+                tracing::error!(correlation_id = corr, error = %err, "a node execution failed to record its outcome");
+            }
+        });
+        Ok(correlation_id)
+    }
+
+    /// Records an `accepted` execution of node `node_id` of `plan` (and its audit row); returns its
+    /// correlation id.
+    pub(crate) async fn start_execution(
+        &self,
+        requested_by: &str,
+        plan: &PlanRow,
+        node_id: &str,
+        mode: Mode,
+    ) -> Result<String, CoreError> {
         let correlation_id = uuid::Uuid::new_v4().to_string();
         let row = ExecutionRow {
             correlation_id: correlation_id.clone(),
-            session_id: session.id.clone(),
+            session_id: plan.session_id.clone(),
             plan_id: Some(plan.id.clone()),
             node_id: Some(node_id.to_owned()),
             mode: mode.to_string(),
             status: ExecutionStatus::Accepted,
-            requested_by: actor.name.clone(),
+            requested_by: requested_by.to_owned(),
             started_at: crate::stamp::now(),
             finished_at: None,
             detail: json!({ "steps": [] }),
         };
-        let name = actor.name.clone();
+        let name = requested_by.to_owned();
         let audit_target = format!("{}#{node_id}", plan.id);
         let corr = correlation_id.clone();
         self.store(move |s| {
@@ -78,13 +100,6 @@ impl Core {
             Ok(())
         })
         .await?;
-        let core = self.clone();
-        let (sid, corr) = (session.id.clone(), correlation_id.clone());
-        tokio::spawn(async move {
-            if let Err(err) = core.run_node(&sid, &corr, node, mode, approval).await {
-                tracing::error!(correlation_id = corr, error = %err, "a node execution failed to record its outcome");
-            }
-        });
         Ok(correlation_id)
     }
 
@@ -119,7 +134,7 @@ impl Core {
         }
     }
 
-    async fn run_node(
+    pub(crate) async fn run_node(
         &self,
         session_id: &str,
         correlation_id: &str,
@@ -152,6 +167,13 @@ impl Core {
             .enumerate()
         {
             let tool = step["tool"].as_str().unwrap_or_default().to_owned();
+            if let Some(by) = self.cancellations.cancelled_by(session_id) {
+                failed = Some(format!(
+                    "cancelled by {by} before step {} (`{tool}`)",
+                    index + 1
+                ));
+                break;
+            }
             self.emit(
                 session_id,
                 "step_started",

@@ -165,6 +165,14 @@ impl Store {
         self.read(|conn| query_all(conn, &sql, params![session_id, node_id], execution_from_row))
     }
 
+    /// Every execution of one plan version, oldest first.
+    pub fn executions_of_plan(&self, plan_id: &str) -> Result<Vec<ExecutionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM executions WHERE plan_id = ?1 ORDER BY started_at, rowid"
+        );
+        self.read(|conn| query_all(conn, &sql, [plan_id], execution_from_row))
+    }
+
     /// At startup: turns every `accepted` or `running` execution into `interrupted` (with `finished_at`),
     /// in one transaction, and returns them as they are now so the caller can emit events and audit rows.
     pub fn mark_interrupted(&self) -> Result<Vec<ExecutionRow>, StoreError> {

@@ -16,6 +16,8 @@
 //! - [`users`]: [`User`], [`Role`], argon2id passwords and `dd_` API tokens (only their hash is stored).
 //! - [`sessions`], [`plans`], [`executions`], [`events`], [`artifacts`]: one module per table family,
 //!   each with its row type and the [`Store`] methods that read and write it.
+//! - [`chat`]: the chat face (seed 000): conversations, the agent (intent, requirements, answers), tasks,
+//!   running a whole approved plan. [`settings`]: LLM providers, applied to the agent and the runtime.
 //! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live.
 //! - [`audit`]: the append-only, hash-chained audit log, its verifier and [`verify_offline`].
 //! - [`canonical`]: canonical JSON and the SHA-256 content hash used by plans and the audit chain.
@@ -31,6 +33,7 @@ pub mod artifacts;
 pub mod audit;
 pub mod auth;
 pub mod canonical;
+pub mod chat;
 pub mod core_error;
 pub mod error;
 pub mod events;
@@ -42,6 +45,7 @@ pub mod plans;
 pub mod service;
 pub mod sessions;
 pub mod sessions_service;
+pub mod settings;
 mod stamp;
 pub mod store;
 pub mod text_enum;

@@ -150,6 +150,13 @@ impl Store {
         self.read(|conn| query_all(conn, &sql, [session_id], plan_from_row))
     }
 
+    /// Every plan version with `status`, oldest first (at start-up: plans left `executing`).
+    pub fn plans_with_status(&self, status: PlanStatus) -> Result<Vec<PlanRow>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM plans WHERE status = ?1 ORDER BY created_at, rowid");
+        self.read(|conn| query_all(conn, &sql, [status.as_str()], plan_from_row))
+    }
+
     /// Approves a plan: `approved_hash = content_hash`, `approved_by = by`, status `Approved`.
     ///
     /// `NotFound` for an unknown plan; `Conflict` when it is not its session's current version (a stale

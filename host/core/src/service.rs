@@ -36,6 +36,10 @@ pub struct Core {
     pub(crate) bootstrap_actor: Arc<tokio::sync::OnceCell<Actor>>,
     /// The newest event sequence number; streams wait on it.
     pub(crate) events_tx: Arc<tokio::sync::watch::Sender<i64>>,
+    /// Plan runs asked to stop.
+    pub(crate) cancellations: Arc<crate::chat::Cancellations>,
+    /// The language model the operator configured in the settings, if any.
+    pub(crate) llm: Arc<crate::settings::LlmSlot>,
 }
 
 impl Core {
@@ -51,6 +55,8 @@ impl Core {
             bootstrap_token: config.bootstrap_token.filter(|t| !t.is_empty()),
             bootstrap_actor: Arc::default(),
             events_tx: Arc::new(tokio::sync::watch::channel(0).0),
+            cancellations: Arc::default(),
+            llm: Arc::default(),
         };
         for (plugin, capabilities, _, _) in core.store(|s| s.live_policy_overrides()).await? {
             let caps: BTreeSet<Capability> =
@@ -63,7 +69,9 @@ impl Core {
                 );
             }
         }
-        let interrupted = core.recover_interrupted().await?;
+        core.load_llm_settings().await?;
+        let interrupted =
+            core.recover_interrupted().await? + core.recover_interrupted_plans().await?;
         if interrupted > 0 {
             tracing::warn!(
                 interrupted,

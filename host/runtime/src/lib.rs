@@ -42,7 +42,7 @@ pub mod world;
 
 pub use capability::call_tool::ToolCaller;
 pub use capability::http::SIMULATED_HEADER;
-pub use capability::llm::LlmProvider;
+pub use capability::llm::{Completion, LlmProvider};
 pub use capability::secrets::{HostValues, ProcessEnv, StaticValues, ValueSource};
 pub use context::CallContext;
 pub use engine::{AllocatorKind, EngineSettings};

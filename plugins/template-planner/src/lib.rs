@@ -1,5 +1,6 @@
-//! The `template_planner` plugin: turns a work item (or a free-text request) into the same three-node plan
-//! every time: `analyze` → `implement` → `report`, with steps that use only the tools it is given.
+//! The `template_planner` plugin: turns a work item (or a free-text request with stated requirements) into
+//! the same shape of plan every time: `analyze` → one node per requirement → `implement` → `report`, with
+//! steps that use only the tools it is given.
 //!
 //! # Layout
 //! - this file: the export and reading the request into a [`WorkItem`].
@@ -28,7 +29,12 @@ struct WorkItem {
     description: String,
     kind: Option<String>,
     labels: Vec<String>,
+    /// Requirements stated after the request (chat), in order; each becomes a plan node.
+    requirements: Vec<String>,
 }
+
+/// At most this many requirements are planned; more is refused rather than silently cut.
+const MAX_REQUIREMENTS: usize = 50;
 
 struct TemplatePlanner;
 
@@ -40,7 +46,7 @@ impl PlannerPlugin for TemplatePlanner {
 }
 
 impl WorkItem {
-    /// Reads `{id, title, description?, type?, labels?}` or `{request}`.
+    /// Reads `{id, title, description?, type?, labels?}` or `{request, requirements?}`.
     fn from_request(request: &Value) -> Result<Self, String> {
         let Some(fields) = request.as_object() else {
             return Err("the request must be a JSON object: a work item {id, title, description, type?, labels?} \
@@ -48,7 +54,9 @@ impl WorkItem {
                 .to_owned());
         };
         if let Some(text) = fields.get("request") {
-            return Self::from_text(text);
+            let mut item = Self::from_text(text)?;
+            item.requirements = requirements(request.get("requirements"))?;
+            return Ok(item);
         }
         let id = required_text(request, "id")?;
         let title = required_text(request, "title")?;
@@ -71,6 +79,7 @@ impl WorkItem {
             description,
             kind,
             labels,
+            requirements: Vec::new(),
         })
     }
 
@@ -92,7 +101,30 @@ impl WorkItem {
             description: text.to_owned(),
             kind: None,
             labels: Vec::new(),
+            requirements: Vec::new(),
         })
+    }
+}
+
+/// `requirements`: absent, or an array of non-empty strings.
+fn requirements(value: Option<&Value>) -> Result<Vec<String>, String> {
+    let invalid = || "requirements: must be an array of non-empty strings".to_owned();
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) if items.len() <= MAX_REQUIREMENTS => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::trim)
+                    .filter(|text| !text.is_empty())
+                    .map(str::to_owned)
+                    .ok_or_else(invalid)
+            })
+            .collect(),
+        Some(Value::Array(_)) => Err(format!(
+            "requirements: at most {MAX_REQUIREMENTS} requirements can be planned at once"
+        )),
+        Some(_) => Err(invalid()),
     }
 }
 
@@ -139,6 +171,13 @@ mod tests {
     }
 
     #[test]
+    fn a_request_carries_its_requirements() {
+        let item = WorkItem::from_request(&json!({"request": "Deploy the app", "requirements": [" in us-west-2 "]}))
+            .unwrap();
+        assert_eq!(item.requirements, ["in us-west-2"]);
+    }
+
+    #[test]
     fn empty_or_invalid_requests_are_errors() {
         for request in [
             json!(null),
@@ -149,6 +188,9 @@ mod tests {
             json!({"id": "", "title": "x"}),
             json!({"id": "A-1", "title": "x", "labels": "bug"}),
             json!({"id": 7, "title": "x"}),
+            json!({"request": "x y", "requirements": "z"}),
+            json!({"request": "x y", "requirements": [""]}),
+            json!({"request": "x y", "requirements": [1]}),
         ] {
             assert!(WorkItem::from_request(&request).is_err(), "{request}");
         }

@@ -116,6 +116,7 @@ mod tests {
             description: String::new(),
             kind: kind.map(str::to_owned),
             labels: Vec::new(),
+            requirements: Vec::new(),
         }
     }
 

@@ -1,7 +1,12 @@
-//! The plan: `analyze` → `implement` → `report`, each node's steps chosen from the tools the host offers.
+//! The plan: `analyze` → one `req-N` node per stated requirement → `implement` → `report`, each node's
+//! steps chosen from the tools the host offers.
 //!
-//! A step is planned only when its tool is in the list and the arguments fit that tool's input schema
-//! ([`fits_schema`]); a node left without steps is dropped and the next node depends on the one before it.
+//! The nodes form layers: every node depends on every node of the layer before it, so the requirement
+//! nodes may run in any order once `analyze` is done, and `implement` waits for all of them. A step is
+//! planned only when its tool is in the list and the arguments fit that tool's input schema
+//! ([`fits_schema`]); a node left without steps is dropped and the next layer depends on the one before.
+//! A requirement node writes the requirement down in the workspace: this planner has no tool that could
+//! carry out an arbitrary requirement, and it does not pretend to.
 
 use drydock_plugin_sdk::ToolSpec;
 use serde_json::{Map, Value, json};
@@ -16,7 +21,7 @@ const KNOWN_TOOLS: &str = "workspace.list_files, workspace.search, workspace.wri
 
 /// One node before the dependencies are wired.
 struct Node {
-    node_id: &'static str,
+    node_id: String,
     title: String,
     role: &'static str,
     steps: Vec<Value>,
@@ -29,23 +34,37 @@ pub fn plan(item: &WorkItem, tools: &[ToolSpec]) -> Result<Value, String> {
         tools,
         notes_path: format!("notes/{}.md", names::safe_id(&item.id)),
     };
-    let nodes = [planner.analyze(), planner.implement(), planner.report()];
+    let layers = [
+        vec![planner.analyze()],
+        planner.requirements(),
+        vec![planner.implement()],
+        vec![planner.report()],
+    ];
     let branch = names::branch(item);
     let tags = item_tags(item);
     let mut planned: Vec<Value> = Vec::new();
-    let mut previous: Option<&str> = None;
-    for node in nodes.into_iter().filter(|node| !node.steps.is_empty()) {
-        let mut node_tags = tags.clone();
-        node_tags.push(node.role.to_owned());
-        planned.push(json!({
-            "nodeId": node.node_id,
-            "title": node.title,
-            "dependsOn": previous.into_iter().collect::<Vec<_>>(),
-            "suggestedBranch": branch,
-            "tags": node_tags,
-            "steps": node.steps,
-        }));
-        previous = Some(node.node_id);
+    let mut previous: Vec<String> = Vec::new();
+    for layer in layers {
+        let layer: Vec<Node> = layer
+            .into_iter()
+            .filter(|node| !node.steps.is_empty())
+            .collect();
+        if layer.is_empty() {
+            continue;
+        }
+        for node in &layer {
+            let mut node_tags = tags.clone();
+            node_tags.push(node.role.to_owned());
+            planned.push(json!({
+                "nodeId": node.node_id,
+                "title": node.title,
+                "dependsOn": previous,
+                "suggestedBranch": branch,
+                "tags": node_tags,
+                "steps": node.steps,
+            }));
+        }
+        previous = layer.into_iter().map(|node| node.node_id).collect();
     }
     if planned.is_empty() {
         return Err(format!(
@@ -91,11 +110,43 @@ impl Planner<'_> {
             ));
         }
         Node {
-            node_id: "analyze",
+            node_id: "analyze".into(),
             title: format!("Analyze {}: {}", item.id, item.title),
             role: "analysis",
             steps,
         }
+    }
+
+    /// One node per requirement: write it down as `plans/<id>/requirement-NN.md`.
+    fn requirements(&self) -> Vec<Node> {
+        let item = self.item;
+        let id = names::safe_id(&item.id);
+        item.requirements
+            .iter()
+            .enumerate()
+            .map(|(i, requirement)| {
+                let number = i + 1;
+                let path = format!("plans/{id}/requirement-{number:02}.md");
+                let content = format!(
+                    "# Requirement {number} of {}: {}\n\n{requirement}\n",
+                    item.id, item.title
+                );
+                let steps = self
+                    .step(
+                        "workspace.write_file",
+                        json!({"path": path, "content": content}),
+                        format!("Record requirement {number} in {path}."),
+                    )
+                    .into_iter()
+                    .collect();
+                Node {
+                    node_id: format!("req-{number}"),
+                    title: format!("Requirement {number}: {requirement}"),
+                    role: "requirement",
+                    steps,
+                }
+            })
+            .collect()
     }
 
     fn implement(&self) -> Node {
@@ -112,7 +163,7 @@ impl Planner<'_> {
             .into_iter()
             .collect();
         Node {
-            node_id: "implement",
+            node_id: "implement".into(),
             title: format!("Implement {}: {}", item.id, item.title),
             role: "implementation",
             steps,
@@ -151,7 +202,7 @@ impl Planner<'_> {
             .into_iter()
             .collect();
         Node {
-            node_id: "report",
+            node_id: "report".into(),
             title: format!("Report on {}", item.id),
             role: "report",
             steps,
@@ -179,6 +230,13 @@ impl Planner<'_> {
         notes.push_str(&format!("- Branch: {}\n\n", names::branch(item)));
         if !item.description.is_empty() {
             notes.push_str(&format!("## Description\n\n{}\n\n", item.description));
+        }
+        if !item.requirements.is_empty() {
+            notes.push_str("## Requirements\n\n");
+            for (i, requirement) in item.requirements.iter().enumerate() {
+                notes.push_str(&format!("{}. {requirement}\n", i + 1));
+            }
+            notes.push('\n');
         }
         notes.push_str("## Plan\n\n");
         notes.push_str("1. Analyze: read the item and find the code it touches.\n");

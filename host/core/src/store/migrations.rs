@@ -20,11 +20,18 @@ struct Migration {
 }
 
 /// The whole history, in order; `MIGRATIONS[i].version == i + 1`.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "users and tokens, sessions, plans, executions, events, artifacts, audit",
-    sql: include_str!("schema_v1.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "users and tokens, sessions, plans, executions, events, artifacts, audit",
+        sql: include_str!("schema_v1.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "chat conversations, messages and tasks; settings",
+        sql: include_str!("schema_v2.sql"),
+    },
+];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -36,6 +36,8 @@ pub enum ApiError {
     },
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge(String),
+    /// 502: a service Drydock called (a language-model provider) failed; the message says which and why.
+    BadGateway(String),
     /// 500: a fault on our side; the cause is logged, the body is generic.
     Internal(String),
 }
@@ -55,9 +57,15 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code, message) = match self {
+impl ApiError {
+    /// The stable code and the message a client sees (5xx causes are logged here, not shown).
+    pub fn code_and_message(self) -> (&'static str, String) {
+        let (_, code, message) = self.parts();
+        (code, message)
+    }
+
+    fn parts(self) -> (StatusCode, &'static str, String) {
+        match self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
@@ -67,6 +75,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
             ApiError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m),
+            ApiError::BadGateway(m) => (StatusCode::BAD_GATEWAY, "upstream_failed", m),
             ApiError::Internal(cause) => {
                 tracing::error!(cause = %cause, "request failed with an internal error");
                 (
@@ -75,7 +84,13 @@ impl IntoResponse for ApiError {
                     "the server failed to handle this request; the cause is in its log".to_owned(),
                 )
             }
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
         (
             status,
             Json(json!({ "error": { "code": code, "message": message } })),

@@ -10,10 +10,13 @@
 //! | `audit`   | `GET /api/audit`, `GET /api/audit/verify` |
 //! | `sessions` | seed 001's plan API: `/api/sessions...` (create, plan generate/inspect/approve, execute-node, events SSE, artifacts) |
 //! | `executions` | `GET /api/executions/{id}` (a correlation id), `GET /api/artifacts/{id}` |
+//! | `chat`    | seed 000's chat API: `POST /api/v1/chat` (+ `/stream`, SSE), `GET /api/v1/tasks[/{id}]`, conversation messages |
+//! | `settings` | `GET/PUT /api/settings` (LLM providers, keys masked), `GET /api/providers/{id}/models` |
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 
 mod audit;
 pub mod auth;
+mod chat;
 mod error;
 mod executions;
 mod health;
@@ -21,6 +24,7 @@ pub mod metrics;
 mod openapi;
 mod policy;
 mod sessions;
+mod settings;
 mod tools;
 
 use std::sync::Arc;
@@ -58,6 +62,8 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(sessions::router())
         .merge(executions::router())
+        .merge(chat::router())
+        .merge(settings::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async {
@@ -103,6 +109,7 @@ impl From<drydock_core::CoreError> for ApiError {
             CoreError::Forbidden(m) => ApiError::Forbidden(m),
             CoreError::NotFound(m) => ApiError::NotFound(m),
             CoreError::Conflict { code, message } => ApiError::Conflict { code, message },
+            CoreError::Upstream(m) => ApiError::BadGateway(m),
             CoreError::Internal(cause) => ApiError::internal(cause),
         }
     }

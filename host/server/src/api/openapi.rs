@@ -1,4 +1,4 @@
-//! `GET /api/openapi.json`: the OpenAPI 3.1 document of this API, rendered from [`ROUTES`], one row per
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document of this API, rendered from [`all_routes`], one row per
 //! registered route.
 //!
 //! The table is the single place to describe a route (method, path template, who may call it, parameters,
@@ -7,6 +7,7 @@
 //! router disagree, so a new route cannot ship undocumented.
 
 mod routes;
+mod routes_chat;
 mod schemas;
 #[cfg(test)]
 mod tests;
@@ -16,7 +17,11 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use routes::ROUTES;
+
+/// Every route of the API: the main table, then the chat and settings table.
+fn all_routes() -> impl Iterator<Item = &'static Route> {
+    routes::ROUTES.iter().chain(routes_chat::ROUTES)
+}
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -147,10 +152,10 @@ const fn json_body(schema: &'static str) -> Option<RequestBody> {
     })
 }
 
-/// The whole document, rendered from [`ROUTES`] and [`schemas::all`].
+/// The whole document, rendered from [`all_routes`] and [`schemas::all`].
 fn document() -> Value {
     let mut paths = Map::new();
-    for route in ROUTES {
+    for route in all_routes() {
         let item = paths
             .entry(route.path)
             .or_insert_with(|| Value::Object(Map::new()));

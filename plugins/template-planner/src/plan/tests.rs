@@ -57,6 +57,7 @@ fn item() -> WorkItem {
         description: "Users are logged out after a minute.".to_owned(),
         kind: Some("bug".to_owned()),
         labels: vec!["auth".to_owned(), "backend".to_owned()],
+        requirements: Vec::new(),
     }
 }
 
@@ -193,4 +194,21 @@ fn every_step_fits_its_tool_schema() {
             assert!(fits_schema(&schema, &step["args"]), "{step}");
         }
     }
+}
+
+#[test]
+fn each_requirement_is_a_node_between_analysis_and_implementation() {
+    let mut item = item();
+    item.requirements = vec!["use t3.medium instances".into(), "add CloudFront".into()];
+    let plan = plan(&item, &all_tools()).unwrap();
+    let nodes = plan["nodes"].as_array().unwrap();
+    let ids: Vec<&str> = nodes.iter().map(|n| n["nodeId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["analyze", "req-1", "req-2", "implement", "report"]);
+    assert_eq!(nodes[1]["dependsOn"], serde_json::json!(["analyze"]));
+    assert_eq!(nodes[2]["dependsOn"], serde_json::json!(["analyze"]));
+    assert_eq!(nodes[3]["dependsOn"], serde_json::json!(["req-1", "req-2"]));
+    assert_eq!(nodes[1]["title"], "Requirement 1: use t3.medium instances");
+    assert_eq!(tools_of(&nodes[2]), ["workspace.write_file"]);
+    let notes = nodes[3]["steps"][0]["args"]["content"].as_str().unwrap();
+    assert!(notes.contains("1. use t3.medium instances\n2. add CloudFront"), "{notes}");
 }

@@ -16,6 +16,7 @@ pub(super) fn all() -> Value {
         audit(),
         sessions_and_plans(),
         executions(),
+        chat_and_settings(),
     ] {
         let Value::Object(part) = part else {
             unreachable!("every part is a json! object literal")
@@ -388,5 +389,107 @@ fn executions() -> Value {
                 "artifacts": array_of(reference("ArtifactMeta")),
             }),
         ),
+    })
+}
+
+fn chat_and_settings() -> Value {
+    let step = open(
+        &[
+            "tool_name",
+            "description",
+            "input",
+            "parameters",
+            "node_id",
+            "status",
+        ],
+        json!({
+            "tool_name": { "type": "string" },
+            "description": { "type": "string" },
+            "input": { "type": "string", "description": "The arguments the tool receives, as JSON text." },
+            "parameters": { "type": "object", "description": "The same arguments as an object." },
+            "node_id": { "type": "string" },
+            "status": { "type": "string", "description": "pending, running, completed, failed or skipped." },
+            "outcome": { "description": "The step's result or error once it ran." },
+        }),
+    );
+    let provider = |required: &[&str]| {
+        closed(
+            required,
+            json!({
+                "id": { "type": "string", "pattern": "^[a-z0-9_-]{1,64}$" },
+                "base_url": { "type": "string", "description": "e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1" },
+                "model": { "type": "string" },
+                "api_key": { "type": "string", "description": "Masked when read; sending the masked value back keeps the stored key." },
+                "timeout_ms": { "type": "integer", "minimum": 1, "maximum": 600000 },
+            }),
+        )
+    };
+    let llm = closed(
+        &[],
+        json!({
+            "providers": array_of(provider(&["id", "base_url", "model"])),
+            "default_provider": nullable_string("The provider the agent and plugins use; null for none."),
+            "default_model": nullable_string("Overrides the default provider's model."),
+        }),
+    );
+    json!({
+        "ChatRequest": closed(&["user_id", "message"], json!({
+            "user_id": { "type": "string", "minLength": 1, "maxLength": 128, "description": "The client's end user; conversations are kept apart by it." },
+            "conversation_id": { "type": "string", "description": "Absent to start a conversation." },
+            "message": { "type": "string", "minLength": 1, "maxLength": 16384 },
+            "plan_version": { "type": "integer", "minimum": 1, "description": "Approve only if the plan is still this version." },
+            "mode": reference("Mode"),
+        })),
+        "ChatReply": open(&["conversation_id", "message", "intent"], json!({
+            "conversation_id": { "type": "string" },
+            "message": open(&["role", "content", "timestamp"], json!({
+                "role": { "const": "assistant" },
+                "content": { "type": "string" },
+                "timestamp": timestamp(),
+            })),
+            "task_id": { "type": "string" },
+            "intent": {
+                "type": "string",
+                "enum": ["new_request", "requirements", "modify", "approve", "cancel", "status", "question", "unclear"],
+            },
+        })),
+        "ChatStreamEvent": {
+            "description": "`progress`: {message}; `token`: {text}; `done`: a ChatReply; `error`: an Error.",
+        },
+        "Task": open(&["id", "status", "description", "steps", "created_at", "updated_at"], json!({
+            "id": { "type": "string" },
+            "status": {
+                "type": "string",
+                "enum": ["draft", "pending_approval", "approved", "executing", "completed", "failed", "cancelled"],
+            },
+            "description": { "type": "string" },
+            "steps": array_of(step),
+            "created_at": timestamp(),
+            "updated_at": timestamp(),
+            "conversation_id": { "type": "string" },
+            "requirements": array_of(json!({ "type": "string" })),
+            "plan": { "type": "object", "description": "planId, version, hash, approved, approvedBy, approvedAt." },
+            "executions": array_of(json!({ "type": "object" })),
+        })),
+        "TaskList": array_of(reference("Task")),
+        "ConversationMessages": open(&["conversation_id", "messages"], json!({
+            "conversation_id": { "type": "string" },
+            "messages": array_of(open(&["role", "content", "timestamp"], json!({
+                "role": { "type": "string", "enum": ["user", "assistant"] },
+                "content": { "type": "string" },
+                "timestamp": timestamp(),
+                "intent": nullable_string("What the agent understood a user message as."),
+                "task_id": nullable_string("The task the message is about."),
+            }))),
+        })),
+        "SettingsUpdate": closed(&[], json!({ "llm": llm })),
+        "Settings": open(&["llm", "active"], json!({
+            "llm": llm,
+            "active": { "description": "{provider, model} in use, or null." },
+        })),
+        "ProviderModels": open(&["provider", "models"], json!({
+            "provider": { "type": "string" },
+            "models": array_of(json!({ "type": "string" })),
+        })),
     })
 }
