@@ -557,3 +557,33 @@ async fn bad_chat_input_is_refused_and_stores_nothing() {
         "pending_approval"
     );
 }
+
+#[tokio::test]
+async fn the_curl_walkthrough_runs_against_a_started_server() {
+    let (ws, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let server = start(ws.path(), data.path()).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/chat-api.sh");
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new("bash")
+            .arg(script)
+            .env("DRYDOCK_URL", format!("http://{}", server.addr))
+            .env("DRYDOCK_TOKEN", OPERATOR)
+            .output(),
+    )
+    .await
+    .expect("the example finishes within a minute")
+    .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the example failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("\"status\":\"pending_approval\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("completed"), "{stdout}");
+    assert!(stdout.contains("This was a dry run"), "{stdout}");
+}
