@@ -253,6 +253,7 @@ async fn the_model_reads_intent_plans_through_the_llm_planner_and_discusses_resu
         text.contains("language-model planner could not make a valid plan"),
         "{text}"
     );
+    assert!(text.contains("could not read this message"), "{text}");
     let task = send(
         addr,
         "GET",
@@ -283,6 +284,12 @@ async fn the_model_reads_intent_plans_through_the_llm_planner_and_discusses_resu
     )
     .await;
     assert_eq!(third["intent"], "approve");
+    let text = third["message"]["content"].as_str().unwrap();
+    assert!(text.contains("could not read this message"), "{text}");
+    assert!(
+        text.contains("1s") || text.contains("1000ms") || text.contains("timed out"),
+        "the note names the timeout: {text}"
+    );
     for _ in 0..200 {
         let status = send(
             addr,

@@ -58,16 +58,22 @@ impl<'a> Agent<'a> {
     pub async fn handle(self, request: &ChatRequest) -> Result<ChatReply, CoreError> {
         let task = self.latest_task().await?;
         let stage = stage_of(task.as_ref());
+        let mut model_note = None;
         let intent = match self.core.llm.get() {
             Some(model) => {
                 self.report("asking the language model what the message means")
                     .await;
-                crate::chat::llm::intent(&model, &request.message, stage, task.as_ref())
-                    .await
-                    .unwrap_or_else(|err| {
+                match crate::chat::llm::intent(&model, &request.message, stage, task.as_ref()).await
+                {
+                    Ok(intent) => intent,
+                    Err(err) => {
                         tracing::warn!(error = %err, "the language model could not classify a chat message; using the built-in recogniser");
+                        model_note = Some(format!(
+                            "(The language model could not read this message — {err} — so I used the built-in recogniser.)"
+                        ));
                         recognise(&request.message, stage)
-                    })
+                    }
+                }
             }
             None => recognise(&request.message, stage),
         };
@@ -92,6 +98,10 @@ impl<'a> Agent<'a> {
                 streamed: false,
             },
         };
+        let mut outcome = outcome;
+        if let Some(note) = model_note {
+            outcome.answer = format!("{note}\n\n{}", outcome.answer);
+        }
         if !outcome.streamed {
             self.stream_tokens(&outcome.answer).await;
         }
