@@ -18,3 +18,4 @@ mod plan_api;
 mod planner;
 mod secrets_env;
 mod server;
+mod workflows;

@@ -8,6 +8,9 @@ pub enum CoreError {
     /// The input is invalid; the text names the field.
     #[error("{0}")]
     Invalid(String),
+    /// A workflow document is invalid: every problem, each with its line, column, path and hint.
+    #[error("{}", drydock_workflow::diagnostic::ValidationErrors(.0.clone()))]
+    InvalidWorkflow(Vec<drydock_workflow::diagnostic::Diagnostic>),
     /// No valid credentials.
     #[error("{0}")]
     Unauthenticated(String),

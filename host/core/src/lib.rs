@@ -18,6 +18,9 @@
 //!   each with its row type and the [`Store`] methods that read and write it.
 //! - [`chat`]: the chat face (seed 000): conversations, the agent (intent, requirements, answers), tasks,
 //!   running a whole approved plan. [`settings`]: LLM providers, applied to the agent and the runtime.
+//! - [`workflows`]: the stored workflow YAML; [`workflows_service`]: the catalog on [`Core`] (validated by
+//!   `drydock-workflow` against the loaded tools, operators write, every write audited) and the import of
+//!   a workflows directory at start.
 //! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live.
 //! - [`audit`]: the append-only, hash-chained audit log, its verifier and [`verify_offline`].
 //! - [`canonical`]: canonical JSON and the SHA-256 content hash used by plans and the audit chain.
@@ -50,6 +53,8 @@ mod stamp;
 pub mod store;
 pub mod text_enum;
 pub mod users;
+pub mod workflows;
+pub mod workflows_service;
 
 pub use actor::Actor;
 pub use artifacts::ArtifactRow;

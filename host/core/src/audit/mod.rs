@@ -174,6 +174,16 @@ fn validate(entry: &AuditEntry) -> Result<(), StoreError> {
 }
 
 /// Appends `entry` after the current head, inside the caller's (IMMEDIATE) transaction.
+/// Appends one checked row inside the caller's transaction, so a change and its audit row commit
+/// together or not at all.
+pub(crate) fn append_checked(
+    tx: &Transaction<'_>,
+    entry: &AuditEntry,
+) -> Result<AuditRow, StoreError> {
+    validate(entry)?;
+    append_in(tx, entry)
+}
+
 fn append_in(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<AuditRow, StoreError> {
     // Statements are cached on the connection: every tool call appends, so parsing them once matters.
     let head: Option<(i64, String)> = tx

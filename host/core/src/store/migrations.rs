@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "chat conversations, messages and tasks; settings",
         sql: include_str!("schema_v2.sql"),
     },
+    Migration {
+        version: 3,
+        description: "workflows",
+        sql: include_str!("schema_v3.sql"),
+    },
 ];
 
 /// The schema version this build writes and understands.

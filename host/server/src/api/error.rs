@@ -19,6 +19,14 @@ pub enum ApiError {
         /// What was wrong, naming the field.
         message: String,
     },
+    /// 400 with code `invalid_workflow`: a workflow document is invalid; `details` lists every problem
+    /// (line, column, path, message, hint), and the body carries them as `error.details`.
+    InvalidWorkflow {
+        /// A summary naming how many problems and the first one.
+        message: String,
+        /// The diagnostics, as JSON.
+        details: serde_json::Value,
+    },
     /// 401: no token, or an unknown one.
     Unauthorized(String),
     /// 403: authenticated but not allowed.
@@ -51,6 +59,21 @@ impl ApiError {
         }
     }
 
+    /// A 400 `invalid_workflow` listing every diagnostic; the message counts them and names the first.
+    pub fn invalid_workflow<D: serde::Serialize + std::fmt::Display>(diagnostics: &[D]) -> Self {
+        let first = diagnostics
+            .first()
+            .map_or_else(String::new, |d| format!(": {d}"));
+        ApiError::InvalidWorkflow {
+            message: format!(
+                "the workflow is invalid ({} problem{}){first}",
+                diagnostics.len(),
+                if diagnostics.len() == 1 { "" } else { "s" }
+            ),
+            details: serde_json::to_value(diagnostics).unwrap_or_else(|_| json!([])),
+        }
+    }
+
     /// A 500 whose cause is logged, not shown.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError::Internal(cause.to_string())
@@ -67,6 +90,9 @@ impl ApiError {
     fn parts(self) -> (StatusCode, &'static str, String) {
         match self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
+            ApiError::InvalidWorkflow { message, .. } => {
+                (StatusCode::BAD_REQUEST, "invalid_workflow", message)
+            }
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
@@ -90,6 +116,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::InvalidWorkflow { message, details } = self {
+            let body = json!({
+                "error": { "code": "invalid_workflow", "message": message, "details": details },
+            });
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
         let (status, code, message) = self.parts();
         (
             status,

@@ -12,6 +12,7 @@
 //! | `executions` | `GET /api/executions/{id}` (a correlation id), `GET /api/artifacts/{id}` |
 //! | `chat`    | seed 000's chat API: `POST /api/v1/chat` (+ `/stream`, SSE), `GET /api/v1/tasks[/{id}]`, conversation messages |
 //! | `settings` | `GET/PUT /api/settings` (LLM providers, keys masked), `GET /api/providers/{id}/models` |
+//! | `workflows` | `GET /api/workflows`, `GET/PUT/DELETE /api/workflows/{name}` (YAML), `POST /api/workflows/validate` |
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 
 mod audit;
@@ -26,6 +27,7 @@ mod policy;
 mod sessions;
 mod settings;
 mod tools;
+mod workflows;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -64,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(executions::router())
         .merge(chat::router())
         .merge(settings::router())
+        .merge(workflows::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async {
@@ -105,6 +108,7 @@ impl From<drydock_core::CoreError> for ApiError {
         use drydock_core::CoreError;
         match err {
             CoreError::Invalid(m) => ApiError::invalid(m),
+            CoreError::InvalidWorkflow(diagnostics) => ApiError::invalid_workflow(&diagnostics),
             CoreError::Unauthenticated(m) => ApiError::Unauthorized(m),
             CoreError::Forbidden(m) => ApiError::Forbidden(m),
             CoreError::NotFound(m) => ApiError::NotFound(m),

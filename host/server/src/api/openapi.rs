@@ -8,7 +8,9 @@
 
 mod routes;
 mod routes_chat;
+mod routes_workflows;
 mod schemas;
+mod schemas_workflows;
 #[cfg(test)]
 mod tests;
 
@@ -18,9 +20,12 @@ use serde_json::{Map, Value, json};
 
 use super::AppState;
 
-/// Every route of the API: the main table, then the chat and settings table.
+/// Every route of the API: the main table, then the chat and settings table, then the workflows table.
 fn all_routes() -> impl Iterator<Item = &'static Route> {
-    routes::ROUTES.iter().chain(routes_chat::ROUTES)
+    routes::ROUTES
+        .iter()
+        .chain(routes_chat::ROUTES)
+        .chain(routes_workflows::ROUTES)
 }
 
 /// The routes of this module.
@@ -48,6 +53,7 @@ enum Method {
     Get,
     Post,
     Put,
+    Delete,
 }
 
 impl Method {
@@ -57,6 +63,7 @@ impl Method {
             Method::Get => "get",
             Method::Post => "post",
             Method::Put => "put",
+            Method::Delete => "delete",
         }
     }
 }
@@ -82,9 +89,11 @@ struct Param {
     description: &'static str,
 }
 
-/// The body of a request: JSON described by a component schema.
+/// The body of a request: JSON (or YAML text) described by a component schema.
 struct RequestBody {
     schema: &'static str,
+    /// Its media type: `application/json`, or `application/yaml` for workflow documents.
+    media_type: &'static str,
     /// False when the route also accepts no body at all.
     required: bool,
 }
@@ -99,6 +108,10 @@ enum Content {
     EventStream(&'static str),
     /// Bytes in a media type chosen at run time (an artifact's own).
     AnyBytes,
+    /// `application/yaml` text described by a component schema (a workflow document).
+    Yaml(&'static str),
+    /// No body (204).
+    Empty,
 }
 
 /// One response a route can give.
@@ -148,6 +161,7 @@ const fn error(status: u16, description: &'static str) -> Reply {
 const fn json_body(schema: &'static str) -> Option<RequestBody> {
     Some(RequestBody {
         schema,
+        media_type: "application/json",
         required: true,
     })
 }
@@ -206,7 +220,10 @@ fn operation(route: &Route) -> Value {
     if let Some(body) = &route.request {
         op["requestBody"] = json!({
             "required": body.required,
-            "content": { "application/json": { "schema": schema_ref(body.schema) } },
+            "content": Value::Object(Map::from_iter([(
+                body.media_type.to_owned(),
+                json!({ "schema": schema_ref(body.schema) }),
+            )])),
         });
     }
     op
@@ -263,6 +280,8 @@ fn response(reply: &Reply) -> Value {
                 "x-event-data": schema_ref(schema),
             },
         }),
+        Content::Yaml(schema) => json!({ "application/yaml": { "schema": schema_ref(schema) } }),
+        Content::Empty => return json!({ "description": reply.description }),
         Content::AnyBytes => json!({
             "*/*": {
                 "schema": { "type": "string", "contentMediaType": "application/octet-stream" },

@@ -1,6 +1,7 @@
 //! `drydock serve`: the HTTP server on the demo (or given) policy, until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,6 +18,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "DRYDOCK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Directory of workflow files (`*.yaml`, `*.yml`) imported at start when their workflow is not yet
+    /// stored; `./workflows` when that exists. An invalid file is logged and skipped.
+    #[arg(long, env = "DRYDOCK_WORKFLOWS")]
+    pub workflows: Option<PathBuf>,
     #[command(flatten)]
     pub host: HostArgs,
 }
@@ -43,6 +48,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         println!("created the first operator `{username}` (password {password})");
         println!("operator token: {token}");
     }
+    import_workflows(&core, args.workflows.as_deref()).await?;
     let state = AppState {
         core,
         metrics: Arc::new(Metrics::default()),
@@ -59,6 +65,30 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         .context("the server stopped with an error")?;
     eprintln!("drydock stopped");
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Imports the workflows directory: the one given, else `./workflows` when it exists. A directory that was
+/// named but cannot be read stops the start; invalid files only warn.
+async fn import_workflows(core: &Core, dir: Option<&Path>) -> anyhow::Result<()> {
+    let default = Path::new("workflows");
+    let Some(dir) = dir.or_else(|| default.is_dir().then_some(default)) else {
+        return Ok(());
+    };
+    if !dir.is_dir() {
+        anyhow::bail!("the workflows directory `{}` does not exist", dir.display());
+    }
+    let report = core.import_workflow_dir(dir).await?;
+    for (file, why) in &report.skipped {
+        eprintln!("workflow file `{}` skipped:\n{why}", file.display());
+    }
+    tracing::info!(
+        directory = %dir.display(),
+        imported = report.imported.len(),
+        kept = report.kept.len(),
+        skipped = report.skipped.len(),
+        "workflows imported"
+    );
+    Ok(())
 }
 
 async fn shutdown_signal() {

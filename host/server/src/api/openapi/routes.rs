@@ -269,6 +269,7 @@ pub(super) const ROUTES: &[Route] = &[
         params: &[SESSION_ID],
         request: Some(RequestBody {
             schema: "GeneratePlanRequest",
+            media_type: "application/json",
             required: false,
         }),
         responses: &[

@@ -17,6 +17,7 @@ pub(super) fn all() -> Value {
         sessions_and_plans(),
         executions(),
         chat_and_settings(),
+        super::schemas_workflows::all(),
     ] {
         let Value::Object(part) = part else {
             unreachable!("every part is a json! object literal")
@@ -27,20 +28,20 @@ pub(super) fn all() -> Value {
 }
 
 /// An object with exactly these properties, of which `required` must be present.
-fn closed(required: &[&str], properties: Value) -> Value {
+pub(super) fn closed(required: &[&str], properties: Value) -> Value {
     json!({ "type": "object", "required": required, "properties": properties, "additionalProperties": false })
 }
 
 /// An object with at least these properties (an answer may grow new fields).
-fn open(required: &[&str], properties: Value) -> Value {
+pub(super) fn open(required: &[&str], properties: Value) -> Value {
     json!({ "type": "object", "required": required, "properties": properties })
 }
 
-fn reference(name: &str) -> Value {
+pub(super) fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-fn array_of(items: Value) -> Value {
+pub(super) fn array_of(items: Value) -> Value {
     json!({ "type": "array", "items": items })
 }
 

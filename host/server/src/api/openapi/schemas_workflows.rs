@@ -1,0 +1,76 @@
+//! The component schemas of the workflow routes: the catalog's summaries, the YAML document, validation
+//! results and the diagnostics they carry (as `drydock-workflow` serialises them).
+
+use serde_json::{Value, json};
+
+use super::schemas::{array_of, closed, open, reference};
+
+/// The workflow schemas, by name.
+pub(super) fn all() -> Value {
+    let diagnostic = open(
+        &["code", "line", "column", "path", "message", "hint"],
+        json!({
+            "code": {
+                "type": "string",
+                "description": "A stable snake_case word: yaml_syntax, document_too_large, unknown_field, wrong_type, \
+                    missing_field, invalid_value, duplicate_node, unknown_node, edge_to_start, edge_from_end, \
+                    missing_start, end_unreachable, unreachable_node, dead_end, ambiguous_edges, unknown_tool, \
+                    undefined_variable, template_syntax, condition_syntax.",
+            },
+            "line": { "type": "integer", "minimum": 1, "description": "1-based line of the offending key or value." },
+            "column": { "type": "integer", "minimum": 1 },
+            "path": { "type": "string", "description": "The field, e.g. `nodes[2].output_model`." },
+            "node": { "type": "string", "description": "The node at fault, when there is one." },
+            "edge": closed(&["from", "to"], json!({
+                "from": { "type": "string" },
+                "to": { "type": "string" },
+            })),
+            "message": { "type": "string" },
+            "hint": { "type": "string", "description": "How to fix it." },
+        }),
+    );
+    let input = open(
+        &["name", "description", "type"],
+        json!({
+            "name": { "type": "string", "description": "The state variable it sets." },
+            "description": { "type": "string" },
+            "type": { "type": "string", "description": "str, int, float, bool, list, dict or any." },
+            "default": { "description": "Used when a run is started without it; absent means required." },
+        }),
+    );
+    let step = closed(
+        &["name", "type", "user_validation_required"],
+        json!({
+            "name": { "type": "string" },
+            "type": { "enum": ["input", "llm", "tool", "output", "update_state"] },
+            "user_validation_required": { "type": "boolean" },
+        }),
+    );
+    json!({
+        "WorkflowYaml": {
+            "type": "string",
+            "description": "A workflow document (seed 002's YAML: name, description, nodes, flow; plus inputs, \
+                public, max_iterations and per-node user_validation_required). At most 256 KiB.",
+        },
+        "WorkflowSummary": closed(&["name", "description", "inputs", "steps", "public"], json!({
+            "name": { "type": "string" },
+            "description": { "type": "string" },
+            "inputs": array_of(input),
+            "steps": array_of(step),
+            "public": { "type": "boolean", "description": "May be discovered and run without a token." },
+        })),
+        "WorkflowList": array_of(reference("WorkflowSummary")),
+        "WorkflowDiagnostic": diagnostic,
+        "WorkflowValidation": closed(&["valid", "errors"], json!({
+            "valid": { "type": "boolean" },
+            "errors": array_of(reference("WorkflowDiagnostic")),
+        })),
+        "InvalidWorkflowError": closed(&["error"], json!({
+            "error": closed(&["code", "message"], json!({
+                "code": { "type": "string", "description": "invalid_workflow, or invalid_body." },
+                "message": { "type": "string" },
+                "details": array_of(reference("WorkflowDiagnostic")),
+            })),
+        })),
+    })
+}
