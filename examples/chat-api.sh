@@ -52,7 +52,8 @@ echo
 
 step "check the task status until the run ends"
 for _ in $(seq 1 100); do
-  status=$(curl -sf "${AUTH[@]}" "$URL/api/v1/tasks/$TASK_ID" | field status)
+  # The task's own status is the one followed by "steps" (nodes and steps have a status of their own).
+  status=$(curl -sf "${AUTH[@]}" "$URL/api/v1/tasks/$TASK_ID" | grep -o '"status":"[a-z_]*","steps"' | sed 's/"status":"\([a-z_]*\)".*/\1/')
   case "$status" in completed|failed|cancelled) break ;; esac
   sleep 0.1
 done

@@ -16,6 +16,7 @@ mod llm_provider;
 mod loading;
 mod plan_api;
 mod planner;
+mod runs;
 mod secrets_env;
 mod server;
 mod workflows;

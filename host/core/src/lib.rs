@@ -45,6 +45,8 @@ pub mod executions;
 pub mod live_policy;
 pub mod plan_check;
 pub mod plans;
+pub mod runs;
+pub mod runs_service;
 pub mod service;
 pub mod sessions;
 pub mod sessions_service;

@@ -271,3 +271,189 @@ fn serve_prints_the_first_operator_token_once_and_stops_on_sigterm() {
     );
     let _ = again.wait();
 }
+
+/// A `drydock serve` child process with one operator `olivia` (password `olivia-pass`); killed on drop.
+struct ServedDrydock {
+    child: std::process::Child,
+    url: String,
+    home: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ServedDrydock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn served_drydock() -> ServedDrydock {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let workspace = dir.path().join("workspace");
+    std::fs::create_dir_all(&workspace).unwrap();
+    let policy = dir.path().join("drydock.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[plugins.workspace]\nfs = [{{ path = {:?}, access = \"rw\" }}]\n",
+            workspace.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut add = Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args(["user", "add", "olivia", "--role", "operator", "--data-dir"])
+        .arg(&data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"olivia-pass\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    let workflows = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workflows");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--plugins", PLUGIN_DIR])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--config")
+        .arg(&policy)
+        .arg("--workflows")
+        .arg(&workflows)
+        .current_dir(dir.path())
+        .env_remove("DRYDOCK_BOOTSTRAP_TOKEN")
+        .env_remove("DRYDOCK_LIVE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let serving = line_with(&mut stderr, "drydock is serving on http://");
+    let url = format!("http://{}", serving.rsplit("http://").next().unwrap());
+    // Keep draining the server's log so it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    ServedDrydock {
+        child,
+        url,
+        home: tempfile::tempdir().unwrap(),
+        _dir: dir,
+    }
+}
+
+/// `drydock <args>` in a pseudo-terminal, with HOME pointing at the test's own home.
+fn pty(served: &ServedDrydock, args: &[&str]) -> rexpect::session::PtySession {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_drydock"));
+    command
+        .args(args)
+        .env("HOME", served.home.path())
+        .env("DRYDOCK_SERVER", &served.url)
+        .env("NO_COLOR", "1");
+    rexpect::session::spawn_command(command, Some(30_000)).expect("the CLI starts in a pty")
+}
+
+#[test]
+fn login_stores_the_token_privately_and_a_wrong_password_says_so() {
+    let served = served_drydock();
+    let mut wrong = pty(&served, &["login"]);
+    wrong.exp_string("Username: ").unwrap();
+    wrong.send_line("olivia").unwrap();
+    wrong.exp_string("Password: ").unwrap();
+    wrong.send_line("not-the-password").unwrap();
+    wrong.exp_string("wrong username or password").unwrap();
+    wrong.exp_eof().unwrap();
+    let credentials = served.home.path().join(".drydock/credentials");
+    assert!(!credentials.exists(), "a failed login stores nothing");
+
+    let mut login = pty(&served, &["login"]);
+    login.exp_string("Username: ").unwrap();
+    login.send_line("olivia").unwrap();
+    login.exp_string("Password: ").unwrap();
+    login.send_line("olivia-pass").unwrap();
+    login.exp_string("Logged in to").unwrap();
+    login.exp_eof().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&credentials)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "credentials are the owner's alone");
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&credentials).unwrap()).unwrap();
+    assert!(stored["token"].as_str().unwrap().starts_with("dd_"));
+    assert!(
+        !std::fs::read_to_string(&credentials)
+            .unwrap()
+            .contains("olivia-pass")
+    );
+}
+
+#[test]
+fn the_shell_lists_workflows_and_explains_unknown_commands() {
+    let served = served_drydock();
+    let mut login = pty(&served, &["login", "--username", "olivia"]);
+    login.exp_string("Password: ").unwrap();
+    login.send_line("olivia-pass").unwrap();
+    login.exp_eof().unwrap();
+
+    let mut shell = pty(&served, &["shell"]);
+    shell.exp_string("drydock> ").unwrap();
+    shell.send_line("help").unwrap();
+    shell.exp_string("workflow run <name>").unwrap();
+    shell.exp_string("drydock> ").unwrap();
+    shell.send_line("workflow list").unwrap();
+    shell.exp_regex(r"1\. .+ echo_loop - ").unwrap();
+    shell.exp_string("drydock> ").unwrap();
+    shell.send_line("frobnicate").unwrap();
+    shell
+        .exp_string("unknown command `frobnicate`; type `help`")
+        .unwrap();
+    shell.exp_string("drydock> ").unwrap();
+    shell.send_line("exit").unwrap();
+    shell.exp_eof().unwrap();
+}
+
+#[test]
+fn client_commands_without_a_login_say_how_to_log_in() {
+    let served = served_drydock();
+    let mut list = pty(&served, &["workflow", "list"]);
+    list.exp_string("not logged in").unwrap();
+    list.exp_string("drydock login").unwrap();
+    list.exp_eof().unwrap();
+}
+
+#[test]
+fn workflow_run_asks_inputs_shows_steps_and_asks_to_continue() {
+    let served = served_drydock();
+    let mut login = pty(&served, &["login", "--username", "olivia"]);
+    login.exp_string("Password: ").unwrap();
+    login.send_line("olivia-pass").unwrap();
+    login.exp_eof().unwrap();
+
+    let mut shell = pty(&served, &["shell"]);
+    shell.exp_string("drydock> ").unwrap();
+    shell.send_line("workflow run echo_loop").unwrap();
+    shell.exp_string("greeting [Echo]: ").unwrap();
+    shell.send_line("").unwrap();
+    shell.exp_string("Step ask_text started").unwrap();
+    shell
+        .exp_string("What should the echo plugin repeat?")
+        .unwrap();
+    shell.send_line("hello").unwrap();
+    shell.exp_string("Step ask_text ended").unwrap();
+    shell.exp_string("Step echo_text started").unwrap();
+    shell.exp_string("Results:").unwrap();
+    shell.exp_string("Echo: hello").unwrap();
+    shell.exp_string("Continue (Y/n)? ").unwrap();
+    shell.send_line("").unwrap();
+    shell.exp_string("Step echo_text ended").unwrap();
+    shell.exp_string("Another one? (yes/no)").unwrap();
+    shell.send_line("no").unwrap();
+    shell.exp_string("Workflow echo_loop completed.").unwrap();
+    shell.exp_string("drydock> ").unwrap();
+    shell.send_line("exit").unwrap();
+    shell.exp_eof().unwrap();
+}

@@ -36,6 +36,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "workflows",
         sql: include_str!("schema_v3.sql"),
     },
+    Migration {
+        version: 4,
+        description: "workflow runs and their events",
+        sql: include_str!("schema_v4.sql"),
+    },
 ];
 
 /// The schema version this build writes and understands.

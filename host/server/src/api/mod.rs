@@ -13,6 +13,7 @@
 //! | `chat`    | seed 000's chat API: `POST /api/v1/chat` (+ `/stream`, SSE), `GET /api/v1/tasks[/{id}]`, conversation messages |
 //! | `settings` | `GET/PUT /api/settings` (LLM providers, keys masked), `GET /api/providers/{id}/models` |
 //! | `workflows` | `GET /api/workflows`, `GET/PUT/DELETE /api/workflows/{name}` (YAML), `POST /api/workflows/validate` |
+//! | `runs`    | workflow runs: `POST /api/workflows/{name}/runs`, `GET /api/runs/{id}` (+ `/events` SSE), answers, step validation, cancel |
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 
 mod audit;
@@ -24,6 +25,7 @@ mod health;
 pub mod metrics;
 mod openapi;
 mod policy;
+mod runs;
 mod sessions;
 mod settings;
 mod tools;
@@ -66,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .merge(executions::router())
         .merge(chat::router())
         .merge(settings::router())
+        .merge(runs::router())
         .merge(workflows::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)

@@ -8,6 +8,7 @@
 
 mod routes;
 mod routes_chat;
+mod routes_runs;
 mod routes_workflows;
 mod schemas;
 mod schemas_workflows;
@@ -26,6 +27,7 @@ fn all_routes() -> impl Iterator<Item = &'static Route> {
         .iter()
         .chain(routes_chat::ROUTES)
         .chain(routes_workflows::ROUTES)
+        .chain(routes_runs::ROUTES)
 }
 
 /// The routes of this module.

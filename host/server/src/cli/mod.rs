@@ -1,8 +1,11 @@
-//! The command line: `drydock plugin check`, `drydock tool list|invoke`, `drydock plan generate`.
-//!
-//! These commands run the sandbox in-process so that a plugin author can try a plugin without a server.
+//! The command line. Two kinds of commands:
+//! - on this machine, without a server: `drydock serve`, `plugin check|list`, `tool list|invoke`, `plan
+//!   generate` (the sandbox in-process, so a plugin author can try a plugin), `audit verify`, `user add`;
+//! - as a client of a running server ([`client`]): `drydock login`, `drydock shell`, `drydock workflow
+//!   list|run`.
 
 mod admin;
+pub mod client;
 mod plan;
 mod plugin;
 mod print;
@@ -43,6 +46,13 @@ enum Command {
     /// Ask a planner plugin for a plan.
     #[command(subcommand)]
     Plan(plan::PlanCommand),
+    /// Log in to a Drydock server; the token is kept in ~/.drydock/credentials (mode 0600).
+    Login(client::LoginArgs),
+    /// The interactive prompt (`drydock>`) on a Drydock server you logged in to.
+    Shell(client::ServerArgs),
+    /// List and run workflows on a Drydock server you logged in to.
+    #[command(subcommand)]
+    Workflow(client::WorkflowCommand),
 }
 
 /// Where plugins, policy and data live; shared by every command that runs plugins.
@@ -75,5 +85,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(command) => plugin::run(command).await,
         Command::Tool(command) => tool::run(command).await,
         Command::Plan(command) => plan::run(command).await,
+        Command::Login(args) => client::login(args).await,
+        Command::Shell(args) => client::shell(args).await,
+        Command::Workflow(command) => client::workflow(command).await,
     }
 }

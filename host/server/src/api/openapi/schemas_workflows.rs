@@ -72,5 +72,36 @@ pub(super) fn all() -> Value {
                 "details": array_of(reference("WorkflowDiagnostic")),
             })),
         })),
+        "StartRun": {
+            "type": "object", "additionalProperties": false,
+            "properties": { "inputs": { "type": "object", "description": "The workflow's inputs by name." } },
+        },
+        "Run": {
+            "type": "object",
+            "required": ["runId", "workflow", "status", "steps", "state"],
+            "properties": {
+                "runId": { "type": "string" },
+                "workflow": { "type": "string" },
+                "status": { "type": "string", "enum": ["running", "waiting_input", "waiting_validation", "completed", "failed", "rejected", "cancelled"] },
+                "startedBy": { "type": "string" },
+                "question": { "description": "{question_uuid, kind: input|choice|validation, step, prompt, suggestions, choices, output?} or null" },
+                "currentStep": { "type": ["string", "null"] },
+                "steps": { "type": "array", "items": { "type": "object" } },
+                "state": { "type": "object" },
+                "result": { "description": "The final state, once completed." },
+                "failure": { "description": "{step, edge, short, long} once failed." },
+                "createdAt": { "type": "string", "format": "date-time" },
+                "updatedAt": { "type": "string", "format": "date-time" },
+            },
+        },
+        "RunAnswer": {
+            "type": "object", "additionalProperties": false, "required": ["question_uuid", "value"],
+            "properties": { "question_uuid": { "type": "string" }, "value": { "description": "The answer." } },
+        },
+        "StepValidation": {
+            "type": "object", "additionalProperties": false, "required": ["validated"],
+            "properties": { "validated": { "type": "boolean" }, "feedback": { "type": "string" } },
+        },
+        "RunEvent": { "type": "object", "required": ["type"], "description": "One engine event; `type` names it." },
     })
 }
