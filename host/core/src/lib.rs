@@ -20,7 +20,8 @@
 //!   running a whole approved plan. [`settings`]: LLM providers, applied to the agent and the runtime.
 //! - [`workflows`]: the stored workflow YAML; [`workflows_service`]: the catalog on [`Core`] (validated by
 //!   `drydock-workflow` against the loaded tools, operators write, every write audited) and the import of
-//!   a workflows directory at start.
+//!   a workflows directory at start. [`runs`]: stored workflow runs and their events; [`runs_service`]:
+//!   starting, answering, validating and cancelling runs, tool nodes through the sandbox.
 //! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live.
 //! - [`audit`]: the append-only, hash-chained audit log, its verifier and [`verify_offline`].
 //! - [`canonical`]: canonical JSON and the SHA-256 content hash used by plans and the audit chain.
