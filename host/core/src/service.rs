@@ -3,7 +3,8 @@
 //! (operation row first, then one row per effect, in one transaction), so nothing changes without a record.
 //!
 //! Store calls are synchronous (SQLite); they run on tokio's blocking pool so request handlers never stall
-//! the async workers.
+//! the async workers. Audit appends on the invocation path are the exception: they go to the audit
+//! writer's group commit ([`Store::audit_append_async`]), awaited, so they need no blocking-pool thread.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -138,11 +139,8 @@ impl Core {
         report: &InvocationReport,
     ) -> Result<(), CoreError> {
         let entries = effect_entries(correlation_id, report);
-        if entries.is_empty() {
-            return Ok(());
-        }
-        self.store(move |s| s.audit_append_many(&entries).map(|_| ()))
-            .await
+        self.store.audit_append_async(entries).await?;
+        Ok(())
     }
 
     /// Audits an invocation (the operation, then its effects) and keeps its artifacts.
@@ -165,10 +163,15 @@ impl Core {
             }),
         }];
         entries.extend(effect_entries(&report.correlation_id, report));
+        // The group commit: no blocking-pool hop, one transaction shared with the other requests in
+        // flight, and this returns only once the rows are committed.
+        self.store.audit_append_async(entries).await?;
+        if report.record.artifacts.is_empty() {
+            return Ok(());
+        }
         let artifacts = report.record.artifacts.clone();
         let correlation = report.correlation_id.clone();
         self.store(move |s| {
-            s.audit_append_many(&entries)?;
             for artifact in &artifacts {
                 s.insert_artifact(
                     session_id.as_deref(),

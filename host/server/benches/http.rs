@@ -6,9 +6,13 @@
 //! and the bootstrap token so requests are authenticated. The load is [`CONNECTIONS`] keep-alive HTTP/1.1
 //! connections, each a task sending requests back to back, first against `GET /healthz` (routing, the
 //! metrics middleware, a JSON body: the floor), then against a dry-run `POST /api/tools/echo.echo/invoke`
-//! (token check, schema check, a fresh wasm instance, redaction, the audit append). Each phase runs
+//! (token check, schema check, a fresh wasm instance, redaction, the audit append: group-committed with
+//! whatever other invocations are in flight, and answered only once committed). Each phase runs
 //! [`WARM_UP`] then [`MEASURE`]; only responses completed inside the measured window count. Every status is
 //! checked; a non-200 or a broken connection is an error (counted over the whole phase, warm-up included).
+//! Each phase's line also gives the process's CPU time per answer over the measured window (client and
+//! server share the process and both cores, the same way in both phases): when other work on the machine
+//! moves the rates, it helps tell a change in the code from a change in the load.
 //!
 //! The target is `ratio = invoke_rps / healthz_rps >= 0.25`: a sandboxed, audited tool call costs at most
 //! 4x a trivial route. Ends with `RESULT healthz_rps=<f> invoke_rps=<f> ratio=<f> invoke_p99_ms=<f>`.
@@ -180,6 +184,12 @@ async fn phase(addr: SocketAddr, target: Target) -> (f64, f64) {
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| tokio::spawn(connection(addr, target.clone(), window, sent.clone())))
         .collect();
+    tokio::time::sleep_until(window.measure_from.into()).await;
+    let cpu_before = process_cpu();
+    tokio::time::sleep_until(window.until.into()).await;
+    let cpu_used = process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let mut total = Tally::default();
     for task in tasks {
         let tally = task.await.expect("a connection task");
@@ -198,11 +208,29 @@ async fn phase(addr: SocketAddr, target: Target) -> (f64, f64) {
         percentile_ms(&total.latencies, 0.50),
         percentile_ms(&total.latencies, 0.99),
     );
+    // CPU per answer says where the time goes even when other work on the machine skews the rates.
+    let cpu_per_request = cpu_used.map_or_else(
+        || "n/a".to_owned(),
+        |cpu| format!("{:.0} us", cpu.as_secs_f64() * 1e6 / total.ok.max(1) as f64),
+    );
     println!(
-        "{}: {} requests in {measured:.2} s, {} errors, {rps:.0} rps, p50 {p50:.3} ms, p99 {p99:.3} ms",
+        "{}: {} requests in {measured:.2} s, {} errors, {rps:.0} rps, p50 {p50:.3} ms, p99 {p99:.3} ms, \
+         process CPU per request {cpu_per_request}",
         target.label, total.ok, total.errors
     );
     (rps, p99)
+}
+
+/// The CPU time this process (server and client together) has used so far, from `/proc/self/stat`;
+/// `None` where that file does not exist.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; fields 14 and 15 (utime, stime) count from after it.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let user: u64 = fields.nth(11)?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    // In clock ticks, which Linux reports to user space at 100 per second (USER_HZ).
+    Some(Duration::from_millis((user + system) * 10))
 }
 
 /// The `p` quantile (nearest rank) of sorted samples, in milliseconds; NaN when there are none.

@@ -12,21 +12,27 @@
 //! correlation id, and `detail` byte for byte as stored, so an external tool can recompute every hash.
 //!
 //! Appends run under the store's lock in an IMMEDIATE transaction, so two appends can never pick the
-//! same `prev_hash` and fork the chain. SQLite triggers refuse `UPDATE` and `DELETE` on the table; they
-//! are defense in depth, not the guarantee: someone with the file can drop them. What they cannot do is
-//! change, delete, insert or reorder a row without [`Store::audit_verify`] naming the first row that no
-//! longer fits. Deleting rows from the end is caught through SQLite's record of the highest seq ever
-//! written (`sqlite_sequence`). The chain has no secret key, so someone who rewrites *every* hash from
-//! the changed row to the end (and that record) is caught only by comparing the head hash with a copy
-//! kept elsewhere: [`Verification::Intact`] reports the head for exactly that purpose.
+//! same `prev_hash` and fork the chain. Async callers (every tool invocation) go through
+//! [`Store::audit_append_async`] instead: one writer thread commits whatever has queued up in one
+//! transaction (group commit, `audit/writer.rs`) and answers each caller once its rows are committed.
+//!
+//! SQLite triggers refuse `UPDATE` and `DELETE` on the table; they are defense in depth, not the
+//! guarantee: someone with the file can drop them. What they cannot do is change, delete, insert or
+//! reorder a row without [`Store::audit_verify`] naming the first row that no longer fits. Deleting rows
+//! from the end is caught through SQLite's record of the highest seq ever written (`sqlite_sequence`).
+//! The chain has no secret key, so someone who rewrites *every* hash from the changed row to the end
+//! (and that record) is caught only by comparing the head hash with a copy kept elsewhere:
+//! [`Verification::Intact`] reports the head for exactly that purpose.
 
 mod chain;
 #[cfg(test)]
 mod tests;
+mod writer;
 
+use std::future::Future;
 use std::path::Path;
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -35,6 +41,8 @@ use crate::stamp::now;
 use crate::store::rows::{json_column, page_limit, query_all};
 use crate::store::{DB_FILE_NAME, open_read_only};
 use crate::{Store, StoreError};
+
+pub(crate) use writer::AuditWriter;
 
 /// The `prev_hash` of the first row: 64 zeros.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -101,8 +109,7 @@ pub enum Verification {
 impl Store {
     /// Appends one row to the chain and returns it as stored.
     pub fn audit_append(&self, entry: &AuditEntry) -> Result<AuditRow, StoreError> {
-        validate(entry)?;
-        self.write(|tx| append_in(tx, entry))
+        self.write(|tx| append_checked(tx, entry))
     }
 
     /// Appends several rows in one transaction (e.g. the effects of one invocation): all or none.
@@ -111,7 +118,30 @@ impl Store {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
-        self.write(|tx| entries.iter().map(|entry| append_in(tx, entry)).collect())
+        self.write(|tx| append_all(tx, entries))
+    }
+
+    /// Appends `entries` as one unit (all or none, contiguous in the chain) without blocking the caller's
+    /// thread: they join the audit writer's next group commit. The future resolves once the rows are
+    /// committed, so an answer sent after it is as durable as one sent after [`Store::audit_append_many`].
+    ///
+    /// Rows are in commit order: the writer assigns seqs in the order requests reach it and never has two
+    /// transactions open. Validation happens here, before anything is queued.
+    pub fn audit_append_async(
+        &self,
+        entries: Vec<AuditEntry>,
+    ) -> impl Future<Output = Result<Vec<AuditRow>, StoreError>> + Send + 'static {
+        let queued = match entries.iter().try_for_each(validate) {
+            Err(error) => Err(error),
+            Ok(()) if entries.is_empty() => Ok(None),
+            Ok(()) => Ok(Some(self.audit_writer().submit(entries))),
+        };
+        async move {
+            match queued? {
+                Some(committed) => committed.await,
+                None => Ok(Vec::new()),
+            }
+        }
     }
 
     /// Up to `limit` (at most [`crate::MAX_PAGE`]) rows with `seq > since_seq` (all rows when `None`), in
@@ -173,7 +203,39 @@ fn validate(entry: &AuditEntry) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Appends `entry` after the current head, inside the caller's (IMMEDIATE) transaction.
+/// The end of the chain that the next row attaches to.
+#[derive(Debug, Clone)]
+pub(crate) struct ChainHead {
+    /// The seq of the last row ever written (deleted rows included); the next row gets `seq + 1`.
+    seq: i64,
+    /// The hash of the last row still present ([`GENESIS_HASH`] when there is none).
+    hash: String,
+}
+
+impl ChainHead {
+    /// Reads the head as stored; call it inside the write transaction that appends after it.
+    pub(crate) fn read(conn: &Connection) -> Result<ChainHead, StoreError> {
+        // Statements are cached on the connection: every tool call appends, so parsing them once matters.
+        let last: Option<(i64, String)> = conn
+            .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        // Never reuse a seq, even one whose row was deleted behind our back: a reused seq would paper over
+        // the deletion, a skipped one leaves a gap that verification reports.
+        let high_water = chain::high_water(conn)?;
+        Ok(match last {
+            Some((seq, hash)) => ChainHead {
+                seq: seq.max(high_water),
+                hash,
+            },
+            None => ChainHead {
+                seq: high_water,
+                hash: GENESIS_HASH.to_owned(),
+            },
+        })
+    }
+}
+
 /// Appends one checked row inside the caller's transaction, so a change and its audit row commit
 /// together or not at all.
 pub(crate) fn append_checked(
@@ -181,27 +243,34 @@ pub(crate) fn append_checked(
     entry: &AuditEntry,
 ) -> Result<AuditRow, StoreError> {
     validate(entry)?;
-    append_in(tx, entry)
+    append_after(tx, &mut ChainHead::read(tx)?, entry)
 }
 
-fn append_in(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<AuditRow, StoreError> {
-    // Statements are cached on the connection: every tool call appends, so parsing them once matters.
-    let head: Option<(i64, String)> = tx
-        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
-        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    // Never reuse a seq, even one whose row was deleted behind our back: a reused seq would paper over
-    // the deletion, a skipped one leaves a gap that verification reports.
-    let next_seq = head
-        .as_ref()
-        .map_or(0, |(seq, _)| *seq)
-        .max(chain::high_water(tx)?)
-        + 1;
-    let prev_hash = head.map_or_else(|| GENESIS_HASH.to_owned(), |(_, hash)| hash);
+/// Appends `entries` after the stored head, inside the caller's (IMMEDIATE) transaction.
+pub(crate) fn append_all(
+    conn: &Connection,
+    entries: &[AuditEntry],
+) -> Result<Vec<AuditRow>, StoreError> {
+    let mut head = ChainHead::read(conn)?;
+    entries
+        .iter()
+        .map(|entry| append_after(conn, &mut head, entry))
+        .collect()
+}
+
+/// Appends `entry` after `head` and moves `head` to it. `head` must be the true end of the chain inside the
+/// caller's (IMMEDIATE) transaction: read by [`ChainHead::read`], or moved only by earlier appends in it.
+pub(crate) fn append_after(
+    conn: &Connection,
+    head: &mut ChainHead,
+    entry: &AuditEntry,
+) -> Result<AuditRow, StoreError> {
+    let seq = head.seq + 1;
+    let prev_hash = head.hash.clone();
     let at = now();
     let detail = canonical_json(&entry.detail);
     let fields = chain::Fields {
-        seq: next_seq,
+        seq,
         at: &at,
         actor: &entry.actor,
         action: &entry.action,
@@ -210,11 +279,11 @@ fn append_in(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<AuditRow, Store
         detail: &detail,
     };
     let hash = chain::row_hash(&prev_hash, &fields);
-    tx.prepare_cached(&format!(
+    conn.prepare_cached(&format!(
         "INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
     ))?
     .execute(params![
-        next_seq,
+        seq,
         at,
         entry.actor,
         entry.action,
@@ -224,8 +293,12 @@ fn append_in(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<AuditRow, Store
         prev_hash,
         hash
     ])?;
+    *head = ChainHead {
+        seq,
+        hash: hash.clone(),
+    };
     Ok(AuditRow {
-        seq: next_seq,
+        seq,
         at,
         actor: entry.actor.clone(),
         action: entry.action.clone(),

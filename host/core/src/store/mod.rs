@@ -4,6 +4,9 @@
 //! from `tokio::task::spawn_blocking`. Every write is one IMMEDIATE transaction (the write lock is taken at
 //! `BEGIN`, so a read-then-write such as "next plan version" or "next audit seq" cannot interleave with
 //! another process's write). Slow work that needs no database (argon2 hashing) happens outside the lock.
+//! The one exception to "called from the blocking pool" is the audit log's group commit
+//! ([`Store::audit_append_async`]): its writer thread shares this connection and lock, so it serializes
+//! with every other write exactly as a blocking-pool caller would.
 //!
 //! The table-specific methods live beside their row types ([`crate::users`], [`crate::plans`], ...); this
 //! module only opens the file, runs migrations and hands out the connection.
@@ -16,12 +19,14 @@ pub(crate) mod test_support;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use migrations::SCHEMA_VERSION;
+
+use crate::audit::AuditWriter;
 
 // Everything the store reads and writes, importable beside it (`use drydock_core::store::{Store, Role}`).
 pub use crate::{
@@ -40,9 +45,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The durable store. Cheap to share behind an `Arc`; every method takes `&self`.
 pub struct Store {
-    conn: Mutex<Connection>,
+    /// Shared with the audit writer thread, which takes the same lock for each group commit.
+    conn: Arc<Mutex<Connection>>,
     /// The database file, or `None` in memory.
     path: Option<PathBuf>,
+    /// The audit group-commit thread, started by the first [`Store::audit_append_async`]: stores that are
+    /// only used synchronously (the CLI, most tests) never start it. Dropping the store joins it, after it
+    /// has committed everything already queued.
+    audit_writer: OnceLock<AuditWriter>,
 }
 
 impl Store {
@@ -79,8 +89,9 @@ impl Store {
         migrations::migrate(&mut conn, &origin)?;
         tracing::debug!(path = %origin, "store opened");
         Ok(Store {
-            conn: Mutex::new(conn),
+            conn: Arc::new(Mutex::new(conn)),
             path: Some(path),
+            audit_writer: OnceLock::new(),
         })
     }
 
@@ -90,8 +101,9 @@ impl Store {
         configure(&conn, false)?;
         migrations::migrate(&mut conn, "the in-memory database")?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            conn: Arc::new(Mutex::new(conn)),
             path: None,
+            audit_writer: OnceLock::new(),
         })
     }
 
@@ -118,18 +130,41 @@ impl Store {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        in_immediate_transaction(&mut self.lock(), f)
+    }
+
+    /// The audit writer, started on first use with a handle on this store's connection.
+    pub(crate) fn audit_writer(&self) -> &AuditWriter {
+        self.audit_writer.get_or_init(|| {
+            let origin = self
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(":memory:"));
+            AuditWriter::start(Arc::clone(&self.conn), origin)
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A holder that panicked dropped its `Transaction`, which rolled back: the connection is still
-        // consistent, so poisoning carries no information here.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        lock_connection(&self.conn)
     }
+}
+
+/// Locks the store's connection.
+pub(crate) fn lock_connection(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A holder that panicked dropped its `Transaction`, which rolled back: the connection is still
+    // consistent, so poisoning carries no information here.
+    conn.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs `f` inside one IMMEDIATE transaction on `conn`, committed if `f` succeeds and rolled back otherwise.
+pub(crate) fn in_immediate_transaction<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let value = f(&tx)?;
+    tx.commit()?;
+    Ok(value)
 }
 
 /// Sets the per-connection pragmas described on [`Store::open`].
