@@ -25,6 +25,7 @@ mod health;
 pub mod metrics;
 mod openapi;
 mod policy;
+mod replay;
 mod runs;
 mod sessions;
 mod settings;

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
+use super::replay;
 use super::{ApiError, AppState};
 
 type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
@@ -125,58 +126,28 @@ async fn events(
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let Query(query) = query.map_err(|err| ApiError::invalid(err.body_text()))?;
-    let last_event_id = match headers.get("last-event-id") {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<i64>().ok())
-                .ok_or_else(|| {
-                    ApiError::invalid("Last-Event-ID must be an event sequence number")
-                })?,
-        ),
-    };
-    let after = last_event_id.or(query.after).unwrap_or(0);
+    let after = replay::start_after(&headers, query.after)?;
     // Fail before the stream starts when the run is not visible.
     state.core.run_view(&actor, &id).await?;
     let core = state.core.clone();
     let signal = core.event_signal();
-    let stream = futures_util::stream::unfold(
-        (core, actor, id, after, signal, Vec::<Event>::new()),
-        |(core, actor, id, mut after, mut signal, mut pending)| async move {
-            loop {
-                if let Some(event) = pending.pop() {
-                    return Some((Ok(event), (core, actor, id, after, signal, pending)));
-                }
-                signal.borrow_and_update();
-                match core.run_events(&actor, &id, after, 200).await {
-                    Ok(rows) if !rows.is_empty() => {
-                        after = rows.last().map(|r| r.seq).unwrap_or(after);
-                        pending = rows
-                            .iter()
-                            .rev()
-                            .map(|row| {
-                                Event::default()
-                                    .id(row.seq.to_string())
-                                    .event(row.event["type"].as_str().unwrap_or("event"))
-                                    .json_data(&row.event)
-                                    .unwrap_or_default()
-                            })
-                            .collect();
-                    }
-                    Ok(_) => {
-                        if signal.changed().await.is_err() {
-                            return None;
-                        }
-                    }
-                    Err(err) => {
-                        tracing::warn!(run = id, error = %err, "a run event stream stopped");
-                        return None;
-                    }
-                }
+    Ok(replay::replay(
+        signal,
+        after,
+        format!("run {id}"),
+        move |after, limit| {
+            let (core, actor, id) = (core.clone(), actor.clone(), id.clone());
+            async move {
+                let rows = core.run_events(&actor, &id, after, limit).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| replay::Stored {
+                        seq: row.seq,
+                        kind: row.event["type"].as_str().unwrap_or("event").to_owned(),
+                        data: row.event,
+                    })
+                    .collect())
             }
         },
-    );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    ))
 }

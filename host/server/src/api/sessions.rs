@@ -2,12 +2,11 @@
 //! follow events (SSE with `Last-Event-ID` replay), list artifacts. Route and field names are the seed's.
 
 use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use drydock_core::execute::approval_of;
@@ -19,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
+use super::replay;
 use super::{ApiError, AppState};
 
 type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
@@ -207,64 +207,34 @@ async fn events(
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let Query(query) = query.map_err(|err| ApiError::invalid(err.body_text()))?;
-    let last_event_id = match headers.get("last-event-id") {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<i64>().ok())
-                .ok_or_else(|| {
-                    ApiError::invalid("Last-Event-ID must be an event sequence number")
-                })?,
-        ),
-    };
-    let after = last_event_id.or(query.after).unwrap_or(0);
+    let after = replay::start_after(&headers, query.after)?;
     // Fail before the stream starts when the session is not visible.
     state.core.session_for(&actor, &id).await?;
     let core = state.core.clone();
     let signal = core.event_signal();
-    let stream = futures_util::stream::unfold(
-        (core, actor, id, after, signal, Vec::<Event>::new()),
-        |(core, actor, id, mut after, mut signal, mut pending)| async move {
-            loop {
-                if let Some(event) = pending.pop() {
-                    return Some((Ok(event), (core, actor, id, after, signal, pending)));
-                }
-                signal.borrow_and_update();
-                match core.events(&actor, &id, after, 200).await {
-                    Ok(rows) if !rows.is_empty() => {
-                        after = rows.last().map(|r| r.seq).unwrap_or(after);
-                        pending = rows
-                            .iter()
-                            .rev()
-                            .map(|row| {
-                                Event::default()
-                                    .id(row.seq.to_string())
-                                    .event(row.kind.clone())
-                                    .json_data(json!({
-                                        "seq": row.seq,
-                                        "kind": row.kind,
-                                        "correlationId": row.correlation_id,
-                                        "payload": row.payload,
-                                        "createdAt": row.created_at,
-                                    }))
-                                    .unwrap_or_default()
-                            })
-                            .collect();
-                    }
-                    Ok(_) => {
-                        if signal.changed().await.is_err() {
-                            return None;
-                        }
-                    }
-                    Err(err) => {
-                        tracing::warn!(session = id, error = %err, "an event stream stopped");
-                        return None;
-                    }
-                }
+    Ok(replay::replay(
+        signal,
+        after,
+        format!("session {id}"),
+        move |after, limit| {
+            let (core, actor, id) = (core.clone(), actor.clone(), id.clone());
+            async move {
+                let rows = core.events(&actor, &id, after, limit).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| replay::Stored {
+                        seq: row.seq,
+                        data: json!({
+                            "seq": row.seq,
+                            "kind": row.kind,
+                            "correlationId": row.correlation_id,
+                            "payload": row.payload,
+                            "createdAt": row.created_at,
+                        }),
+                        kind: row.kind,
+                    })
+                    .collect())
             }
         },
-    );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    ))
 }
