@@ -72,7 +72,7 @@ impl Core {
         node_id: &str,
         mode: Mode,
     ) -> Result<String, CoreError> {
-        let correlation_id = uuid::Uuid::new_v4().to_string();
+        let correlation_id = drydock_runtime::new_correlation_id();
         let row = ExecutionRow {
             correlation_id: correlation_id.clone(),
             session_id: plan.session_id.clone(),

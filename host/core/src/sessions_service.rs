@@ -105,7 +105,7 @@ impl Core {
         {
             return Ok(plan);
         }
-        let correlation_id = uuid::Uuid::new_v4().to_string();
+        let correlation_id = drydock_runtime::new_correlation_id();
         let report = self
             .runtime
             .generate_plan(DEFAULT_PLANNER, &session.work_item, &correlation_id)

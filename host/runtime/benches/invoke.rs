@@ -18,7 +18,9 @@ use drydock_policy::Policy;
 use drydock_runtime::host::tool_world::ToolPluginPre;
 use drydock_runtime::{HostValues, InvokeRequest, Runtime, RuntimeConfig, StaticValues};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -63,7 +65,8 @@ fn baseline_engine() -> Engine {
         .max_memory_size(512 << 20)
         // The same pooling tuning Drydock's engine uses, so the comparison measures Drydock's own work.
         .linear_memory_keep_resident(2 << 20)
-        .table_keep_resident(64 << 10);
+        .table_keep_resident(64 << 10)
+        .pagemap_scan(Enabled::Auto);
     let mut config = Config::new();
     config
         .wasm_component_model(true)

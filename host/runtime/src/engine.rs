@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::error::RuntimeError;
 
@@ -151,7 +151,12 @@ fn pooling_config(settings: &EngineSettings) -> PoolingAllocationConfig {
         // Reset the first pages of a slot in place instead of returning them to the kernel: `madvise` on every
         // teardown costs TLB shootdowns across cores, and a small plugin's memory fits in this much.
         .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-        .table_keep_resident(64 << 10);
+        .table_keep_resident(64 << 10)
+        // Without the scan, keeping memory resident means `memset`ting all of it on every teardown: 1 MiB
+        // for a Rust guest whose untouched stack region sits below its data (a third of the CPU an echo call
+        // cost over HTTP). `PAGEMAP_SCAN` (Linux 6.7+) finds the pages the guest actually wrote and resets
+        // only those; where the kernel lacks it, `Auto` falls back to the plain reset.
+        .pagemap_scan(Enabled::Auto);
     pool
 }
 

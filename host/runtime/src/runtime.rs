@@ -169,6 +169,11 @@ impl Runtime {
             .collect()
     }
 
+    /// How many plugins are loaded (without copying their descriptions, as [`Runtime::plugins`] does).
+    pub fn plugin_count(&self) -> usize {
+        read(&self.inner.registry).plugins().count()
+    }
+
     /// The policy in force.
     pub fn policy(&self) -> Arc<Policy> {
         read(&self.inner.policy).clone()

@@ -4,15 +4,18 @@
 //! The server is the real one: a `Core` on a fresh data directory (real SQLite, WAL, `synchronous=NORMAL`,
 //! every invocation appended to the audit log before the answer is sent), a runtime with the `echo` plugin,
 //! and the bootstrap token so requests are authenticated. The load is [`CONNECTIONS`] keep-alive HTTP/1.1
-//! connections, each a task sending requests back to back, first against `GET /healthz` (routing, the
-//! metrics middleware, a JSON body: the floor), then against a dry-run `POST /api/tools/echo.echo/invoke`
-//! (token check, schema check, a fresh wasm instance, redaction, the audit append: group-committed with
-//! whatever other invocations are in flight, and answered only once committed). Each phase runs
-//! [`WARM_UP`] then [`MEASURE`]; only responses completed inside the measured window count. Every status is
-//! checked; a non-200 or a broken connection is an error (counted over the whole phase, warm-up included).
-//! Each phase's line also gives the process's CPU time per answer over the measured window (client and
-//! server share the process and both cores, the same way in both phases): when other work on the machine
-//! moves the rates, it helps tell a change in the code from a change in the load.
+//! connections, each a task sending requests back to back, against `GET /healthz` (routing, the metrics
+//! middleware, a JSON body: the floor) and against a dry-run `POST /api/tools/echo.echo/invoke` (token
+//! check, schema check, a fresh wasm instance, redaction, the audit append: group-committed with whatever
+//! other invocations are in flight, and answered only once committed).
+//!
+//! The two targets take turns for [`ROUNDS`] rounds, each turn [`WARM_UP`] then [`MEASURE`]: on a shared
+//! machine (this one is a 2-core VM whose neighbours come and go) a slow stretch then lands on both sides
+//! instead of skewing the ratio. Only responses completed inside a measured window count; the rates are
+//! totals over all rounds. Every status is checked; a non-200 or a broken connection is an error (counted
+//! over the whole turn, warm-up included). Each target's line also gives the process's CPU time per answer
+//! (client and server share the process and both cores, the same way for both targets): when other work
+//! on the machine moves the rates, it helps tell a change in the code from a change in the load.
 //!
 //! The target is `ratio = invoke_rps / healthz_rps >= 0.25`: a sandboxed, audited tool call costs at most
 //! 4x a trivial route. Ends with `RESULT healthz_rps=<f> invoke_rps=<f> ratio=<f> invoke_p99_ms=<f>`.
@@ -36,12 +39,14 @@ use tokio::net::TcpStream;
 
 /// Concurrent keep-alive connections per phase.
 const CONNECTIONS: usize = 32;
-/// Load before the measured window, so caches, pools and the WAL are warm.
-const WARM_UP: Duration = Duration::from_millis(500);
-/// The measured window of each phase.
-const MEASURE: Duration = Duration::from_secs(3);
-/// A phase stops after this many requests even if the window has not ended.
-const MAX_REQUESTS: u64 = 2_000_000;
+/// Turns each target takes.
+const ROUNDS: usize = 4;
+/// Load before each measured window, so caches, pools and the WAL are warm.
+const WARM_UP: Duration = Duration::from_millis(250);
+/// The measured window of each turn.
+const MEASURE: Duration = Duration::from_secs(1);
+/// A turn stops after this many requests even if the window has not ended.
+const MAX_REQUESTS: u64 = 1_000_000;
 const BOOTSTRAP: &str = "bootstrap-token-for-bench";
 
 /// One route to load.
@@ -71,15 +76,51 @@ impl Target {
     }
 }
 
-/// What one connection, or merged a whole phase, saw.
+/// What one connection, or merged a whole turn or every turn of a target, saw.
 #[derive(Default)]
 struct Tally {
     /// 200 answers completed inside the measured window.
     ok: u64,
-    /// Non-200 answers and broken connections, over the whole phase.
+    /// Non-200 answers and broken connections, over the whole turn.
     errors: u64,
     /// The latency of each answer counted in `ok`.
     latencies: Vec<Duration>,
+    /// Measured time (the sum of the windows).
+    measured: Duration,
+    /// Process CPU time over the measured windows; `None` where it cannot be read.
+    cpu: Option<Duration>,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.latencies.extend(other.latencies);
+        self.measured += other.measured;
+        self.cpu = self.cpu.zip(other.cpu).map(|(a, b)| a + b);
+    }
+
+    /// Prints the target's line; returns (rps, p99 ms).
+    fn report(mut self, label: &str) -> (f64, f64) {
+        let measured = self.measured.as_secs_f64();
+        let rps = self.ok as f64 / measured;
+        self.latencies.sort();
+        let (p50, p99) = (
+            percentile_ms(&self.latencies, 0.50),
+            percentile_ms(&self.latencies, 0.99),
+        );
+        // CPU per answer says where the time goes even when other work on the machine skews the rates.
+        let cpu_per_request = self.cpu.map_or_else(
+            || "n/a".to_owned(),
+            |cpu| format!("{:.0} us", cpu.as_secs_f64() * 1e6 / self.ok.max(1) as f64),
+        );
+        println!(
+            "{label}: {} requests in {measured:.2} s ({ROUNDS} turns), {} errors, {rps:.0} rps, p50 {p50:.3} ms, \
+             p99 {p99:.3} ms, process CPU per request {cpu_per_request}",
+            self.ok, self.errors
+        );
+        (rps, p99)
+    }
 }
 
 /// The bounds of a phase: load from now until `until`; count answers completed after `measure_from`.
@@ -172,9 +213,8 @@ async fn connection(
     tally
 }
 
-/// Loads `target` for one phase and prints its human line; returns (rps, p99 ms).
-async fn phase(addr: SocketAddr, target: Target) -> (f64, f64) {
-    let target = Arc::new(target);
+/// Loads `target` for one turn.
+async fn turn(addr: SocketAddr, target: &Arc<Target>) -> Tally {
     let measure_from = Instant::now() + WARM_UP;
     let window = Window {
         measure_from,
@@ -190,35 +230,21 @@ async fn phase(addr: SocketAddr, target: Target) -> (f64, f64) {
     let cpu_used = process_cpu()
         .zip(cpu_before)
         .map(|(after, before)| after - before);
-    let mut total = Tally::default();
+    let mut total = Tally {
+        // Shorter than MEASURE only when MAX_REQUESTS ended the turn early.
+        measured: Instant::now()
+            .min(window.until)
+            .saturating_duration_since(measure_from),
+        cpu: cpu_used,
+        ..Tally::default()
+    };
     for task in tasks {
         let tally = task.await.expect("a connection task");
         total.ok += tally.ok;
         total.errors += tally.errors;
         total.latencies.extend(tally.latencies);
     }
-    // Shorter than MEASURE only when MAX_REQUESTS ended the phase early.
-    let measured = Instant::now()
-        .min(window.until)
-        .saturating_duration_since(measure_from)
-        .as_secs_f64();
-    let rps = total.ok as f64 / measured;
-    total.latencies.sort();
-    let (p50, p99) = (
-        percentile_ms(&total.latencies, 0.50),
-        percentile_ms(&total.latencies, 0.99),
-    );
-    // CPU per answer says where the time goes even when other work on the machine skews the rates.
-    let cpu_per_request = cpu_used.map_or_else(
-        || "n/a".to_owned(),
-        |cpu| format!("{:.0} us", cpu.as_secs_f64() * 1e6 / total.ok.max(1) as f64),
-    );
-    println!(
-        "{}: {} requests in {measured:.2} s, {} errors, {rps:.0} rps, p50 {p50:.3} ms, p99 {p99:.3} ms, \
-         process CPU per request {cpu_per_request}",
-        target.label, total.ok, total.errors
-    );
-    (rps, p99)
+    total
 }
 
 /// The CPU time this process (server and client together) has used so far, from `/proc/self/stat`;
@@ -263,28 +289,35 @@ fn main() {
         assert_eq!(check.json()["result"]["text"], "hello", "{}", check.body);
         assert_eq!(check.json()["requested_mode"], "dry-run", "{}", check.body);
 
-        let (healthz_rps, _) = phase(
-            addr,
-            Target {
-                label: "GET /healthz",
-                method: "GET",
-                path: "/healthz",
-                authorization: None,
-                body: Bytes::new(),
-            },
-        )
-        .await;
-        let (invoke_rps, invoke_p99_ms) = phase(
-            addr,
-            Target {
-                label: "POST /api/tools/echo.echo/invoke (dry-run)",
-                method: "POST",
-                path: "/api/tools/echo.echo/invoke",
-                authorization: Some(format!("Bearer {BOOTSTRAP}")),
-                body: Bytes::from_static(invoke_body.as_bytes()),
-            },
-        )
-        .await;
+        let healthz = Arc::new(Target {
+            label: "GET /healthz",
+            method: "GET",
+            path: "/healthz",
+            authorization: None,
+            body: Bytes::new(),
+        });
+        let invoke = Arc::new(Target {
+            label: "POST /api/tools/echo.echo/invoke (dry-run)",
+            method: "POST",
+            path: "/api/tools/echo.echo/invoke",
+            authorization: Some(format!("Bearer {BOOTSTRAP}")),
+            body: Bytes::from_static(invoke_body.as_bytes()),
+        });
+        let (mut healthz_total, mut invoke_total) = (Tally::default(), Tally::default());
+        healthz_total.cpu = Some(Duration::ZERO);
+        invoke_total.cpu = Some(Duration::ZERO);
+        for round in 1..=ROUNDS {
+            let (h, i) = (turn(addr, &healthz).await, turn(addr, &invoke).await);
+            println!(
+                "round {round}: healthz {:.0} rps, invoke {:.0} rps",
+                h.ok as f64 / h.measured.as_secs_f64(),
+                i.ok as f64 / i.measured.as_secs_f64()
+            );
+            healthz_total.merge(h);
+            invoke_total.merge(i);
+        }
+        let (healthz_rps, _) = healthz_total.report(healthz.label);
+        let (invoke_rps, invoke_p99_ms) = invoke_total.report(invoke.label);
         println!(
             "RESULT healthz_rps={healthz_rps:.1} invoke_rps={invoke_rps:.1} ratio={:.3} invoke_p99_ms={invoke_p99_ms:.3}",
             invoke_rps / healthz_rps

@@ -461,7 +461,7 @@ impl<'a> Agent<'a> {
     }
 
     async fn run_planner(&self, planner: &str, request: &Value) -> Result<Value, String> {
-        let correlation_id = uuid::Uuid::new_v4().to_string();
+        let correlation_id = drydock_runtime::new_correlation_id();
         let report = self
             .core
             .runtime

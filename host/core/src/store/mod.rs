@@ -11,6 +11,7 @@
 //! The table-specific methods live beside their row types ([`crate::users`], [`crate::plans`], ...); this
 //! module only opens the file, runs migrations and hands out the connection.
 
+mod checkpoint;
 mod migrations;
 pub(crate) mod rows;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use migrations::SCHEMA_VERSION;
 
 use crate::audit::AuditWriter;
+use checkpoint::Checkpointer;
 
 // Everything the store reads and writes, importable beside it (`use drydock_core::store::{Store, Role}`).
 pub use crate::{
@@ -53,6 +55,9 @@ pub struct Store {
     /// only used synchronously (the CLI, most tests) never start it. Dropping the store joins it, after it
     /// has committed everything already queued.
     audit_writer: OnceLock<AuditWriter>,
+    /// Runs the WAL checkpoints of an on-disk store (see [`checkpoint`]); `None` in memory, or if its
+    /// connection could not be opened (SQLite's auto-checkpoint then stays on).
+    _checkpointer: Option<Checkpointer>,
 }
 
 impl Store {
@@ -87,11 +92,23 @@ impl Store {
         migrations::refuse_newer(version, &origin)?;
         configure(&conn, true).map_err(open_error)?;
         migrations::migrate(&mut conn, &origin)?;
+        let checkpointer = match Checkpointer::start(&path) {
+            Ok(checkpointer) => {
+                conn.pragma_update(None, "wal_autocheckpoint", 0)
+                    .map_err(open_error)?;
+                Some(checkpointer)
+            }
+            Err(error) => {
+                tracing::warn!(path = %origin, %error, "no checkpoint thread; commits will checkpoint the WAL themselves");
+                None
+            }
+        };
         tracing::debug!(path = %origin, "store opened");
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
             path: Some(path),
             audit_writer: OnceLock::new(),
+            _checkpointer: checkpointer,
         })
     }
 
@@ -104,6 +121,7 @@ impl Store {
             conn: Arc::new(Mutex::new(conn)),
             path: None,
             audit_writer: OnceLock::new(),
+            _checkpointer: None,
         })
     }
 

@@ -156,3 +156,36 @@ fn in_memory_store_has_the_schema() {
         crate::Verification::Intact { rows: 0, .. }
     ));
 }
+
+#[test]
+fn commits_reach_the_database_file_through_the_checkpoint_thread() {
+    // The store's own connection never checkpoints (`wal_autocheckpoint = 0`), so the database file grows
+    // only when the checkpoint thread copies the WAL into it. Without that thread this waits in vain.
+    let (dir, store) = temp_store();
+    let db_file = dir.path().join(DB_FILE_NAME);
+    let auto: i64 = store
+        .read(|conn| Ok(conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(auto, 0, "commits must not checkpoint on the caller's path");
+    let size_before = std::fs::metadata(&db_file).unwrap().len();
+    for n in 0..300 {
+        store
+            .audit_append(&AuditEntry {
+                actor: "tester".into(),
+                action: "test.fill".into(),
+                target: Some(format!("row {n}")),
+                correlation_id: Some(format!("correlation-{n}")),
+                detail: json!({"padding": "x".repeat(512)}),
+            })
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(&db_file).unwrap().len() <= size_before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint copied the WAL into {} within 10 s",
+            db_file.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

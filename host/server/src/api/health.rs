@@ -18,7 +18,7 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "uptimeSeconds": state.started.elapsed().as_secs(),
-        "plugins": runtime.plugins().len(),
+        "plugins": runtime.plugin_count(),
         "masterSwitch": runtime.master_switch(),
     }))
 }

@@ -31,7 +31,7 @@ pub async fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
     let work_item: serde_json::Value = serde_json::from_str(&work_item)
         .with_context(|| format!("--work-item is not valid JSON: {work_item}"))?;
     let runtime = setup::runtime_with_plugins(&host).await?;
-    let correlation_id = uuid::Uuid::new_v4().to_string();
+    let correlation_id = drydock_runtime::new_correlation_id();
     let report = runtime
         .generate_plan(&planner, &work_item, &correlation_id)
         .await;
