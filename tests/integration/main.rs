@@ -8,6 +8,7 @@ mod call_tool;
 mod chat;
 mod chat_llm;
 mod engine;
+mod fastagency;
 mod fs_grants;
 mod hostile;
 mod http_grants;

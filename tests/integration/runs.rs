@@ -273,3 +273,64 @@ async fn bad_run_requests_are_refused_and_runs_are_private() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_run_left_in_the_middle_of_a_tool_call_goes_on_after_a_restart() {
+    const ID: &str = "3f9a1c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
+    let data = tempfile::tempdir().unwrap();
+    // What a process that died during the run's tool call leaves behind: the run stored as `running`
+    // with the call pending (the store is written before each call is made).
+    {
+        let store = drydock_core::store::Store::open(data.path()).unwrap();
+        let yaml = "name: straight_to_tool\ndescription: One tool call.\nnodes:\n  - name: call\n    type: tool\n    \
+                    tools_selection: [echo.echo]\n    args:\n      text: resumed\n    output_model:\n      echoed: dict\n\
+                    flow:\n  - from: START\n    to: call\n  - from: call\n    to: END\n";
+        let limits = drydock_workflow::Limits::default();
+        let flow =
+            drydock_workflow::load_flow(yaml, &["echo.echo".to_owned()].into(), &limits).unwrap();
+        let (run, events) =
+            drydock_workflow::Run::start_with_id(ID.into(), flow, Default::default(), &limits)
+                .unwrap();
+        assert!(run.pending_effect().is_some(), "the run waits on its call");
+        let row = drydock_core::runs::RunRow {
+            id: ID.into(),
+            workflow: "straight_to_tool".into(),
+            owner: String::new(),
+            started_by: "anonymous".into(),
+            status: "running".into(),
+            run: serde_json::to_value(&run).unwrap(),
+            version: 1,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let events: Vec<Value> = events
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
+        store.insert_run(&row, &events).unwrap();
+    }
+    let server = start(data.path()).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let run = loop {
+        let answer = send(
+            server.addr,
+            "GET",
+            &format!("/api/runs/{ID}"),
+            Some(OPERATOR),
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let run = answer.json();
+        if run["status"] != "running" {
+            break run;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never went on: {run}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(run["status"], "completed", "{run}");
+    assert_eq!(run["state"]["echoed"]["text"], "resumed", "{run}");
+}

@@ -24,6 +24,21 @@ impl Actor {
         }
     }
 
+    /// The caller of a public route who sent no token (FastAgency's own clients). Sees and runs only
+    /// workflows marked `public`, dry-run; audited as `anonymous`.
+    pub fn anonymous() -> Self {
+        Self {
+            user_id: String::new(),
+            name: "anonymous".into(),
+            role: Role::User,
+        }
+    }
+
+    /// Whether this is [`Actor::anonymous`].
+    pub fn is_anonymous(&self) -> bool {
+        self.user_id.is_empty()
+    }
+
     /// Refuses callers that are not operators, naming the operation.
     pub fn require_operator(&self, operation: &str) -> Result<(), CoreError> {
         if self.role == Role::Operator {

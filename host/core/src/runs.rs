@@ -67,6 +67,20 @@ impl Store {
         })
     }
 
+    /// Every run whose status is `status`, oldest first.
+    pub fn runs_with_status(&self, status: &str) -> Result<Vec<RunRow>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {COLUMNS} FROM workflow_runs WHERE status = ?1 ORDER BY created_at, id"
+                ),
+                params![status],
+                run_from_row,
+            )
+        })
+    }
+
     /// Replaces the run if it is still at `version` (else `Conflict`), appending `events`; returns the new
     /// version.
     pub fn update_run(

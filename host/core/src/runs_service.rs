@@ -168,6 +168,43 @@ impl Core {
             .await
     }
 
+    /// Picks up runs a previous process left in the middle of a tool or llm call (stored as `running`
+    /// with the call pending): each is driven on in the background, the call made again. Safe because a
+    /// run's tool calls are dry runs, and the call's earlier attempt never reached the run's state.
+    /// Returns how many were picked up.
+    pub(crate) async fn resume_runs(&self) -> Result<usize, CoreError> {
+        let rows = self.store(|s| s.runs_with_status("running")).await?;
+        let mut resumed = 0;
+        for row in rows {
+            let run: Run = match serde_json::from_value(row.run.clone()) {
+                Ok(run) => run,
+                Err(err) => {
+                    tracing::error!(run = %row.id, error = %err, "a stored run is unreadable; left as it is");
+                    continue;
+                }
+            };
+            if run.pending_effect().is_none() {
+                continue;
+            }
+            // The run's own caller, as far as the stored row knows it: runs act with no role of their own
+            // (tool calls are dry runs whoever started them).
+            let actor = Actor {
+                user_id: row.owner.clone(),
+                name: row.started_by.clone(),
+                role: Role::User,
+            };
+            let core = self.clone();
+            let id = row.id.clone();
+            tokio::spawn(async move {
+                if let Err(err) = core.advance(&actor, row, run, |_| Ok(Vec::new())).await {
+                    tracing::warn!(run = %id, error = %err, "a resumed run could not go on");
+                }
+            });
+            resumed += 1;
+        }
+        Ok(resumed)
+    }
+
     async fn run_row(&self, actor: &Actor, id: &str) -> Result<RunRow, CoreError> {
         let key = id.to_owned();
         let not_found = || CoreError::NotFound(format!("no run `{id}` (or it is not yours)"));

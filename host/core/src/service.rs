@@ -79,6 +79,13 @@ impl Core {
                 "executions left running by the previous process are now `interrupted`"
             );
         }
+        let resumed = core.resume_runs().await?;
+        if resumed > 0 {
+            tracing::warn!(
+                resumed,
+                "workflow runs left in the middle of a call by the previous process are going on"
+            );
+        }
         Ok(core)
     }
 

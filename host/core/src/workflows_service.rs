@@ -121,7 +121,7 @@ impl Core {
             .store(move |s| s.workflow(&wanted))
             .await?
             .ok_or_else(not_found)?;
-        if is_anonymous(actor) && !self.load_workflow(&row.yaml).is_ok_and(|f| f.is_public()) {
+        if actor.is_anonymous() && !self.load_workflow(&row.yaml).is_ok_and(|f| f.is_public()) {
             return Err(not_found());
         }
         Ok(row)
@@ -233,13 +233,8 @@ impl Core {
     }
 }
 
-/// Callers without a token (issue 5's public routes) carry an empty user id.
-fn is_anonymous(actor: &Actor) -> bool {
-    actor.user_id.is_empty()
-}
-
 fn visible(actor: &Actor, flow: &Flow) -> bool {
-    !is_anonymous(actor) || flow.is_public()
+    !actor.is_anonymous() || flow.is_public()
 }
 
 fn has_yaml_extension(path: &Path) -> bool {

@@ -26,29 +26,50 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "send `Authorization: Bearer <token>` (POST /api/auth/login gives one)".into(),
-                )
-            })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-            })?;
-        match state.core.authenticate(token).await? {
+        match bearer_actor(parts, state).await? {
             Some(actor) => Ok(Caller(actor)),
             None => Err(ApiError::Unauthorized(
-                "unknown or revoked token; log in again".into(),
+                "send `Authorization: Bearer <token>` (POST /api/auth/login gives one)".into(),
             )),
         }
+    }
+}
+
+/// The caller of a route that is also open to callers without a token (FastAgency's): the token's actor
+/// when one is sent (a wrong one is still a 401, never a silent downgrade), else [`Actor::anonymous`].
+pub struct CallerOrAnonymous(pub Actor);
+
+impl FromRequestParts<AppState> for CallerOrAnonymous {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let actor = bearer_actor(parts, state).await?;
+        Ok(CallerOrAnonymous(actor.unwrap_or_else(Actor::anonymous)))
+    }
+}
+
+/// The actor of the request's bearer token; `None` without an Authorization header.
+async fn bearer_actor(parts: &Parts, state: &AppState) -> Result<Option<Actor>, ApiError> {
+    let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+        })?;
+    match state.core.authenticate(token).await? {
+        Some(actor) => Ok(Some(actor)),
+        None => Err(ApiError::Unauthorized(
+            "unknown or revoked token; log in again".into(),
+        )),
     }
 }
 

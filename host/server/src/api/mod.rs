@@ -14,6 +14,7 @@
 //! | `settings` | `GET/PUT /api/settings` (LLM providers, keys masked), `GET /api/providers/{id}/models` |
 //! | `workflows` | `GET /api/workflows`, `GET/PUT/DELETE /api/workflows/{name}` (YAML), `POST /api/workflows/validate` |
 //! | `runs`    | workflow runs: `POST /api/workflows/{name}/runs`, `GET /api/runs/{id}` (+ `/events` SSE), answers, step validation, cancel |
+//! | `fastagency` | FastAgency's FastAPIAdapter routes: `GET /fastagency/discovery`, `POST /fastagency/initiate_workflow`, `WS /fastagency/ws` (token optional: public workflows without one) |
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 
 mod audit;
@@ -21,6 +22,7 @@ pub mod auth;
 mod chat;
 mod error;
 mod executions;
+mod fastagency;
 mod health;
 pub mod metrics;
 mod openapi;
@@ -70,6 +72,7 @@ pub fn app(state: AppState) -> Router {
         .merge(chat::router())
         .merge(settings::router())
         .merge(runs::router())
+        .merge(fastagency::router())
         .merge(workflows::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)

@@ -8,6 +8,7 @@
 
 mod routes;
 mod routes_chat;
+mod routes_fastagency;
 mod routes_runs;
 mod routes_workflows;
 mod schemas;
@@ -28,6 +29,7 @@ fn all_routes() -> impl Iterator<Item = &'static Route> {
         .chain(routes_chat::ROUTES)
         .chain(routes_workflows::ROUTES)
         .chain(routes_runs::ROUTES)
+        .chain(routes_fastagency::ROUTES)
 }
 
 /// The routes of this module.
@@ -48,6 +50,8 @@ enum Access {
     User,
     /// An authenticated caller with the operator role; others get 403.
     Operator,
+    /// A token if the caller has one (a wrong one is a 401); without one the caller is anonymous.
+    Optional,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,6 +220,11 @@ fn operation(route: &Route) -> Value {
     if route.access == Access::Operator {
         op["description"] = json!("Needs the operator role.");
     }
+    if route.access == Access::Optional {
+        op["description"] = json!(
+            "A bearer token is optional: without one the caller is anonymous and reaches only workflows marked `public`."
+        );
+    }
     if !route.params.is_empty() {
         op["parameters"] = route.params.iter().map(parameter).collect();
     }
@@ -247,6 +256,8 @@ fn security(access: Access) -> Value {
         Access::Public => json!([]),
         Access::User => json!([{ "bearerAuth": [] }]),
         Access::Operator => json!([{ "bearerAuth": ["operator"] }]),
+        // An empty requirement object makes authentication optional.
+        Access::Optional => json!([{}, { "bearerAuth": [] }]),
     }
 }
 

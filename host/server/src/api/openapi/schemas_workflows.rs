@@ -46,7 +46,8 @@ pub(super) fn all() -> Value {
             "user_validation_required": { "type": "boolean" },
         }),
     );
-    json!({
+    let fastagency = fastagency_schemas();
+    let mut merged = json!({
         "WorkflowYaml": {
             "type": "string",
             "description": "A workflow document (seed 002's YAML: name, description, nodes, flow; plus inputs, \
@@ -103,5 +104,47 @@ pub(super) fn all() -> Value {
             "properties": { "validated": { "type": "boolean" }, "feedback": { "type": "string" } },
         },
         "RunEvent": { "type": "object", "required": ["type"], "description": "One engine event; `type` names it." },
+    });
+    if let (Some(merged), Value::Object(fastagency)) = (merged.as_object_mut(), fastagency) {
+        merged.extend(fastagency);
+    }
+    merged
+}
+
+/// FastAgency's shapes, as its `FastAPIAdapter` and `IOMessage.model_dump()` define them.
+fn fastagency_schemas() -> Value {
+    json!({
+        "FastAgencyWorkflows": array_of(closed(&["name", "description"], json!({
+            "name": { "type": "string" },
+            "description": { "type": "string" },
+        }))),
+        "FastAgencyInitiate": {
+            "type": "object",
+            "required": ["workflow_name"],
+            "properties": {
+                "workflow_name": { "type": "string" },
+                "workflow_uuid": { "description": "Ignored: the answer carries a fresh one (as in FastAgency)." },
+                "user_id": { "description": "Ignored: the answer names the caller (a fresh id when anonymous)." },
+                "params": { "type": ["object", "null"], "description": "The workflow's inputs." },
+            },
+        },
+        "FastAgencyInitiated": closed(&["user_id", "workflow_uuid", "name", "params"], json!({
+            "user_id": { "type": "string", "format": "uuid" },
+            "workflow_uuid": { "type": "string", "format": "uuid", "description": "The run's id once the websocket starts it." },
+            "name": { "type": "string" },
+            "params": { "type": "object" },
+        })),
+        "FastAgencyMessage": closed(&["type", "workflow_uuid", "sender", "recipient", "auto_reply", "uuid", "content"], json!({
+            "type": { "type": "string", "enum": [
+                "text_message", "suggested_function_call", "function_call_execution", "text_input",
+                "multiple_choice", "system_message", "keep_alive", "workflow_started", "workflow_completed", "error"
+            ] },
+            "workflow_uuid": { "type": "string", "description": "The run's id as 32 hex digits." },
+            "sender": { "type": ["string", "null"] },
+            "recipient": { "type": ["string", "null"] },
+            "auto_reply": { "type": "boolean" },
+            "uuid": { "type": "string", "description": "32 hex digits, the same when a resumed run replays a message." },
+            "content": { "type": "object", "description": "The type's fields: text_message{body}, suggested_function_call{function_name, call_id, arguments}, function_call_execution{function_name, call_id, retval}, text_input{prompt, suggestions, password}, multiple_choice{prompt, choices, default, single}, system_message{message}, workflow_started{name, description, params}, workflow_completed{result}, error{short, long}, keep_alive{}." },
+        })),
     })
 }

@@ -253,12 +253,18 @@ fn a_route_is_public_exactly_when_its_handler_takes_no_caller() {
             .unwrap_or_else(|| panic!("no `{signature}` in {}", module.display()));
         let (params, _) = parenthesised(&code[at + signature.len() - 1..]);
         let takes_caller = params.contains("Caller");
+        let token_optional = params.contains("CallerOrAnonymous");
         let key = (registration.method.clone(), registration.path.clone());
         let documented = access.get(&key).copied();
         assert_eq!(
             documented.map(|a| a != Access::Public),
             Some(takes_caller),
             "{key:?}: ROUTES says {documented:?}; handler `{name}` takes a Caller: {takes_caller}"
+        );
+        assert_eq!(
+            documented.map(|a| a == Access::Optional),
+            Some(token_optional),
+            "{key:?}: ROUTES says {documented:?}; handler `{name}` takes CallerOrAnonymous: {token_optional}"
         );
     }
 }
@@ -313,7 +319,10 @@ fn every_operation_answers_and_says_who_may_call_it() {
         );
         let responses = op["responses"].as_object().expect("responses");
         assert!(
-            responses.keys().any(|status| status.starts_with('2')),
+            // 101: a websocket upgrade is that route's success.
+            responses
+                .keys()
+                .any(|status| status.starts_with('2') || status == "101"),
             "{at}: no success response"
         );
         let security = op["security"]
