@@ -2,9 +2,11 @@
 //!
 //! Everything a user or operator would miss after a restart lives here: users and API tokens, sessions,
 //! versioned plans and their approvals, executions, events, artifacts, the operator's LivePolicy overrides
-//! and the hash-chained audit log. It is all kept in one SQLite file in the data directory. The API is
-//! synchronous on purpose: the server calls it from `tokio::task::spawn_blocking`, and a plain function
-//! is easier to test and to reason about than a future holding a database lock.
+//! and the hash-chained audit log. It is all kept in one SQLite file in the data directory. [`Store`] is
+//! synchronous on purpose: [`Core`] calls it on the blocking pool, and a plain function is easier to test
+//! and to reason about than a future holding a database lock. The two exceptions are threads of the store's
+//! own: the audit log's group-commit writer (the invocation path awaits its commit without a blocking-pool
+//! hop) and the WAL checkpointer, which keeps checkpoint fsyncs off every commit.
 //!
 //! # Layout
 //! - [`service`]: [`Core`], the one entry point of the server: role checks, store and runtime in step, every
@@ -12,7 +14,8 @@
 //!   [`core_error`]: [`CoreError`], what the server maps to HTTP statuses. [`sessions_service`]: sessions,
 //!   plan generation and approval, events. [`execute`]: running a plan node in the background.
 //!   [`plan_check`]: a proposed plan is a DAG of known tools with valid arguments.
-//! - [`store`]: [`Store`], opening the file (WAL, pragmas), versioned migrations, the connection lock.
+//! - [`store`]: [`Store`], opening the file (WAL, pragmas), versioned migrations, the connection lock, the
+//!   checkpoint thread.
 //! - [`users`]: [`User`], [`Role`], argon2id passwords and `dd_` API tokens (only their hash is stored).
 //! - [`sessions`], [`plans`], [`executions`], [`events`], [`artifacts`]: one module per table family,
 //!   each with its row type and the [`Store`] methods that read and write it.
@@ -21,7 +24,8 @@
 //! - [`workflows`]: the stored workflow YAML; [`workflows_service`]: the catalog on [`Core`] (validated by
 //!   `drydock-workflow` against the loaded tools, operators write, every write audited) and the import of
 //!   a workflows directory at start. [`runs`]: stored workflow runs and their events; [`runs_service`]:
-//!   starting, answering, validating and cancelling runs, tool nodes through the sandbox.
+//!   starting, answering, validating and cancelling runs, tool nodes through the sandbox, runs left in the
+//!   middle of a call picked up at start.
 //! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live.
 //! - [`audit`]: the append-only, hash-chained audit log, its verifier and [`verify_offline`].
 //! - [`canonical`]: canonical JSON and the SHA-256 content hash used by plans and the audit chain.

@@ -66,6 +66,14 @@ fn top_level(raw: &RawFlow, cx: &Context<'_>, diags: &mut Vec<Diagnostic>) {
             format!("`{}` is not a valid workflow name", name.value),
             "use letters, digits, `_`, `-` or `.` (it appears in URLs), at most 100 characters",
         )),
+        // `POST /api/workflows/validate` is a route of its own, so a workflow of that name could not be
+        // reached at `/api/workflows/{name}`.
+        Some(name) if name.value == "validate" => diags.push(invalid(
+            name.pos,
+            &name.path,
+            "`validate` is reserved (POST /api/workflows/validate checks documents)".to_owned(),
+            "choose another name, e.g. `validate_input`",
+        )),
         Some(_) => {}
     }
     if let Some(cap) = &raw.max_iterations {

@@ -367,3 +367,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_name_of_the_validate_route_is_reserved() {
+    let d = only(&VALID.replacen("name: greet", "name: validate", 1));
+    assert_eq!(d.code, Code::InvalidValue);
+    assert_eq!(d.line, 1);
+    assert!(d.message.contains("reserved"), "{}", d.message);
+}
