@@ -150,6 +150,10 @@ async fn a_fastagency_client_discovers_and_runs_a_public_workflow_without_a_toke
         .clone();
     assert_eq!(echo_loop.as_object().unwrap().len(), 2, "{echo_loop}");
     assert!(echo_loop["description"].as_str().unwrap().contains("echo"));
+    // FastAgency's Python provider asks with a double slash; it gets the same answer.
+    let python = send(addr, "GET", "//fastagency/discovery", None, None).await;
+    assert_eq!(python.status, 200, "{}", python.body);
+    assert_eq!(python.json(), workflows);
 
     let (status, initiated) = initiate(addr, "echo_loop", None).await;
     assert_eq!(status, 200, "{initiated}");

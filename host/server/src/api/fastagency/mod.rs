@@ -34,6 +34,8 @@ const MAX_FRAME: usize = 64 << 10;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/fastagency/discovery", get(discovery))
+        // FastAgency's Python `FastAPIProvider` joins its base URL and the path with a second slash.
+        .route("//fastagency/discovery", get(discovery))
         .route("/fastagency/initiate_workflow", post(initiate))
         .route("/fastagency/ws", get(websocket))
 }

@@ -25,6 +25,20 @@ pub(super) const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        method: Method::Get,
+        path: "//fastagency/discovery",
+        operation_id: "fastagencyDiscoveryDoubleSlash",
+        summary: "The same as /fastagency/discovery, at the path FastAgency's Python provider asks for (it joins URL and path with a second slash)",
+        access: Access::Optional,
+        params: &[],
+        request: None,
+        responses: &[
+            ok(200, "the workflows", Content::Json("FastAgencyWorkflows")),
+            WRONG_TOKEN,
+            INTERNAL,
+        ],
+    },
+    Route {
         method: Method::Post,
         path: "/fastagency/initiate_workflow",
         operation_id: "fastagencyInitiateWorkflow",
