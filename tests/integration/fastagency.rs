@@ -67,20 +67,26 @@ async fn initiate(addr: SocketAddr, name: &str, token: Option<&str>) -> (u16, Va
 
 /// The next IOMessage, skipping keep-alives; `None` once the server closed the connection.
 async fn next(socket: &mut Socket) -> Option<Value> {
+    next_or_timeout(socket)
+        .await
+        .expect("a message within 20 s")
+}
+
+async fn next_or_timeout(
+    socket: &mut Socket,
+) -> Result<Option<Value>, tokio::time::error::Elapsed> {
     // One deadline for the whole wait: keep-alives do not extend it.
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let frame = tokio::time::timeout_at(deadline, socket.next())
-            .await
-            .expect("a message within 20 s");
+        let frame = tokio::time::timeout_at(deadline, socket.next()).await?;
         match frame {
             Some(Ok(Message::Text(text))) => {
                 let message: Value = serde_json::from_str(&text).expect("a JSON message");
                 if message["type"] != "keep_alive" {
-                    return Some(message);
+                    return Ok(Some(message));
                 }
             }
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(None),
             Some(Ok(_)) => {}
         }
     }
@@ -90,8 +96,9 @@ async fn next(socket: &mut Socket) -> Option<Value> {
 async fn until(socket: &mut Socket, kind: &str) -> (Value, Vec<Value>) {
     let mut seen = Vec::new();
     loop {
-        let message = next(socket)
+        let message = next_or_timeout(socket)
             .await
+            .unwrap_or_else(|_| panic!("no `{kind}` message within 20 s; saw {seen:#?}"))
             .unwrap_or_else(|| panic!("closed before a `{kind}` message; saw {seen:#?}"));
         assert_envelope(&message);
         if message["type"] == kind {

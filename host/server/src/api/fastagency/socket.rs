@@ -108,7 +108,8 @@ struct Connection {
 impl Connection {
     async fn run(mut self, mut socket: WebSocket, init: Init) {
         let (driven_tx, mut reports) = mpsc::channel::<Driven>(4);
-        let mut busy = false;
+        // Tasks driving the run that have not reported back; the connection closes only when none are left.
+        let mut in_flight = 0usize;
         match self.core.run_view(&self.actor, &self.run_id).await {
             Ok(view) if view.row.workflow != init.name => {
                 let message = format!(
@@ -125,7 +126,7 @@ impl Connection {
                     None | Some(Value::Null) => Value::Object(Map::new()),
                     Some(params) => params,
                 };
-                busy = true;
+                in_flight += 1;
                 let (core, actor, id, name, tx) = (
                     self.core.clone(),
                     self.actor.clone(),
@@ -160,7 +161,7 @@ impl Connection {
             // Everything stored so far, then the pending question, then whether the run is over.
             match self.catch_up(&mut socket, &mut after, &mut asked).await {
                 Ok(Progress::Going) => {}
-                Ok(Progress::Ended) if !busy => {
+                Ok(Progress::Ended) if in_flight == 0 => {
                     close(&mut socket, CLOSE_NORMAL, "workflow completed").await;
                     return;
                 }
@@ -174,14 +175,14 @@ impl Connection {
                     }
                 }
                 outcome = reports.recv() => match outcome {
-                    Some(Driven::Done) | None => busy = false,
+                    Some(Driven::Done) | None => in_flight = in_flight.saturating_sub(1),
                     Some(Driven::NotStarted(error)) => {
                         let _ = self.error(&mut socket, "cannot start the workflow", &public_message(&error)).await;
                         close(&mut socket, CLOSE_POLICY, "cannot start the workflow").await;
                         return;
                     }
                     Some(Driven::Refused { error, reask }) => {
-                        busy = false;
+                        in_flight = in_flight.saturating_sub(1);
                         if reask {
                             asked = None;
                         }
@@ -198,7 +199,9 @@ impl Connection {
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Close(_)) | Err(_)) | None => return,
                     };
-                    let Some(question) = asked.clone().filter(|_| !busy) else {
+                    // An answer may come while the task that put the question is still finishing: the
+                    // question is stored before it is asked, so it can be answered at once.
+                    let Some(question) = asked.clone() else {
                         let long = "the workflow is not waiting for an answer; answer only its text_input or \
                                     multiple_choice messages";
                         if self.error(&mut socket, "unexpected message", long).await.is_err() {
@@ -206,7 +209,7 @@ impl Connection {
                         }
                         continue;
                     };
-                    busy = true;
+                    in_flight += 1;
                     let (core, actor, id, tx) =
                         (self.core.clone(), self.actor.clone(), self.run_id.clone(), driven_tx.clone());
                     tokio::spawn(async move {
@@ -232,6 +235,17 @@ impl Connection {
         after: &mut i64,
         asked: &mut Option<String>,
     ) -> Result<Progress, Gone> {
+        // The run is read before its events: every event up to the state read is then among those sent
+        // below, so a question is never put before the messages that lead up to it.
+        let view = match self.core.run_view(&self.actor, &self.run_id).await {
+            Ok(view) => view,
+            // Not started yet (the starting task has not stored it): nothing to send.
+            Err(CoreError::NotFound(_)) => return Ok(Progress::Going),
+            Err(err) => {
+                tracing::warn!(run = %self.run_id, error = %err, "cannot read a run");
+                return Err(Gone);
+            }
+        };
         loop {
             let rows = match self
                 .core
@@ -239,8 +253,6 @@ impl Connection {
                 .await
             {
                 Ok(rows) => rows,
-                // Not started yet (the starting task has not stored it): nothing to send.
-                Err(CoreError::NotFound(_)) => return Ok(Progress::Going),
                 Err(err) => {
                     tracing::warn!(run = %self.run_id, error = %err, "cannot read a run's events");
                     return Err(Gone);
@@ -258,14 +270,6 @@ impl Connection {
                 }
             }
         }
-        let view = match self.core.run_view(&self.actor, &self.run_id).await {
-            Ok(view) => view,
-            Err(CoreError::NotFound(_)) => return Ok(Progress::Going),
-            Err(err) => {
-                tracing::warn!(run = %self.run_id, error = %err, "cannot read a run");
-                return Err(Gone);
-            }
-        };
         if let Some(question) = view.run.question() {
             if asked.as_deref() != Some(question.question_uuid.as_str()) {
                 let mut event = serde_json::to_value(question).unwrap_or_default();
