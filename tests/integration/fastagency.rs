@@ -8,7 +8,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use drydock_tests::client::send;
-use drydock_tests::plugins::ECHO;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -16,7 +15,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-use crate::support::{TestServer, start_server};
+use crate::support::{TestServer, start_with_demo_workflows};
 
 const OPERATOR: &str = "operator-token-for-fastagency-tests";
 /// How long a test waits for one message before failing.
@@ -25,14 +24,7 @@ const WAIT: Duration = Duration::from_secs(20);
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 async fn start(data: &Path) -> TestServer {
-    let server = start_server("", &[ECHO], data, OPERATOR).await;
-    let demos = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
-    server
-        .core
-        .import_workflow_dir(&demos)
-        .await
-        .expect("the demo workflows import");
-    server
+    start_with_demo_workflows(data, OPERATOR).await
 }
 
 async fn connect(addr: SocketAddr, token: Option<&str>) -> Result<Socket, WsError> {

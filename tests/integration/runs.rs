@@ -8,22 +8,14 @@ use std::time::Duration;
 
 use drydock_core::Role;
 use drydock_tests::client::{send, sse};
-use drydock_tests::plugins::ECHO;
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, start_server};
+use crate::support::{TestServer, start_with_demo_workflows};
 
 const OPERATOR: &str = "operator-token-for-run-tests";
 
 async fn start(data: &Path) -> TestServer {
-    let server = start_server("", &[ECHO], data, OPERATOR).await;
-    let demos = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
-    server
-        .core
-        .import_workflow_dir(&demos)
-        .await
-        .expect("the demo workflows import");
-    server
+    start_with_demo_workflows(data, OPERATOR).await
 }
 
 async fn post(addr: SocketAddr, path: &str, body: Value) -> (u16, Value) {

@@ -153,3 +153,15 @@ pub async fn start_server(
     });
     TestServer { addr, core, task }
 }
+
+/// [`start_server`] with the echo plugin and the committed demo workflows (`workflows/`) imported.
+pub async fn start_with_demo_workflows(data_dir: &std::path::Path, bootstrap: &str) -> TestServer {
+    let server = start_server("", &[drydock_tests::plugins::ECHO], data_dir, bootstrap).await;
+    let demos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
+    server
+        .core
+        .import_workflow_dir(&demos)
+        .await
+        .expect("the demo workflows import");
+    server
+}

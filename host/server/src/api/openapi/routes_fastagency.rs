@@ -7,6 +7,12 @@ const WRONG_TOKEN: Reply = error(
     "an Authorization header was sent but its token is malformed, unknown or revoked (sending none is allowed)",
 );
 const INTERNAL: Reply = error(500, "a fault on the server; the cause is in its log");
+/// Both discovery paths answer alike.
+const DISCOVERY_REPLIES: &[Reply] = &[
+    ok(200, "the workflows", Content::Json("FastAgencyWorkflows")),
+    WRONG_TOKEN,
+    INTERNAL,
+];
 
 /// The FastAgency routes.
 pub(super) const ROUTES: &[Route] = &[
@@ -18,11 +24,7 @@ pub(super) const ROUTES: &[Route] = &[
         access: Access::Optional,
         params: &[],
         request: None,
-        responses: &[
-            ok(200, "the workflows", Content::Json("FastAgencyWorkflows")),
-            WRONG_TOKEN,
-            INTERNAL,
-        ],
+        responses: DISCOVERY_REPLIES,
     },
     Route {
         method: Method::Get,
@@ -32,11 +34,7 @@ pub(super) const ROUTES: &[Route] = &[
         access: Access::Optional,
         params: &[],
         request: None,
-        responses: &[
-            ok(200, "the workflows", Content::Json("FastAgencyWorkflows")),
-            WRONG_TOKEN,
-            INTERNAL,
-        ],
+        responses: DISCOVERY_REPLIES,
     },
     Route {
         method: Method::Post,
