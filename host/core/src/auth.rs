@@ -17,7 +17,7 @@ pub const BOOTSTRAP_ACTOR: &str = "automation";
 impl Core {
     /// The actor a bearer token belongs to, if any.
     pub async fn authenticate(&self, token: &str) -> Result<Option<Actor>, CoreError> {
-        if let Some(bootstrap) = &self.bootstrap_token
+        if let Some(bootstrap) = &self.shared.bootstrap_token
             && constant_time_eq(bootstrap.as_bytes(), token.as_bytes())
         {
             return self.bootstrap_actor().await.map(Some);
@@ -29,7 +29,8 @@ impl Core {
 
     /// The operator account behind the bootstrap token, created the first time it is needed.
     async fn bootstrap_actor(&self) -> Result<Actor, CoreError> {
-        self.bootstrap_actor
+        self.shared
+            .bootstrap_actor
             .get_or_try_init(|| self.load_bootstrap_actor())
             .await
             .cloned()
@@ -132,7 +133,7 @@ impl Core {
     pub async fn ensure_first_operator(
         &self,
     ) -> Result<Option<(String, String, String)>, CoreError> {
-        if self.bootstrap_token.is_some() || self.store(|s| s.user_count()).await? > 0 {
+        if self.shared.bootstrap_token.is_some() || self.store(|s| s.user_count()).await? > 0 {
             return Ok(None);
         }
         let password = uuid::Uuid::new_v4().simple().to_string();

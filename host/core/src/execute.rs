@@ -167,7 +167,7 @@ impl Core {
             .enumerate()
         {
             let tool = step["tool"].as_str().unwrap_or_default().to_owned();
-            if let Some(by) = self.cancellations.cancelled_by(session_id) {
+            if let Some(by) = self.shared.cancellations.cancelled_by(session_id) {
                 failed = Some(format!(
                     "cancelled by {by} before step {} (`{tool}`)",
                     index + 1
@@ -188,7 +188,7 @@ impl Core {
                 correlation_id: correlation_id.to_owned(),
                 plan_approval: approval.clone(),
             };
-            let report = self.runtime.invoke(request).await;
+            let report = self.shared.runtime.invoke(request).await;
             for effect in &report.record.effects {
                 self.emit(
                     session_id,

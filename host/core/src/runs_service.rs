@@ -65,7 +65,13 @@ impl Core {
         let row = self.workflow(actor, name).await?;
         let flow = drydock_workflow::load_flow(
             &row.yaml,
-            &self.runtime.tools().into_iter().map(|t| t.name).collect(),
+            &self
+                .shared
+                .runtime
+                .tools()
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
             &Limits::default(),
         )
         .map_err(|errors| CoreError::InvalidWorkflow(errors.0))?;
@@ -103,7 +109,7 @@ impl Core {
             Ok(())
         })
         .await?;
-        self.events_tx.send_modify(|_| {});
+        self.shared.events_tx.send_modify(|_| {});
         self.advance(actor, stored, run, |_| Ok(Vec::new())).await
     }
 
@@ -273,7 +279,7 @@ impl Core {
         row.status = status_name(run);
         row.run = stored;
         row.updated_at = crate::stamp::now();
-        self.events_tx.send_modify(|_| {});
+        self.shared.events_tx.send_modify(|_| {});
         Ok(())
     }
 }
@@ -295,7 +301,7 @@ impl WorkflowHost for CoreHost {
             correlation_id: self.run_id.clone(),
             plan_approval: PlanApproval::NotAPlan,
         };
-        let report = self.core.runtime.invoke(invoke).await;
+        let report = self.core.shared.runtime.invoke(invoke).await;
         if let Err(err) = self
             .core
             .record_invocation(&self.actor, "workflow.tool", None, &report)
@@ -326,7 +332,7 @@ impl WorkflowHost for CoreHost {
     }
 
     async fn llm(&self, request: &LlmRequest) -> Result<Value, String> {
-        let Some(model) = self.core.llm.get() else {
+        let Some(model) = self.core.shared.llm.get() else {
             return Err(format!(
                 "no language model is configured on this host; step `{}` is an llm node and needs one (an operator sets one with PUT /api/settings)",
                 request.step

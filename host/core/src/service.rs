@@ -28,8 +28,16 @@ pub struct CoreConfig {
 }
 
 /// Drydock's domain: the store and the sandbox behind one API.
+///
+/// A handle: cloning it (the server does, several times per request, as router state) is one reference
+/// count, whatever the core holds.
 #[derive(Clone)]
 pub struct Core {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// What every handle of one [`Core`] shares.
+pub(crate) struct Shared {
     pub(crate) store: Arc<Store>,
     pub(crate) runtime: Runtime,
     pub(crate) bootstrap_token: Option<String>,
@@ -51,18 +59,20 @@ impl Core {
         let data_dir = config.data_dir.clone();
         let store = blocking(move || Store::open(&data_dir).map_err(CoreError::from)).await?;
         let core = Self {
-            store: Arc::new(store),
-            runtime,
-            bootstrap_token: config.bootstrap_token.filter(|t| !t.is_empty()),
-            bootstrap_actor: Arc::default(),
-            events_tx: Arc::new(tokio::sync::watch::channel(0).0),
-            cancellations: Arc::default(),
-            llm: Arc::default(),
+            shared: Arc::new(Shared {
+                store: Arc::new(store),
+                runtime,
+                bootstrap_token: config.bootstrap_token.filter(|t| !t.is_empty()),
+                bootstrap_actor: Arc::default(),
+                events_tx: Arc::new(tokio::sync::watch::channel(0).0),
+                cancellations: Arc::default(),
+                llm: Arc::default(),
+            }),
         };
         for (plugin, capabilities, _, _) in core.store(|s| s.live_policy_overrides()).await? {
             let caps: BTreeSet<Capability> =
                 capabilities.iter().filter_map(|c| c.parse().ok()).collect();
-            if let Err(reason) = core.runtime.set_live(&plugin, caps) {
+            if let Err(reason) = core.shared.runtime.set_live(&plugin, caps) {
                 tracing::warn!(
                     plugin,
                     reason,
@@ -94,18 +104,18 @@ impl Core {
         &self,
         f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
     ) -> Result<T, CoreError> {
-        let store = self.store.clone();
+        let store = self.shared.store.clone();
         blocking(move || f(&store).map_err(CoreError::from)).await
     }
 
     /// The sandbox.
     pub fn runtime(&self) -> &Runtime {
-        &self.runtime
+        &self.shared.runtime
     }
 
     /// Every loaded tool.
     pub fn tools(&self) -> Vec<ToolInfo> {
-        self.runtime.tools()
+        self.shared.runtime.tools()
     }
 
     /// Runs one tool outside any plan. Live mode needs an operator; each effect still passes the LivePolicy
@@ -128,7 +138,7 @@ impl Core {
             ..InvokeRequest::dry_run(tool, args)
         };
         let started = Instant::now();
-        let report = self.runtime.invoke(request).await;
+        let report = self.shared.runtime.invoke(request).await;
         tracing::debug!(
             tool,
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -146,7 +156,7 @@ impl Core {
         report: &InvocationReport,
     ) -> Result<(), CoreError> {
         let entries = effect_entries(correlation_id, report);
-        self.store.audit_append_async(entries).await?;
+        self.shared.store.audit_append_async(entries).await?;
         Ok(())
     }
 
@@ -172,7 +182,7 @@ impl Core {
         entries.extend(effect_entries(&report.correlation_id, report));
         // The group commit: no blocking-pool hop, one transaction shared with the other requests in
         // flight, and this returns only once the rows are committed.
-        self.store.audit_append_async(entries).await?;
+        self.shared.store.audit_append_async(entries).await?;
         if report.record.artifacts.is_empty() {
             return Ok(());
         }
@@ -204,17 +214,24 @@ impl Core {
     ) -> Result<(), CoreError> {
         actor.require_operator("changing the LivePolicy")?;
         let known = self
+            .shared
             .runtime
             .policy()
             .plugins()
             .any(|(name, _)| name == plugin)
-            || self.runtime.plugins().iter().any(|p| p.name == plugin);
+            || self
+                .shared
+                .runtime
+                .plugins()
+                .iter()
+                .any(|p| p.name == plugin);
         if !known {
             return Err(CoreError::NotFound(format!(
                 "no plugin `{plugin}` is loaded or named in the policy"
             )));
         }
-        self.runtime
+        self.shared
+            .runtime
             .set_live(plugin, capabilities.clone())
             .map_err(CoreError::Invalid)?;
         let names: Vec<String> = capabilities.iter().map(|c| c.to_string()).collect();

@@ -107,6 +107,7 @@ impl Core {
         }
         let correlation_id = drydock_runtime::new_correlation_id();
         let report = self
+            .shared
             .runtime
             .generate_plan(DEFAULT_PLANNER, &session.work_item, &correlation_id)
             .await;
@@ -114,12 +115,14 @@ impl Core {
             code: "planner_failed",
             message: format!("the planner could not plan this work item: {err}"),
         })?;
-        check_plan(&plan, &self.runtime.tools()).map_err(|problems| CoreError::Conflict {
-            code: "plan_invalid",
-            message: format!(
-                "the planner proposed an invalid plan: {}",
-                problems.join("; ")
-            ),
+        check_plan(&plan, &self.shared.runtime.tools()).map_err(|problems| {
+            CoreError::Conflict {
+                code: "plan_invalid",
+                message: format!(
+                    "the planner proposed an invalid plan: {}",
+                    problems.join("; ")
+                ),
+            }
         })?;
         let (sid, name) = (session.id.clone(), actor.name.clone());
         let row = self
@@ -191,7 +194,7 @@ impl Core {
 
     /// A receiver that changes whenever any event is stored (the value is the newest sequence number).
     pub fn event_signal(&self) -> tokio::sync::watch::Receiver<i64> {
-        self.events_tx.subscribe()
+        self.shared.events_tx.subscribe()
     }
 
     /// Stores an event and wakes the streams.
@@ -210,7 +213,7 @@ impl Core {
         let row = self
             .store(move |s| s.append_event(&sid, &kind, corr.as_deref(), &payload))
             .await?;
-        self.events_tx.send_replace(row.seq);
+        self.shared.events_tx.send_replace(row.seq);
         Ok(row)
     }
 }

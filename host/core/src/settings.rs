@@ -93,7 +93,7 @@ impl Core {
         let settings = self.stored_llm_settings().await?;
         Ok(json!({
             "llm": masked(&settings),
-            "active": self.llm.get().map(|p| json!({ "provider": p.id(), "model": p.model() })),
+            "active": self.shared.llm.get().map(|p| json!({ "provider": p.id(), "model": p.model() })),
         }))
     }
 
@@ -186,7 +186,7 @@ impl Core {
     }
 
     fn apply_llm(&self, provider: Option<Arc<Provider>>) {
-        self.runtime.set_llm(
+        self.shared.runtime.set_llm(
             provider
                 .clone()
                 .map(|p| Arc::new(RuntimeLlm(p)) as Arc<dyn drydock_runtime::LlmProvider>),
@@ -194,7 +194,7 @@ impl Core {
         if let Some(p) = &provider {
             tracing::info!(provider = p.id(), model = p.model(), base_url = %p.base_url(), "language model configured");
         }
-        self.llm.set(provider);
+        self.shared.llm.set(provider);
     }
 }
 

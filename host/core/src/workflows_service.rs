@@ -81,7 +81,12 @@ pub struct ImportReport {
 impl Core {
     /// The qualified names of every loaded tool, what tool nodes may name.
     fn known_tools(&self) -> BTreeSet<String> {
-        self.runtime.tools().into_iter().map(|t| t.name).collect()
+        self.shared
+            .runtime
+            .tools()
+            .into_iter()
+            .map(|t| t.name)
+            .collect()
     }
 
     /// Parses and validates `yaml` against the loaded tools.

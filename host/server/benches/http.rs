@@ -109,14 +109,22 @@ impl Tally {
             percentile_ms(&self.latencies, 0.50),
             percentile_ms(&self.latencies, 0.99),
         );
-        // CPU per answer says where the time goes even when other work on the machine skews the rates.
-        let cpu_per_request = self.cpu.map_or_else(
+        // CPU per answer says where the time goes even when other work on the machine skews the rates; how
+        // busy the cores were says whether the load saturated the process or it waited on something.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cpu = self.cpu.map_or_else(
             || "n/a".to_owned(),
-            |cpu| format!("{:.0} us", cpu.as_secs_f64() * 1e6 / self.ok.max(1) as f64),
+            |cpu| {
+                format!(
+                    "{:.0} us per request, {:.0}% of {cores} cores",
+                    cpu.as_secs_f64() * 1e6 / self.ok.max(1) as f64,
+                    cpu.as_secs_f64() * 100.0 / (measured * cores as f64)
+                )
+            },
         );
         println!(
             "{label}: {} requests in {measured:.2} s ({ROUNDS} turns), {} errors, {rps:.0} rps, p50 {p50:.3} ms, \
-             p99 {p99:.3} ms, process CPU per request {cpu_per_request}",
+             p99 {p99:.3} ms, process CPU {cpu}",
             self.ok, self.errors
         );
         (rps, p99)

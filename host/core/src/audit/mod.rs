@@ -192,7 +192,19 @@ pub fn verify_offline(data_dir: &Path) -> Result<Verification, StoreError> {
     chain::verify(&mut open_read_only(&data_dir.join(DB_FILE_NAME))?)
 }
 
-const COLUMNS: &str = "seq, at, actor, action, target, correlation_id, detail, prev_hash, hash";
+/// The columns of `audit_log`, in the order [`audit_from_row`] reads them. A macro so the append statement
+/// below can be one literal: it runs for every audited row, and building its text each time showed up.
+macro_rules! audit_columns {
+    () => {
+        "seq, at, actor, action, target, correlation_id, detail, prev_hash, hash"
+    };
+}
+const COLUMNS: &str = audit_columns!();
+const INSERT_ROW: &str = concat!(
+    "INSERT INTO audit_log (",
+    audit_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+);
 
 fn validate(entry: &AuditEntry) -> Result<(), StoreError> {
     if entry.actor.trim().is_empty() || entry.action.trim().is_empty() {
@@ -279,10 +291,7 @@ pub(crate) fn append_after(
         detail: &detail,
     };
     let hash = chain::row_hash(&prev_hash, &fields);
-    conn.prepare_cached(&format!(
-        "INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-    ))?
-    .execute(params![
+    conn.prepare_cached(INSERT_ROW)?.execute(params![
         seq,
         at,
         entry.actor,

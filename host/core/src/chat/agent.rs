@@ -59,7 +59,7 @@ impl<'a> Agent<'a> {
         let task = self.latest_task().await?;
         let stage = stage_of(task.as_ref());
         let mut model_note = None;
-        let intent = match self.core.llm.get() {
+        let intent = match self.core.shared.llm.get() {
             Some(model) => {
                 self.report("asking the language model what the message means")
                     .await;
@@ -343,6 +343,7 @@ impl<'a> Agent<'a> {
         }
         if matches!(was, PlanStatus::Approved | PlanStatus::Executing) {
             self.core
+                .shared
                 .cancellations
                 .cancel(self.conversation_id, &self.actor.name);
         }
@@ -370,7 +371,7 @@ impl<'a> Agent<'a> {
             });
         };
         let results = self.results(&task).await?;
-        let (answer, streamed) = match self.core.llm.get() {
+        let (answer, streamed) = match self.core.shared.llm.get() {
             Some(model) => {
                 self.report("asking the language model").await;
                 match crate::chat::llm::discuss(&model, message, &task, &results, &self.progress)
@@ -437,9 +438,10 @@ impl<'a> Agent<'a> {
     ) -> Result<(Value, Option<String>), String> {
         let request = json!({ "request": description, "requirements": requirements });
         let mut note = None;
-        if self.core.llm.get().is_some()
+        if self.core.shared.llm.get().is_some()
             && self
                 .core
+                .shared
                 .runtime
                 .plugins()
                 .iter()
@@ -464,6 +466,7 @@ impl<'a> Agent<'a> {
         let correlation_id = drydock_runtime::new_correlation_id();
         let report = self
             .core
+            .shared
             .runtime
             .generate_plan(planner, request, &correlation_id)
             .await;

@@ -66,7 +66,7 @@ impl Core {
         mode: Mode,
     ) -> Result<RunEnd, CoreError> {
         let session_id = plan.session_id.clone();
-        self.cancellations.clear(&session_id);
+        self.shared.cancellations.clear(&session_id);
         self.set_plan_status_recorded(
             requested_by,
             &plan,
@@ -79,7 +79,12 @@ impl Core {
         let mut outcome = json!({});
         for node in in_dependency_order(&plan.content) {
             let node_id = node["nodeId"].as_str().unwrap_or_default().to_owned();
-            if self.cancellations.cancelled_by(&session_id).is_some() {
+            if self
+                .shared
+                .cancellations
+                .cancelled_by(&session_id)
+                .is_some()
+            {
                 end = RunEnd::Cancelled;
                 break;
             }
@@ -94,7 +99,12 @@ impl Core {
                 .await?
                 .map(|row| row.status);
             if status != Some(ExecutionStatus::Completed) {
-                end = if self.cancellations.cancelled_by(&session_id).is_some() {
+                end = if self
+                    .shared
+                    .cancellations
+                    .cancelled_by(&session_id)
+                    .is_some()
+                {
                     RunEnd::Cancelled
                 } else {
                     RunEnd::Failed
@@ -113,7 +123,7 @@ impl Core {
             self.set_plan_status_recorded(requested_by, &plan, status, outcome)
                 .await?;
         }
-        self.cancellations.clear(&session_id);
+        self.shared.cancellations.clear(&session_id);
         Ok(end)
     }
 

@@ -58,7 +58,7 @@ async fn invoke(
     Caller(actor): Caller,
     Path(name): Path<String>,
     body: Result<Json<Invoke>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<drydock_runtime::InvocationReport>, ApiError> {
     let Json(request) = body?;
     if !request.args.is_object() {
         return Err(ApiError::invalid("`args` must be a JSON object"));
@@ -82,7 +82,5 @@ async fn invoke(
     if let Err(drydock_runtime::InvokeError::UnknownTool { .. }) = &report.outcome {
         return Err(ApiError::NotFound(report.outcome.unwrap_err().to_string()));
     }
-    Ok(Json(
-        serde_json::to_value(&report).map_err(ApiError::internal)?,
-    ))
+    Ok(Json(report))
 }
