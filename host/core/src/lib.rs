@@ -65,7 +65,7 @@ pub mod workflows_service;
 
 pub use actor::Actor;
 pub use artifacts::ArtifactRow;
-pub use audit::{AuditEntry, AuditRow, GENESIS_HASH, Verification, verify_offline};
+pub use audit::{AuditEntry, AuditRow, ChainLink, GENESIS_HASH, Verification, verify_offline};
 pub use canonical::{canonical_json, content_hash};
 pub use core_error::CoreError;
 pub use error::StoreError;

@@ -37,29 +37,67 @@ pub(super) struct Fields<'a> {
 /// The canonical JSON object that is hashed: keys sorted, no whitespace, `null` for missing values. The
 /// detail is embedded as stored, so any byte changed in it changes the hash. Written out by hand (not with a
 /// map) so that the format is fixed here, whatever serde_json's features.
-pub(super) fn preimage(fields: &Fields<'_>) -> String {
-    let optional = |value: Option<&str>| value.map_or_else(|| "null".to_owned(), json_string);
-    format!(
-        concat!(
-            r#"{{"action":{},"actor":{},"at":{},"correlation_id":{},"#,
-            r#""detail":{},"seq":{},"target":{}}}"#
-        ),
-        json_string(fields.action),
-        json_string(fields.actor),
-        json_string(fields.at),
-        optional(fields.correlation_id),
-        fields.detail,
-        fields.seq,
-        optional(fields.target),
-    )
+///
+/// Held in three pieces around the two fields that only the chain decides, `at` and `seq` (the keys sort so
+/// that they fall in the middle). The group-commit writer appends rows one after another on one thread;
+/// writing the pieces before a row reaches it keeps that serial stretch down to filling in two values,
+/// one SHA-256 and the insert.
+pub(super) struct Preimage {
+    /// `{"action":…,"actor":…,"at":`
+    before_at: String,
+    /// `,"correlation_id":…,"detail":…,"seq":`
+    before_seq: String,
+    /// `,"target":…}`
+    tail: String,
 }
 
-/// `hex(sha256(prev_hash ‖ preimage(fields)))`.
+impl Preimage {
+    /// The pieces for a row with these values; `detail` is the stored canonical JSON text.
+    pub(super) fn new(
+        action: &str,
+        actor: &str,
+        correlation_id: Option<&str>,
+        detail: &str,
+        target: Option<&str>,
+    ) -> Preimage {
+        let optional = |value: Option<&str>| value.map_or_else(|| "null".to_owned(), json_string);
+        Preimage {
+            before_at: format!(
+                r#"{{"action":{},"actor":{},"at":"#,
+                json_string(action),
+                json_string(actor)
+            ),
+            before_seq: format!(
+                r#","correlation_id":{},"detail":{detail},"seq":"#,
+                optional(correlation_id)
+            ),
+            tail: format!(r#","target":{}}}"#, optional(target)),
+        }
+    }
+
+    /// `hex(sha256(prev_hash ‖ preimage))` for the row at `seq`, appended at `at`.
+    pub(super) fn hash(&self, prev_hash: &str, at: &str, seq: i64) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(prev_hash.as_bytes());
+        hasher.update(self.before_at.as_bytes());
+        hasher.update(json_string(at).as_bytes());
+        hasher.update(self.before_seq.as_bytes());
+        hasher.update(seq.to_string().as_bytes());
+        hasher.update(self.tail.as_bytes());
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// `hex(sha256(prev_hash ‖ canonical JSON of fields))`, for a row read back (the verifier, tests).
 pub(super) fn row_hash(prev_hash: &str, fields: &Fields<'_>) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(prev_hash.as_bytes());
-    hasher.update(preimage(fields).as_bytes());
-    hex::encode(hasher.finalize())
+    Preimage::new(
+        fields.action,
+        fields.actor,
+        fields.correlation_id,
+        fields.detail,
+        fields.target,
+    )
+    .hash(prev_hash, fields.at, fields.seq)
 }
 
 /// The highest audit seq ever inserted (SQLite's `sqlite_sequence`, kept because of AUTOINCREMENT); 0 if none.

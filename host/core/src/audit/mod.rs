@@ -127,14 +127,20 @@ impl Store {
     ///
     /// Rows are in commit order: the writer assigns seqs in the order requests reach it and never has two
     /// transactions open. Validation happens here, before anything is queued.
+    ///
+    /// The answer is where each row landed; every row of one call carries the same `at`, the time its group
+    /// was committed.
     pub fn audit_append_async(
         &self,
         entries: Vec<AuditEntry>,
-    ) -> impl Future<Output = Result<Vec<AuditRow>, StoreError>> + Send + 'static {
+    ) -> impl Future<Output = Result<Vec<ChainLink>, StoreError>> + Send + 'static {
         let queued = match entries.iter().try_for_each(validate) {
             Err(error) => Err(error),
             Ok(()) if entries.is_empty() => Ok(None),
-            Ok(()) => Ok(Some(self.audit_writer().submit(entries))),
+            Ok(()) => Ok(Some(
+                self.audit_writer()
+                    .submit(entries.iter().map(Prepared::new).collect()),
+            )),
         };
         async move {
             match queued? {
@@ -277,20 +283,78 @@ pub(crate) fn append_after(
     head: &mut ChainHead,
     entry: &AuditEntry,
 ) -> Result<AuditRow, StoreError> {
-    let seq = head.seq + 1;
-    let prev_hash = head.hash.clone();
+    let prepared = Prepared::new(entry);
     let at = now();
-    let detail = canonical_json(&entry.detail);
-    let fields = chain::Fields {
-        seq,
-        at: &at,
-        actor: &entry.actor,
-        action: &entry.action,
-        target: entry.target.as_deref(),
-        correlation_id: entry.correlation_id.as_deref(),
-        detail: &detail,
-    };
-    let hash = chain::row_hash(&prev_hash, &fields);
+    let link = append_prepared(conn, head, &prepared, &at)?;
+    Ok(AuditRow {
+        seq: link.seq,
+        at,
+        actor: prepared.actor,
+        action: prepared.action,
+        target: prepared.target,
+        correlation_id: prepared.correlation_id,
+        detail: entry.detail.clone(),
+        prev_hash: link.prev_hash,
+        hash: link.hash,
+    })
+}
+
+/// An entry made ready to append: its detail in canonical form and the parts of its hash preimage that do
+/// not depend on its place in the chain written out. The group-commit writer appends on one thread, so
+/// this is done by each caller, in parallel, before it queues.
+pub(crate) struct Prepared {
+    actor: String,
+    action: String,
+    target: Option<String>,
+    correlation_id: Option<String>,
+    /// Canonical JSON, stored and hashed byte for byte.
+    detail: String,
+    preimage: chain::Preimage,
+}
+
+impl Prepared {
+    /// `entry` ready to append; call [`validate`] first.
+    pub(crate) fn new(entry: &AuditEntry) -> Prepared {
+        let detail = canonical_json(&entry.detail);
+        let preimage = chain::Preimage::new(
+            &entry.action,
+            &entry.actor,
+            entry.correlation_id.as_deref(),
+            &detail,
+            entry.target.as_deref(),
+        );
+        Prepared {
+            actor: entry.actor.clone(),
+            action: entry.action.clone(),
+            target: entry.target.clone(),
+            correlation_id: entry.correlation_id.clone(),
+            detail,
+            preimage,
+        }
+    }
+}
+
+/// Where an appended row landed in the chain. An async append answers with these: the rest of each row is
+/// what the caller sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainLink {
+    /// See [`AuditRow::seq`].
+    pub seq: i64,
+    /// See [`AuditRow::prev_hash`].
+    pub prev_hash: String,
+    /// See [`AuditRow::hash`].
+    pub hash: String,
+}
+
+/// Appends `entry` at `at` after `head` and moves `head` to it (same contract as [`append_after`]).
+pub(crate) fn append_prepared(
+    conn: &Connection,
+    head: &mut ChainHead,
+    entry: &Prepared,
+    at: &str,
+) -> Result<ChainLink, StoreError> {
+    let seq = head.seq + 1;
+    let hash = entry.preimage.hash(&head.hash, at, seq);
     conn.prepare_cached(INSERT_ROW)?.execute(params![
         seq,
         at,
@@ -298,22 +362,14 @@ pub(crate) fn append_after(
         entry.action,
         entry.target,
         entry.correlation_id,
-        detail,
-        prev_hash,
+        entry.detail,
+        head.hash,
         hash
     ])?;
-    *head = ChainHead {
+    let prev_hash = std::mem::replace(&mut head.hash, hash.clone());
+    head.seq = seq;
+    Ok(ChainLink {
         seq,
-        hash: hash.clone(),
-    };
-    Ok(AuditRow {
-        seq,
-        at,
-        actor: entry.actor.clone(),
-        action: entry.action.clone(),
-        target: entry.target.clone(),
-        correlation_id: entry.correlation_id.clone(),
-        detail: entry.detail.clone(),
         prev_hash,
         hash,
     })

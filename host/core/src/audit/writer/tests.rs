@@ -144,6 +144,7 @@ fn a_failing_request_fails_alone_and_its_neighbours_commit() {
     .map(|entries| {
         let (reply, answer) = oneshot::channel();
         replies.push(answer);
+        let entries = entries.iter().map(super::Prepared::new).collect();
         Request { entries, reply }
     })
     .collect();
@@ -152,7 +153,7 @@ fn a_failing_request_fails_alone_and_its_neighbours_commit() {
     let mut answers = replies
         .into_iter()
         .map(|answer| answer.blocking_recv().unwrap());
-    let seqs = |rows: Vec<crate::AuditRow>| rows.iter().map(|r| r.seq).collect::<Vec<_>>();
+    let seqs = |rows: Vec<crate::ChainLink>| rows.iter().map(|r| r.seq).collect::<Vec<_>>();
     assert_eq!(seqs(answers.next().unwrap().unwrap()), [2]);
     let error = answers.next().unwrap().unwrap_err();
     assert!(error.to_string().contains("poisoned row"), "{error}");
@@ -205,4 +206,30 @@ async fn dropping_the_store_commits_what_was_queued_and_closes_the_file() {
         Verification::Intact { rows, .. } => assert_eq!(rows, 2),
         broken => panic!("{broken:?}"),
     }
+}
+
+#[tokio::test]
+async fn the_rows_of_one_request_share_the_time_their_group_committed() {
+    let (_dir, store) = temp_store();
+    let links = store
+        .audit_append_async((1..=3).map(|n| entry("alice", n)).collect())
+        .await
+        .unwrap();
+    let stored = store.audit_query(None, None, crate::MAX_PAGE).unwrap();
+    assert_eq!(stored.len(), 3);
+    assert!(
+        stored.iter().all(|row| row.at == stored[0].at),
+        "{stored:?}"
+    );
+    // What the caller was told matches the rows as stored, and the chain recomputes from them.
+    let told: Vec<_> = links
+        .iter()
+        .map(|l| (l.seq, l.prev_hash.as_str(), l.hash.as_str()))
+        .collect();
+    let kept: Vec<_> = stored
+        .iter()
+        .map(|r| (r.seq, r.prev_hash.as_str(), r.hash.as_str()))
+        .collect();
+    assert_eq!(told, kept);
+    assert_eq!(intact_rows(&store), 3);
 }
