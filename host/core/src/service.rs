@@ -3,8 +3,9 @@
 //! (operation row first, then one row per effect, in one transaction), so nothing changes without a record.
 //!
 //! Store calls are synchronous (SQLite); they run on tokio's blocking pool so request handlers never stall
-//! the async workers. Audit appends on the invocation path are the exception: they go to the audit
-//! writer's group commit ([`Store::audit_append_async`]), awaited, so they need no blocking-pool thread.
+//! the async workers. Audit appends on the invocation path are the exception: they join the audit log's
+//! group commit ([`Store::audit_append_async`]), awaited, which needs a blocking-pool thread only when
+//! the store's lock is busy.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -13,8 +13,8 @@
 //!
 //! Appends run under the store's lock in an IMMEDIATE transaction, so two appends can never pick the
 //! same `prev_hash` and fork the chain. Async callers (every tool invocation) go through
-//! [`Store::audit_append_async`] instead: one writer thread commits whatever has queued up in one
-//! transaction (group commit, `audit/writer.rs`) and answers each caller once its rows are committed.
+//! [`Store::audit_append_async`] instead: one commit at a time takes whatever has queued up, in one
+//! transaction (group commit, `audit/writer.rs`), and answers each caller once its rows are committed.
 //!
 //! SQLite triggers refuse `UPDATE` and `DELETE` on the table; they are defense in depth, not the
 //! guarantee: someone with the file can drop them. What they cannot do is change, delete, insert or
@@ -122,11 +122,13 @@ impl Store {
     }
 
     /// Appends `entries` as one unit (all or none, contiguous in the chain) without blocking the caller's
-    /// thread: they join the audit writer's next group commit. The future resolves once the rows are
-    /// committed, so an answer sent after it is as durable as one sent after [`Store::audit_append_many`].
+    /// task: they join the next group commit. The future resolves once the rows are committed, so an
+    /// answer sent after it is as durable as one sent after [`Store::audit_append_many`].
     ///
-    /// Rows are in commit order: the writer assigns seqs in the order requests reach it and never has two
-    /// transactions open. Validation happens here, before anything is queued.
+    /// Rows are in commit order: groups commit one at a time, each in the order its requests were queued.
+    /// Validation and the per-row preparation happen here, before anything is queued. Inside a tokio
+    /// runtime the commit runs on it (never waiting for a lock there: see `audit/writer.rs`); outside one,
+    /// it happens before this returns.
     ///
     /// The answer is where each row landed; every row of one call carries the same `at`, the time its group
     /// was committed.

@@ -5,8 +5,9 @@
 //! `BEGIN`, so a read-then-write such as "next plan version" or "next audit seq" cannot interleave with
 //! another process's write). Slow work that needs no database (argon2 hashing) happens outside the lock.
 //! The one exception to "called from the blocking pool" is the audit log's group commit
-//! ([`Store::audit_append_async`]): its writer thread shares this connection and lock, so it serializes
-//! with every other write exactly as a blocking-pool caller would.
+//! ([`Store::audit_append_async`]): its group commits run on the async workers when this connection's lock
+//! and SQLite's write lock are free at once, and otherwise on the blocking pool; either way they take the
+//! same lock and serialize with every other write exactly as a blocking-pool caller would.
 //!
 //! The table-specific methods live beside their row types ([`crate::users`], [`crate::plans`], ...); this
 //! module only opens the file, runs migrations and hands out the connection.
@@ -43,17 +44,16 @@ pub const DB_FILE_NAME: &str = "drydock.sqlite3";
 pub const MAX_PAGE: usize = 1000;
 
 /// How long a statement waits for another process's lock before failing with "database is locked".
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The durable store. Cheap to share behind an `Arc`; every method takes `&self`.
 pub struct Store {
-    /// Shared with the audit writer thread, which takes the same lock for each group commit.
+    /// Shared with the audit group commit, which takes the same lock for each group.
     conn: Arc<Mutex<Connection>>,
     /// The database file, or `None` in memory.
     path: Option<PathBuf>,
-    /// The audit group-commit thread, started by the first [`Store::audit_append_async`]: stores that are
-    /// only used synchronously (the CLI, most tests) never start it. Dropping the store joins it, after it
-    /// has committed everything already queued.
+    /// The audit group commit's queue, made by the first [`Store::audit_append_async`]. Dropping the store
+    /// commits everything still queued.
     audit_writer: OnceLock<AuditWriter>,
     /// Runs the WAL checkpoints of an on-disk store (see [`checkpoint`]); `None` in memory, or if its
     /// connection could not be opened (SQLite's auto-checkpoint then stays on).
@@ -158,7 +158,7 @@ impl Store {
                 .path
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(":memory:"));
-            AuditWriter::start(Arc::clone(&self.conn), origin)
+            AuditWriter::new(Arc::clone(&self.conn), origin)
         })
     }
 

@@ -1,9 +1,12 @@
-//! The group-commit writer: concurrent async and sync appends form one chain in commit order, a caller is
-//! answered only after its rows are committed, one bad request in a group fails alone, and dropping the
-//! store commits what was queued.
+//! The group commit: concurrent async and sync appends form one chain in commit order, a caller is
+//! answered only after its rows are committed, one bad request in a group fails alone, a lock held
+//! elsewhere is waited for on the blocking pool and never on an async worker, and dropping the store
+//! commits what was queued.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use rusqlite::Connection;
 use serde_json::json;
@@ -232,4 +235,77 @@ async fn the_rows_of_one_request_share_the_time_their_group_committed() {
         .collect();
     assert_eq!(told, kept);
     assert_eq!(intact_rows(&store), 3);
+}
+
+#[tokio::test]
+async fn a_store_lock_held_elsewhere_is_waited_for_off_the_async_thread() {
+    let (_dir, store) = temp_store();
+    let store = Arc::new(store);
+    let (locked, is_locked) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    // A blocking-pool caller in the middle of a long write holds the store's lock until told to let go
+    // (or, if the test is broken, until its watchdog gives up).
+    let holder = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            store.write(|_tx| {
+                locked.send(()).unwrap();
+                Ok(released.recv_timeout(Duration::from_secs(10)).is_ok())
+            })
+        })
+    };
+    is_locked.recv().unwrap();
+    let pending = store.audit_append_async(vec![entry("alice", 1)]);
+    // This test runs on a single-threaded runtime: the leader runs on this very thread while we sleep. Had it
+    // waited for the lock here, the sleep would not end before the holder's watchdog let go.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    release
+        .send(())
+        .expect("the holder gave up waiting: the async thread was blocked on the store's lock");
+    assert!(holder.join().unwrap().unwrap());
+    let links = pending.await.unwrap();
+    assert_eq!(links[0].seq, 1);
+    assert_eq!(intact_rows(&store), 1);
+}
+
+#[tokio::test]
+async fn a_database_locked_by_another_connection_is_waited_for_off_the_async_thread() {
+    let (dir, store) = temp_store();
+    let (locked, is_locked) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    // Another process (`drydock user add` beside a running server, say) holds SQLite's write lock until
+    // told to let go, or until its watchdog gives up: sooner than the store's 5 s busy timeout, so that a
+    // leader waiting on this thread would be caught.
+    let path = dir.path().join(DB_FILE_NAME);
+    let holder = std::thread::spawn(move || {
+        let other = Connection::open(path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        let told = released.recv_timeout(Duration::from_secs(4)).is_ok();
+        other.execute_batch("COMMIT").unwrap();
+        told
+    });
+    is_locked.recv().unwrap();
+    let pending = store.audit_append_async(vec![entry("alice", 1)]);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    release
+        .send(())
+        .expect("the holder gave up waiting: the async thread was blocked on SQLite's lock");
+    assert!(holder.join().unwrap());
+    let links = pending.await.unwrap();
+    assert_eq!(links[0].seq, 1);
+    assert_eq!(intact_rows(&store), 1);
+}
+
+#[test]
+fn outside_a_runtime_the_append_commits_before_it_returns() {
+    let (_dir, store) = temp_store();
+    let pending = store.audit_append_async(vec![entry("alice", 1), entry("alice", 2)]);
+    assert_eq!(intact_rows(&store), 2, "committed by the call itself");
+    let links = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(pending)
+        .unwrap();
+    assert_eq!(links.iter().map(|l| l.seq).collect::<Vec<_>>(), [1, 2]);
 }
