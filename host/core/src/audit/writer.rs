@@ -10,10 +10,10 @@
 //! committed, so a caller that waits for its reply before responding keeps exactly the durability of a
 //! synchronous append.
 //!
-//! Who commits: the caller that finds no commit under way spawns a *leader* task; it yields once, so the
-//! other tasks ready on its worker queue their rows too, then commits the group on that worker and, if
-//! more requests queued meanwhile, spawns the next leader. There is never more than one leader, so groups
-//! commit in queue order. Committing on the async worker is the point: with a dedicated writer thread (the
+//! Who commits: the caller that finds no commit under way spawns a *leader* task; it yields (twice, see
+//! [`GATHER_YIELDS`]) so the other tasks ready on its worker queue their rows too, then commits the group
+//! on that worker and, if more requests queued meanwhile, spawns the next leader. There is never more
+//! than one leader, so groups commit in queue order. Committing on the async worker is the point: with a dedicated writer thread (the
 //! first design) the commit waited for the OS to schedule that thread behind two busy workers, about 0.8 ms
 //! per group on the 2-core benchmark machine, while every request in the group sat idle; the benchmark's
 //! invocations left 12-16% of the CPU unused that way. A commit is short CPU work (an append to the WAL,
@@ -48,6 +48,14 @@ use crate::store::{BUSY_TIMEOUT, in_immediate_transaction, lock_connection};
 /// holds a worker thread and the connection lock, not throughput: a group is usually as large as the
 /// number of requests in flight.
 const MAX_GROUP: usize = 256;
+
+/// How many times a new leader lets the other runnable tasks go first before it takes its group. A
+/// transaction has a fixed cost (locks, WAL frames for each page it touches) several times that of a row,
+/// so a bigger group is cheaper per request, but every request in it waits for the commit. On the 2-core
+/// benchmark machine, twice beat once (lower CPU per invocation and higher throughput in 3 of 3
+/// interleaved runs); never yielding made groups of one or two and cost about a quarter more CPU per
+/// invocation; three to five times, or yielding until the queue stops growing, were no better than twice.
+const GATHER_YIELDS: usize = 2;
 
 /// The handle the store keeps. Dropping it commits what is still queued.
 pub(crate) struct AuditWriter {
@@ -177,7 +185,9 @@ fn start_leader_task(shared: &Arc<Shared>) {
 async fn lead(shared: Weak<Shared>) {
     // Let the tasks already runnable on this worker (handlers about to audit their own calls) queue their
     // rows first: the group then holds everything in flight, for the fixed cost of one transaction.
-    tokio::task::yield_now().await;
+    for _ in 0..GATHER_YIELDS {
+        tokio::task::yield_now().await;
+    }
     // Gone means the store was dropped, and its drop committed whatever was waiting.
     let Some(shared) = shared.upgrade() else {
         return;
