@@ -39,9 +39,9 @@ pub(super) struct Fields<'a> {
 /// map) so that the format is fixed here, whatever serde_json's features.
 ///
 /// Held in three pieces around the two fields that only the chain decides, `at` and `seq` (the keys sort so
-/// that they fall in the middle). The group-commit writer appends rows one after another on one thread;
-/// writing the pieces before a row reaches it keeps that serial stretch down to filling in two values,
-/// one SHA-256 and the insert.
+/// that they fall in the middle). Group commits append rows strictly one after another; writing the
+/// pieces before a row is queued keeps that serial stretch down to filling in two values, one SHA-256 and
+/// the insert.
 pub(super) struct Preimage {
     /// `{"action":…,"actor":…,"at":`
     before_at: String,
