@@ -19,8 +19,8 @@
 //! invocations left 12-16% of the CPU unused that way. A commit is short CPU work (an append to the WAL,
 //! no fsync) but a leader must never *wait* on a worker thread, so it only tries: if the store's lock is
 //! held by a blocking-pool caller, or SQLite reports the database busy (another process writing, the
-//! checkpoint thread restarting the WAL), the group goes to the blocking pool, which waits as long as any
-//! other store call would.
+//! checkpoint thread restarting the WAL), or the group fails, the group goes to the blocking pool, which
+//! waits as long as any other store call would.
 //!
 //! The leader does as little as it can: callers queue entries already prepared (canonical detail, the hash
 //! preimage around `seq` and `at`), the group takes one timestamp, and each row costs one SHA-256 and one
@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::{ChainHead, ChainLink, Prepared, append_prepared};
@@ -232,38 +232,24 @@ impl Drop for Handover {
     }
 }
 
-/// [`commit_group`], unless SQLite cannot grant the write lock at once (another process is writing, or the
-/// checkpoint thread is restarting the WAL): then the group comes back untouched, to be committed where
-/// waiting blocks no async worker.
+/// [`commit_group`] for a group that commits at once. Otherwise the group comes back untouched (its
+/// transaction rolled back) to be committed where waiting blocks no async worker: when SQLite cannot grant
+/// the write lock right away (another process is writing, or the checkpoint thread is restarting the WAL),
+/// and when the group fails, since retrying its requests one by one may have to wait for that lock.
 fn commit_group_without_waiting(
     conn: &mut Connection,
     group: Vec<Request>,
 ) -> Result<(), Vec<Request>> {
     let _ = conn.busy_timeout(Duration::ZERO);
-    let begun = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map(|tx| {
-            let _ = tx.busy_timeout(BUSY_TIMEOUT);
-            append_group(&tx, &group, &now())
-                .and_then(|rows| tx.commit().map(|()| rows).map_err(StoreError::from))
-        });
+    let committed = in_immediate_transaction(conn, |tx| append_group(tx, &group, &now()));
     let _ = conn.busy_timeout(BUSY_TIMEOUT);
-    match begun {
-        Ok(outcome) => {
-            settle(conn, group, outcome);
+    match committed {
+        Ok(rows) => {
+            settle(conn, group, Ok(rows));
             Ok(())
         }
-        Err(error) if is_busy(&error) => Err(group),
-        Err(error) => {
-            settle(conn, group, Err(error.into()));
-            Ok(())
-        }
+        Err(_) => Err(group),
     }
-}
-
-fn is_busy(error: &rusqlite::Error) -> bool {
-    matches!(error, rusqlite::Error::SqliteFailure(failure, _)
-        if failure.code == rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// Appends every request of `group` in order, in one transaction if possible, and answers each one.

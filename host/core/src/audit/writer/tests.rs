@@ -309,3 +309,21 @@ fn outside_a_runtime_the_append_commits_before_it_returns() {
         .unwrap();
     assert_eq!(links.iter().map(|l| l.seq).collect::<Vec<_>>(), [1, 2]);
 }
+
+#[tokio::test]
+async fn a_failing_async_request_fails_alone_and_its_group_still_commits() {
+    let (dir, store) = temp_store();
+    let conn = Connection::open(dir.path().join(DB_FILE_NAME)).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER poison BEFORE INSERT ON audit_log WHEN NEW.actor = 'poison' \
+         BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;",
+    )
+    .unwrap();
+    // Both are queued before the leader runs (this runtime has one thread), so they share a group.
+    let good = store.audit_append_async(vec![entry("alice", 1)]);
+    let bad = store.audit_append_async(vec![entry("bob", 2), entry("poison", 3)]);
+    let error = bad.await.unwrap_err();
+    assert!(error.to_string().contains("poisoned row"), "{error}");
+    assert_eq!(good.await.unwrap()[0].seq, 1);
+    assert_eq!(intact_rows(&store), 1, "bob's half-request left nothing");
+}
