@@ -245,35 +245,20 @@ fn commit_group_without_waiting(
     let _ = conn.busy_timeout(BUSY_TIMEOUT);
     match committed {
         Ok(rows) => {
-            settle(conn, group, Ok(rows));
+            answer(group, rows);
             Ok(())
         }
         Err(_) => Err(group),
     }
 }
 
-/// Appends every request of `group` in order, in one transaction if possible, and answers each one.
+/// Appends every request of `group` in order, in one transaction if possible, and answers each one. After
+/// a failure it retries the requests one per transaction, so that each caller gets its own outcome.
 pub(crate) fn commit_group(conn: &mut Connection, group: Vec<Request>) {
     // Every row of a group gets the same time: the group commits as one.
     let at = now();
-    let outcome = in_immediate_transaction(conn, |tx| append_group(tx, &group, &at));
-    settle(conn, group, outcome);
-}
-
-/// Answers each request of `group` with the outcome of its group's transaction; after a failure, retries
-/// the requests one per transaction so that each caller gets its own outcome.
-fn settle(
-    conn: &mut Connection,
-    group: Vec<Request>,
-    outcome: Result<Vec<Vec<ChainLink>>, StoreError>,
-) {
-    match outcome {
-        Ok(rows) => {
-            for (request, rows) in group.into_iter().zip(rows) {
-                // A caller that went away (its request was cancelled) still has its rows committed.
-                let _ = request.reply.send(Ok(rows));
-            }
-        }
+    match in_immediate_transaction(conn, |tx| append_group(tx, &group, &at)) {
+        Ok(rows) => answer(group, rows),
         Err(error) if group.len() == 1 => {
             if let Some(request) = group.into_iter().next() {
                 let _ = request.reply.send(Err(error));
@@ -292,6 +277,14 @@ fn settle(
                 let _ = request.reply.send(alone);
             }
         }
+    }
+}
+
+/// Tells each request of a committed group where its rows landed.
+fn answer(group: Vec<Request>, rows: Vec<Vec<ChainLink>>) {
+    for (request, rows) in group.into_iter().zip(rows) {
+        // A caller that went away (its request was cancelled) still has its rows committed.
+        let _ = request.reply.send(Ok(rows));
     }
 }
 
