@@ -291,6 +291,15 @@ fn every_built_component_has_a_test() {
         "hostile_output_bomb",
         "hostile_call_tool_recursion",
         "hostile_panic",
+        // The hostile review's findings (hardening.rs, and host/server/tests/cli.rs for the CLI).
+        "hostile_disguised_write",
+        "hostile_secret_in_media_type",
+        "hostile_call_tool_secret",
+        "hostile_secret_disguise",
+        "hostile_artifact_bomb",
+        "hostile_journal_bomb",
+        "hostile_diff_bomb",
+        "hostile_terminal_escape",
     ];
     for plugin in ALL_PLUGINS {
         assert!(

@@ -10,6 +10,7 @@ mod chat_llm;
 mod engine;
 mod fastagency;
 mod fs_grants;
+mod hardening;
 mod hostile;
 mod http_grants;
 mod live_gating;

@@ -178,6 +178,7 @@ impl Core {
                 "mode": report.requested_mode,
                 "outcome": match &report.outcome { Ok(_) => "ok", Err(e) => e.code() },
                 "effects": report.record.effects.len(),
+                "omitted_effects": report.record.omitted_effect_count(),
             }),
         }];
         entries.extend(effect_entries(&report.correlation_id, report));
@@ -274,7 +275,24 @@ impl Core {
 }
 
 /// One audit row per effect of an invocation.
+/// One audit row per journaled effect, and one per group of effects the journal only counted.
 fn effect_entries(correlation_id: &str, report: &InvocationReport) -> Vec<AuditEntry> {
+    let omitted = report
+        .record
+        .omitted_effects
+        .iter()
+        .map(|group| AuditEntry {
+            actor: format!("plugin:{}", report.plugin.as_deref().unwrap_or("?")),
+            action: "effects_omitted".into(),
+            target: Some(report.tool.clone()),
+            correlation_id: Some(correlation_id.to_owned()),
+            detail: json!({
+                "capability": group.capability,
+                "outcome": group.outcome,
+                "count": group.count,
+                "reason": "past the journal's budget of the invocation; not kept",
+            }),
+        });
     report
         .record
         .effects
@@ -291,6 +309,7 @@ fn effect_entries(correlation_id: &str, report: &InvocationReport) -> Vec<AuditE
                 "depth": effect.depth,
             }),
         })
+        .chain(omitted)
         .collect()
 }
 

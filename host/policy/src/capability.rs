@@ -119,7 +119,7 @@ impl FromStr for Mode {
 }
 
 /// What happens to one effect; journaled with every effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// An allowed read: it really happens, in any mode.

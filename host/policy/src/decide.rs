@@ -5,25 +5,31 @@
 //! between Simulated and Live. Grants come first so that no LivePolicy or mode can widen access.
 
 use crate::capability::{Capability, Decision, Outcome};
-use crate::grants::{FsAccess, FsGrant, HttpMethod, PluginGrants};
+use crate::grants::{FsAccess, FsGrant, HttpGrant, HttpMethod, PluginGrants};
+use crate::http_request::HttpRequest;
 use crate::live::{LiveContext, LivePolicy, write_decision};
 use crate::url_match::TargetUrl;
 
-/// Decides an outgoing HTTP request from `plugin` with `method` (upper case) to `url`.
+/// Decides an outgoing HTTP request from `plugin`: its method, URL, headers and body.
+///
+/// The method on the request line is only the first answer: a method-override header, parameter or body
+/// field, or a body on a read, makes the request a write (see [`crate::http_request`]). Every method the
+/// request names must be granted for its URL, and a read carrying such a signal needs a write method
+/// granted too; the request is then decided as a write.
 pub fn decide_http(
     plugin: &str,
     grants: &PluginGrants,
     live: &LivePolicy,
     ctx: &LiveContext,
-    method: &str,
-    url: &str,
+    request: &HttpRequest,
 ) -> Decision {
-    let method: HttpMethod = match method.parse() {
+    let method: HttpMethod = match request.method.parse() {
         Ok(method) => method,
         Err(unknown) => {
             return Decision::denied(format!("{unknown}; plugin `{plugin}` cannot use it"));
         }
     };
+    let url = request.url;
     let target = match TargetUrl::parse(url) {
         Ok(target) => target,
         Err(error) => return Decision::denied(format!("URL `{url}` is refused: {error}")),
@@ -35,24 +41,68 @@ pub fn decide_http(
         ));
     }
     let Some(grant) = covering.iter().find(|g| g.methods.contains(&method)) else {
-        let allowed: Vec<String> = covering
-            .iter()
-            .map(|g| format!("{} ({})", g.prefix, g.methods_list()))
-            .collect();
         return Decision::denied(format!(
             "{method} is not granted for {target}: plugin `{plugin}`'s grant {} does not allow it",
-            allowed.join(", ")
+            grants_shown(&covering)
         ));
     };
-    if !method.is_write() {
-        let reason = format!(
-            "{method} is a read and {} is granted for {method}",
-            grant.prefix
-        );
-        return Decision::new(Outcome::Read, reason);
+    let signals = request.write_signals(target.query(), !method.is_write());
+    if signals.is_empty() {
+        if !method.is_write() {
+            let reason = format!(
+                "{method} is a read and {} is granted for {method}",
+                grant.prefix
+            );
+            return Decision::new(Outcome::Read, reason);
+        }
+        let what = format!("{method} {target} is granted by {}", grant.prefix);
+        return write_decision(plugin, Capability::Http, live, ctx, &what);
     }
-    let what = format!("{method} {target} is granted by {}", grant.prefix);
+    let mut names_a_write = method.is_write();
+    for signal in &signals {
+        let Some(named) = signal.named_method() else {
+            continue;
+        };
+        let Ok(named_method) = named.to_ascii_uppercase().parse::<HttpMethod>() else {
+            return Decision::denied(format!(
+                "{signal} asks the server for a method Drydock does not know, so the {method} to {target} is refused"
+            ));
+        };
+        names_a_write |= named_method.is_write();
+        if !covering.iter().any(|g| g.methods.contains(&named_method)) {
+            return Decision::denied(format!(
+                "{signal} turns this {method} into a {named_method}, and {named_method} is not granted for {target}: \
+                 plugin `{plugin}`'s grant {} does not allow it",
+                grants_shown(&covering)
+            ));
+        }
+    }
+    let shown: Vec<String> = signals.iter().map(ToString::to_string).collect();
+    let shown = shown.join(" and ");
+    if !names_a_write
+        && !covering
+            .iter()
+            .any(|g| g.methods.iter().any(|m| m.is_write()))
+    {
+        return Decision::denied(format!(
+            "this {method} to {target} carries {shown}, so it is treated as a write, and no write method is \
+             granted for it: plugin `{plugin}`'s grant {} allows reads only",
+            grants_shown(&covering)
+        ));
+    }
+    let what = format!(
+        "{method} {target} carries {shown}, so it is treated as a write; it is granted by {}",
+        grant.prefix
+    );
     write_decision(plugin, Capability::Http, live, ctx, &what)
+}
+
+fn grants_shown(covering: &[&HttpGrant]) -> String {
+    covering
+        .iter()
+        .map(|g| format!("{} ({})", g.prefix, g.methods_list()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Decides a write into the directory of `dir` (an fs grant of `plugin`): Simulated means the plugin
@@ -170,13 +220,16 @@ mod tests {
     }
 
     fn http(method: &str, url: &str) -> Decision {
+        dry(&HttpRequest::new(method, url))
+    }
+
+    fn dry(request: &HttpRequest) -> Decision {
         decide_http(
             "jira",
             &jira(),
             &LivePolicy::default(),
             &LiveContext::dry_run(),
-            method,
-            url,
+            request,
         )
     }
 
@@ -209,8 +262,7 @@ mod tests {
             &jira(),
             &live,
             &ctx,
-            "POST",
-            "https://jira.example.com/rest/api/2/issue",
+            &HttpRequest::new("POST", "https://jira.example.com/rest/api/2/issue"),
         );
         assert_eq!(decision.outcome, Outcome::Live, "{}", decision.reason);
     }
@@ -233,8 +285,7 @@ mod tests {
             &jira(),
             &live,
             &ctx,
-            "DELETE",
-            "https://jira.example.com/rest/api/2/x",
+            &HttpRequest::new("DELETE", "https://jira.example.com/rest/api/2/x"),
         );
         assert_eq!(decision.outcome, Outcome::Denied);
         assert!(
@@ -276,7 +327,14 @@ mod tests {
         let empty = PluginGrants::EMPTY;
         let (live, ctx) = all_live();
         assert_eq!(
-            decide_http("x", &empty, &live, &ctx, "GET", "https://a.example/").outcome,
+            decide_http(
+                "x",
+                &empty,
+                &live,
+                &ctx,
+                &HttpRequest::new("GET", "https://a.example/")
+            )
+            .outcome,
             Outcome::Denied
         );
         assert_eq!(
@@ -285,6 +343,132 @@ mod tests {
         );
         assert_eq!(decide_env("x", &empty, "HOME").outcome, Outcome::Denied);
         assert_eq!(decide_llm("x", &empty).outcome, Outcome::Denied);
+    }
+
+    /// A grant that allows only reads under the same prefix.
+    fn read_only_http() -> PluginGrants {
+        PluginGrants {
+            http: vec![HttpGrant {
+                prefix: UrlPrefix::parse("https://jira.example.com/rest/api/2/").unwrap(),
+                methods: BTreeSet::from([HttpMethod::Get, HttpMethod::Head, HttpMethod::Options]),
+            }],
+            ..PluginGrants::default()
+        }
+    }
+
+    const ISSUE: &str = "https://jira.example.com/rest/api/2/issue/X-1";
+
+    #[test]
+    fn a_get_with_a_method_override_header_is_a_simulated_write_in_dry_run() {
+        for name in [
+            "X-HTTP-Method-Override",
+            "x-http-method",
+            "X-Method-Override",
+        ] {
+            let decision = dry(&HttpRequest::new("GET", ISSUE).header(name, "POST"));
+            assert_eq!(
+                decision.outcome,
+                Outcome::Simulated,
+                "{name}: {}",
+                decision.reason
+            );
+            assert!(
+                decision.reason.contains("treated as a write"),
+                "{}",
+                decision.reason
+            );
+        }
+    }
+
+    #[test]
+    fn an_override_naming_an_ungranted_method_is_denied_even_on_a_write() {
+        for request in [
+            HttpRequest::new("GET", ISSUE).header("X-HTTP-Method-Override", "DELETE"),
+            HttpRequest::new("POST", ISSUE).header("x-http-method-override", "delete"),
+            HttpRequest::new(
+                "GET",
+                "https://jira.example.com/rest/api/2/issue/X-1?_method=DELETE",
+            ),
+            HttpRequest::new("POST", ISSUE)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(b"_method=DELETE"),
+        ] {
+            let decision = dry(&request);
+            assert_eq!(decision.outcome, Outcome::Denied, "{request:?}");
+            assert!(
+                decision
+                    .reason
+                    .contains("into a DELETE, and DELETE is not granted"),
+                "{}",
+                decision.reason
+            );
+        }
+    }
+
+    #[test]
+    fn an_override_naming_an_unknown_method_is_denied() {
+        let decision = dry(&HttpRequest::new("GET", ISSUE).header("X-HTTP-Method", "PURGE"));
+        assert_eq!(decision.outcome, Outcome::Denied);
+        assert!(
+            decision.reason.contains("does not know"),
+            "{}",
+            decision.reason
+        );
+    }
+
+    #[test]
+    fn reads_carrying_a_body_or_an_override_are_denied_where_no_write_is_granted() {
+        let grants = read_only_http();
+        for request in [
+            HttpRequest::new("GET", ISSUE).body(b"{\"delete\": true}"),
+            HttpRequest::new("HEAD", ISSUE).body(b"x"),
+            HttpRequest::new("OPTIONS", ISSUE).body(b"x"),
+            HttpRequest::new("GET", ISSUE).header("X-HTTP-Method-Override", "GET"),
+            HttpRequest::new(
+                "GET",
+                "https://jira.example.com/rest/api/2/issue/X-1?%5Fmethod=get",
+            ),
+        ] {
+            let decision = decide_http(
+                "jira",
+                &grants,
+                &LivePolicy::default(),
+                &LiveContext::dry_run(),
+                &request,
+            );
+            assert_eq!(decision.outcome, Outcome::Denied, "{request:?}");
+            assert!(
+                decision.reason.contains("allows reads only"),
+                "{}",
+                decision.reason
+            );
+        }
+    }
+
+    #[test]
+    fn a_get_with_a_body_is_simulated_where_a_write_is_granted_and_live_only_when_allowed() {
+        let request = HttpRequest::new("GET", ISSUE).body(b"payload");
+        let decision = dry(&request);
+        assert_eq!(decision.outcome, Outcome::Simulated, "{}", decision.reason);
+        assert!(
+            decision.reason.contains("a 7-byte body"),
+            "{}",
+            decision.reason
+        );
+        let (live, ctx) = all_live();
+        assert_eq!(
+            decide_http("jira", &jira(), &live, &ctx, &request).outcome,
+            Outcome::Live
+        );
+    }
+
+    #[test]
+    fn a_plain_get_with_ordinary_headers_stays_a_read() {
+        let request =
+            HttpRequest::new("GET", "https://jira.example.com/rest/api/2/search?method=x")
+                .header("Accept", "application/json")
+                .header("Authorization", "Bearer t");
+        assert_eq!(dry(&request).outcome, Outcome::Read);
     }
 
     #[test]

@@ -36,6 +36,9 @@ struct RawLimits {
     memory_mib: Option<Spanned<u64>>,
     output_kib: Option<Spanned<u64>>,
     fuel: Option<Spanned<u64>>,
+    host_memory_mib: Option<Spanned<u64>>,
+    fs_write_mib: Option<Spanned<u64>>,
+    fs_entries: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +154,9 @@ fn validate_limits(
         memory_mib: check("memory_mib", &raw.memory_mib)?,
         output_kib: check("output_kib", &raw.output_kib)?,
         fuel: check("fuel", &raw.fuel)?,
+        host_memory_mib: check("host_memory_mib", &raw.host_memory_mib)?,
+        fs_write_mib: check("fs_write_mib", &raw.fs_write_mib)?,
+        fs_entries: check("fs_entries", &raw.fs_entries)?,
     })
 }
 

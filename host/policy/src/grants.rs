@@ -200,6 +200,12 @@ pub struct LimitOverrides {
     pub output_kib: Option<u64>,
     /// Fuel per invocation (only enforced when the runtime enables fuel).
     pub fuel: Option<u64>,
+    /// Host memory one invocation's record (journal, artifacts, logs, diff, result) may take, in MiB.
+    pub host_memory_mib: Option<u64>,
+    /// Bytes a plugin may write into its writable directories per invocation, in MiB.
+    pub fs_write_mib: Option<u64>,
+    /// Files, directories and links a plugin may create in its writable directories per invocation.
+    pub fs_entries: Option<u64>,
 }
 
 impl LimitOverrides {
@@ -209,6 +215,9 @@ impl LimitOverrides {
         memory_mib: None,
         output_kib: None,
         fuel: None,
+        host_memory_mib: None,
+        fs_write_mib: None,
+        fs_entries: None,
     };
 
     /// These overrides, with each missing one taken from `defaults`.
@@ -218,6 +227,9 @@ impl LimitOverrides {
             memory_mib: self.memory_mib.or(defaults.memory_mib),
             output_kib: self.output_kib.or(defaults.output_kib),
             fuel: self.fuel.or(defaults.fuel),
+            host_memory_mib: self.host_memory_mib.or(defaults.host_memory_mib),
+            fs_write_mib: self.fs_write_mib.or(defaults.fs_write_mib),
+            fs_entries: self.fs_entries.or(defaults.fs_entries),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - `file`: the policy file's raw serde types and their validation into grants.
 //! - [`policy`]: [`Policy`], the parsed file: grants per plugin, unknown plugins get nothing.
 //! - [`live`]: [`LivePolicy`] (operator toggles) and [`LiveContext`] (master switch, mode, plan approval).
+//! - [`http_request`]: what an HTTP request really asks for ([`HttpRequest`]): method overrides, bodies on reads.
 //! - [`decide`]: one decision function per effect kind ([`decide_http`], [`decide_fs_write`], ...).
 //! - [`error`]: [`PolicyError`] with `file:line:column` locations.
 
@@ -18,6 +19,7 @@ pub mod decide;
 pub mod error;
 mod file;
 pub mod grants;
+pub mod http_request;
 pub mod live;
 pub mod path_match;
 pub mod policy;
@@ -29,6 +31,7 @@ pub use error::{Location, PolicyError};
 pub use grants::{
     FsAccess, FsGrant, HttpGrant, HttpMethod, LimitOverrides, PluginGrants, UnknownMethod,
 };
+pub use http_request::{HttpRequest, WriteSignal};
 pub use live::{LiveContext, LivePolicy, MASTER_SWITCH_VAR, PlanApproval};
 pub use path_match::{PathError, is_within, normalize};
 pub use policy::Policy;

@@ -25,8 +25,11 @@ impl Policy {
     ///
     /// The format (TOML; unknown keys anywhere are errors):
     /// ```toml
-    /// [limits]                      # optional defaults for every plugin: timeout_ms, memory_mib, output_kib, fuel
-    /// timeout_ms = 5000
+    /// [limits]                      # optional defaults for every plugin (all above zero):
+    /// timeout_ms = 5000             #   wall clock per invocation; memory_mib: guest memory; output_kib: result;
+    ///                               #   fuel; host_memory_mib: what the host keeps of one invocation (journal,
+    ///                               #   artifacts, logs, diff, result); fs_write_mib / fs_entries: bytes written
+    ///                               #   and files created in writable directories per invocation
     ///
     /// [plugins.jira]                # name: ^[a-z0-9][a-z0-9_-]{0,63}$
     /// http    = [{ url = "https://jira.example.com/rest/api/2/", methods = ["GET", "POST"] }]

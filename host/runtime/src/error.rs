@@ -134,6 +134,36 @@ pub enum LimitBreach {
         /// The fuel budget.
         limit: u64,
     },
+    /// What the host keeps for the invocation (journal, artifacts, logs, diff, result) went past the host
+    /// memory budget.
+    #[error(
+        "needed {needed_bytes} bytes of host memory for {by}, past the invocation's limit of {limit_bytes} bytes \
+         (`host_memory_mib` in the policy's limits)"
+    )]
+    HostMemory {
+        /// The limit in bytes.
+        limit_bytes: u64,
+        /// What the host would have held with the refused addition.
+        needed_bytes: u64,
+        /// What asked for it: artifacts, the effect journal, log lines, the fs diff, the result.
+        by: String,
+    },
+    /// The guest wrote more bytes into its writable directories than allowed.
+    #[error(
+        "wrote more than {limit_bytes} bytes into its writable directories (`fs_write_mib` in the policy's limits)"
+    )]
+    FsWrites {
+        /// The limit in bytes.
+        limit_bytes: u64,
+    },
+    /// The guest created more files, directories or links than allowed.
+    #[error(
+        "created more than {limit} files, directories or links (`fs_entries` in the policy's limits)"
+    )]
+    FsEntries {
+        /// The limit.
+        limit: u64,
+    },
 }
 
 impl LimitBreach {
@@ -145,6 +175,9 @@ impl LimitBreach {
             LimitBreach::Output { .. } => "output_limit",
             LimitBreach::StackOverflow => "stack_overflow",
             LimitBreach::Fuel { .. } => "fuel_exhausted",
+            LimitBreach::HostMemory { .. } => "host_memory_limit",
+            LimitBreach::FsWrites { .. } => "fs_write_limit",
+            LimitBreach::FsEntries { .. } => "fs_entry_limit",
         }
     }
 }

@@ -114,6 +114,8 @@ pub struct PlanReport {
 struct Lineage {
     depth: u32,
     journal: Journal,
+    /// The secrets of every plugin above this one in the call-tool chain (empty at the top).
+    inherited: Redactor,
     live_policy: Arc<LivePolicy>,
     live_context: LiveContext,
     correlation_id: String,
@@ -126,10 +128,14 @@ impl Runtime {
     pub async fn invoke(&self, request: InvokeRequest) -> InvocationReport {
         let started = Instant::now();
         let inner = &self.inner;
-        let journal = Journal::new(inner.config.record_budget);
+        let journal = Journal::new(
+            inner.config.record_budget,
+            inner.config.limits.host_memory_bytes,
+        );
         let lineage = Lineage {
             depth: 0,
             journal: journal.clone(),
+            inherited: Redactor::default(),
             live_policy: read(&inner.live_policy).clone(),
             live_context: LiveContext {
                 master_switch: inner.config.master_switch,
@@ -146,6 +152,9 @@ impl Runtime {
         let outcome = inner
             .invoke_tool(&request.tool, request.args, lineage)
             .await;
+        // One last pass with every secret of every plugin that took part: a secret that moved between them
+        // (an argument, a shared directory, a granted server) is redacted whoever returned it.
+        let outcome = redact_outcome(&journal.chain_redactor(), outcome);
         InvocationReport {
             correlation_id: request.correlation_id,
             tool: request.tool,
@@ -167,7 +176,10 @@ impl Runtime {
         correlation_id: &str,
     ) -> PlanReport {
         let inner = &self.inner;
-        let journal = Journal::new(inner.config.record_budget);
+        let journal = Journal::new(
+            inner.config.record_budget,
+            inner.config.limits.host_memory_bytes,
+        );
         let outcome = inner
             .generate(planner, request, correlation_id, journal.clone())
             .await;
@@ -221,6 +233,22 @@ impl RuntimeInner {
                 "the plugin gave an answer of the wrong kind",
             ));
         };
+        if let Some(breach) = ctx.journal.host_breach() {
+            return Err(InvokeError::Limit {
+                tool: tool.to_owned(),
+                breach,
+            });
+        }
+        if let Ok(text) = &result
+            && text.len() as u64 <= output_limit
+            && !ctx.journal.charge(text.len() as u64, "the result")
+            && let Some(breach) = ctx.journal.host_breach()
+        {
+            return Err(InvokeError::Limit {
+                tool: tool.to_owned(),
+                breach,
+            });
+        }
         match result {
             Ok(text) if text.len() as u64 > output_limit => Err(InvokeError::Limit {
                 tool: tool.to_owned(),
@@ -269,6 +297,7 @@ impl RuntimeInner {
         let lineage = Lineage {
             depth: 0,
             journal,
+            inherited: Redactor::default(),
             live_policy: Arc::new(LivePolicy::default()),
             live_context: LiveContext {
                 master_switch: false,
@@ -320,7 +349,16 @@ impl RuntimeInner {
         );
         let secrets = resolve_granted(&grants, self.values.secrets.as_ref());
         let env = visible_env(&plugin.info.name, &grants, self.values.env.as_ref());
-        let redactor = Redactor::new(secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        // A callee redacts its caller's secrets too: a caller that hands its secret to another tool (as an
+        // argument, say) must not find it in that tool's journal entries.
+        let redactor = Redactor::new(secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .merged(&lineage.inherited);
+        lineage.journal.involve(&redactor);
+        if lineage.depth == 0 {
+            lineage
+                .journal
+                .set_host_memory_limit(limits.host_memory_bytes);
+        }
         let own_deadline = Instant::now() + limits.timeout;
         let deadline = lineage
             .deadline
@@ -354,6 +392,7 @@ impl ToolCaller for RuntimeInner {
             let lineage = Lineage {
                 depth: parent.source.depth + 1,
                 journal: parent.journal.clone(),
+                inherited: parent.redactor.clone(),
                 live_policy: parent.live_policy.clone(),
                 live_context: parent.live_context.clone(),
                 correlation_id: parent.correlation_id.clone(),
@@ -387,11 +426,52 @@ impl ToolCaller for NoCallsFromPlanners {
     }
 }
 
+/// Longest message of a tool's error kept in the report (redacted first, then cut).
+const TOOL_ERROR_MESSAGE_BYTES: usize = 16 << 10;
+
 fn redact_tool_error(redactor: &Redactor, error: ToolError) -> ToolError {
+    let shown = |m: &str| redactor.text_then_cut(m, TOOL_ERROR_MESSAGE_BYTES);
     match error {
-        ToolError::InvalidInput(m) => ToolError::InvalidInput(redactor.text(&m)),
-        ToolError::Denied(m) => ToolError::Denied(redactor.text(&m)),
-        ToolError::Failed(m) => ToolError::Failed(redactor.text(&m)),
+        ToolError::InvalidInput(m) => ToolError::InvalidInput(shown(&m)),
+        ToolError::Denied(m) => ToolError::Denied(shown(&m)),
+        ToolError::Failed(m) => ToolError::Failed(shown(&m)),
+    }
+}
+
+/// `outcome` with every text a plugin could have put into it redacted with `redactor`.
+fn redact_outcome(
+    redactor: &Redactor,
+    outcome: Result<Value, InvokeError>,
+) -> Result<Value, InvokeError> {
+    if redactor.is_empty() {
+        return outcome;
+    }
+    match outcome {
+        Ok(value) => Ok(redactor.json(value)),
+        Err(InvokeError::Tool { tool, error }) => Err(InvokeError::Tool {
+            tool,
+            error: redact_tool_error(redactor, error),
+        }),
+        Err(InvokeError::Trap {
+            tool,
+            message,
+            stderr_tail,
+        }) => Err(InvokeError::Trap {
+            tool,
+            message: redactor.text(&message),
+            stderr_tail: stderr_tail.map(|t| redactor.text(&t)),
+        }),
+        Err(InvokeError::InvalidOutput { tool, message }) => Err(InvokeError::InvalidOutput {
+            tool,
+            message: redactor.text(&message),
+        }),
+        Err(InvokeError::InvalidArguments { tool, problems }) => {
+            Err(InvokeError::InvalidArguments {
+                tool,
+                problems: problems.iter().map(|p| redactor.text(p)).collect(),
+            })
+        }
+        Err(other) => Err(other),
     }
 }
 

@@ -1,16 +1,34 @@
-//! The record of one invocation: effects, artifacts and log lines.
+//! The record of one invocation: effects, artifacts and log lines, and the host memory they take.
 //!
 //! The journal is shared by the pieces of an invocation that run at different times (the wasi-http hook
 //! runs on a spawned task, the fs diff runs after the guest returns), so it lives behind a mutex and every
 //! writer redacts before it records. Entries are numbered in the order they were recorded; the number is what
 //! a simulated HTTP response names so a plugin (and a person) can find the entry.
+//!
+//! Everything a plugin can make the host keep is bounded, because one plugin must not be able to take the
+//! server down through its record:
+//! - **effects**: each field is cut (redacted first), and the first [`RecordBudget::effects`] entries, up to
+//!   [`RecordBudget::effect_bytes`] bytes, are kept. Past that, effects are counted in
+//!   [`Record::omitted_effects`], and an effect that has not happened yet is **refused** ([`Journal::admit`]):
+//!   nothing leaves the sandbox that the journal does not show.
+//! - **artifacts**: a bounded count and size; names and media types are checked and bounded too.
+//! - **log lines**: a bounded count, each cut; the rest is counted.
+//! - **host memory**: all of the above, plus the diff and the result, are charged to the invocation's host
+//!   memory budget ([`crate::Limits::host_memory_bytes`]). Going past it ends the invocation with a
+//!   `host_memory_limit` error ([`Journal::host_breach`]).
+//!
+//! Every secret of every plugin that took part in the invocation is redacted once more when the record is
+//! taken out ([`Journal::snapshot`]), so a secret that moved between plugins of a call-tool chain (through
+//! an argument, a shared directory or a granted server) is not in the record under any of their names.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use drydock_policy::{Capability, Outcome};
 use serde::{Deserialize, Serialize};
 
+use crate::error::LimitBreach;
 use crate::redact::Redactor;
 
 /// One capability use that left (or tried to leave) the sandbox.
@@ -27,16 +45,28 @@ pub struct Effect {
     /// Which capability.
     pub capability: Capability,
     /// What was attempted, e.g. `POST https://jira.example.com/rest/api/2/issue/X/comment`,
-    /// `write notes/ABC-1.md`, `secret JIRA_TOKEN`. Redacted.
+    /// `write notes/ABC-1.md`, `secret JIRA_TOKEN`. Redacted and bounded.
     pub action: String,
     /// What the host did.
     pub outcome: Outcome,
-    /// Why, in words a person can act on. Redacted.
+    /// Why, in words a person can act on. Redacted and bounded.
     pub reason: String,
-    /// Capability-specific facts (status code, byte counts, diff summary). Redacted.
+    /// Capability-specific facts (status code, byte counts, diff summary). Redacted and bounded.
     pub detail: serde_json::Value,
     /// Milliseconds since the top-level invocation started.
     pub at_ms: u64,
+}
+
+/// Effects the journal did not keep because its budget was spent, counted by capability and outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OmittedEffects {
+    /// Which capability.
+    pub capability: Capability,
+    /// What happened: `denied` for effects refused because they could not be journaled; `simulated` or
+    /// `live` for file changes that happened (they are in the diff artifact).
+    pub outcome: Outcome,
+    /// How many.
+    pub count: u64,
 }
 
 /// An output kept by the host.
@@ -44,9 +74,10 @@ pub struct Effect {
 pub struct Artifact {
     /// Unique id (a UUID).
     pub id: String,
-    /// Name given by the plugin or host, e.g. `workspace.diff`.
+    /// Name given by the plugin or host, e.g. `workspace.diff`. Redacted, at most
+    /// [`RecordBudget::artifact_name_bytes`], no control characters.
     pub name: String,
-    /// Media type, e.g. `text/x-diff`.
+    /// Media type, e.g. `text/x-diff`. Redacted, `type/subtype[; parameters]` in printable ASCII.
     pub media_type: String,
     /// Who produced it: a plugin name, or `host` for host-made artifacts such as the dry-run diff.
     pub produced_by: String,
@@ -62,7 +93,7 @@ pub struct LogLine {
     pub plugin: String,
     /// `trace`, `debug`, `info`, `warn`, `error`, `progress`, `stdout` or `stderr`.
     pub level: String,
-    /// The text, redacted.
+    /// The text, redacted and cut to [`RecordBudget::log_line_bytes`].
     pub message: String,
 }
 
@@ -75,8 +106,18 @@ pub struct RecordBudget {
     pub log_line_bytes: usize,
     /// Artifacts a plugin may emit.
     pub artifacts: usize,
-    /// Total artifact bytes a plugin may emit.
+    /// Total artifact bytes (content, name and media type) an invocation may keep.
     pub artifact_bytes: usize,
+    /// Longest artifact name, in bytes.
+    pub artifact_name_bytes: usize,
+    /// Effects kept in full; later ones are counted in [`Record::omitted_effects`].
+    pub effects: usize,
+    /// Total bytes of kept effects.
+    pub effect_bytes: usize,
+    /// Longest `action` or `reason` of one effect, in bytes (longer ones are cut).
+    pub effect_text_bytes: usize,
+    /// Largest `detail` of one effect, as JSON text (a larger one is replaced by a note).
+    pub effect_detail_bytes: usize,
 }
 
 impl Default for RecordBudget {
@@ -86,9 +127,19 @@ impl Default for RecordBudget {
             log_line_bytes: 4096,
             artifacts: 32,
             artifact_bytes: 8 << 20,
+            artifact_name_bytes: 256,
+            effects: 1000,
+            effect_bytes: 4 << 20,
+            effect_text_bytes: 2048,
+            effect_detail_bytes: 8192,
         }
     }
 }
+
+/// Longest media type, in bytes (RFC 6838 allows 127 for each of type and subtype).
+pub const MEDIA_TYPE_MAX_BYTES: usize = 255;
+/// What one kept effect costs beyond its text, in bytes (ids, numbers, the struct itself).
+const EFFECT_OVERHEAD_BYTES: usize = 160;
 
 /// The shared, append-only record of one top-level invocation (nested call-tool invocations append to their
 /// caller's journal).
@@ -99,13 +150,26 @@ pub struct Journal {
     budget: RecordBudget,
 }
 
-#[derive(Default)]
 struct JournalInner {
     effects: Vec<Effect>,
+    effect_bytes: usize,
+    omitted: BTreeMap<(Capability, Outcome), u64>,
     artifacts: Vec<Artifact>,
+    /// Artifacts and bytes of them that plugins emitted (host-made ones are not counted here).
+    plugin_artifacts: usize,
     artifact_bytes: usize,
     logs: Vec<LogLine>,
     dropped_log_lines: u64,
+    host: HostMemory,
+    /// Every secret of every plugin that took part, for the last redaction pass.
+    chain: Redactor,
+}
+
+/// The host memory one invocation's record may take, and the first time it was exceeded.
+struct HostMemory {
+    limit: u64,
+    used: u64,
+    breach: Option<LimitBreach>,
 }
 
 /// Where an effect came from; fixed for one (possibly nested) invocation.
@@ -139,6 +203,9 @@ pub struct NewEffect {
 pub struct Record {
     /// Effects in order.
     pub effects: Vec<Effect>,
+    /// Effects not kept because the journal's budget was spent (see [`OmittedEffects`]).
+    #[serde(default)]
+    pub omitted_effects: Vec<OmittedEffects>,
     /// Artifacts in order.
     pub artifacts: Vec<Artifact>,
     /// Log lines in order.
@@ -147,54 +214,157 @@ pub struct Record {
     pub dropped_log_lines: u64,
 }
 
+impl Record {
+    /// How many effects were omitted in all.
+    pub fn omitted_effect_count(&self) -> u64 {
+        self.omitted_effects.iter().map(|o| o.count).sum()
+    }
+}
+
 impl Journal {
-    /// An empty journal with the given budgets.
-    pub fn new(budget: RecordBudget) -> Self {
+    /// An empty journal with the given budgets and a host memory limit of `host_memory_bytes`.
+    pub fn new(budget: RecordBudget, host_memory_bytes: u64) -> Self {
         Self {
-            inner: Arc::new(Mutex::new(JournalInner::default())),
+            inner: Arc::new(Mutex::new(JournalInner {
+                effects: Vec::new(),
+                effect_bytes: 0,
+                omitted: BTreeMap::new(),
+                artifacts: Vec::new(),
+                plugin_artifacts: 0,
+                artifact_bytes: 0,
+                logs: Vec::new(),
+                dropped_log_lines: 0,
+                host: HostMemory {
+                    limit: host_memory_bytes,
+                    used: 0,
+                    breach: None,
+                },
+                chain: Redactor::default(),
+            })),
             started: Instant::now(),
             budget,
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, JournalInner> {
-        // A poisoned journal still holds valid entries (every push is a single Vec::push).
+        // A poisoned journal still holds valid entries (every change is a push or a counter).
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records an effect (redacting it) and returns its sequence number.
-    pub fn record(&self, source: &EffectSource, redactor: &Redactor, effect: NewEffect) -> u32 {
-        let at_ms = self.started.elapsed().as_millis() as u64;
+    /// Sets the host memory limit (the top-level plugin's, from the policy) before anything is recorded.
+    pub fn set_host_memory_limit(&self, bytes: u64) {
+        self.lock().host.limit = bytes;
+    }
+
+    /// Registers the secrets of a plugin taking part in the invocation, for the final redaction pass.
+    pub fn involve(&self, redactor: &Redactor) {
+        if redactor.is_empty() {
+            return;
+        }
         let mut inner = self.lock();
+        inner.chain = inner.chain.merged(redactor);
+    }
+
+    /// Every secret of every plugin that took part so far.
+    pub fn chain_redactor(&self) -> Redactor {
+        self.lock().chain.clone()
+    }
+
+    /// Records an effect that happened or was denied (redacting and bounding it) and returns its sequence
+    /// number, or `None` when the journal's budget is spent (then it is counted under its outcome).
+    pub fn record(
+        &self,
+        source: &EffectSource,
+        redactor: &Redactor,
+        effect: NewEffect,
+    ) -> Option<u32> {
+        let outcome = effect.outcome;
+        self.keep(source, redactor, effect, outcome)
+    }
+
+    /// Records an effect that is *about to happen*. `None` means it could not be journaled and must not
+    /// happen: the caller refuses it, and it is counted as denied.
+    pub fn admit(
+        &self,
+        source: &EffectSource,
+        redactor: &Redactor,
+        effect: NewEffect,
+    ) -> Option<u32> {
+        self.keep(source, redactor, effect, Outcome::Denied)
+    }
+
+    fn keep(
+        &self,
+        source: &EffectSource,
+        redactor: &Redactor,
+        effect: NewEffect,
+        outcome_if_omitted: Outcome,
+    ) -> Option<u32> {
+        let at_ms = self.started.elapsed().as_millis() as u64;
+        let max_text = self.budget.effect_text_bytes;
+        let action = redactor.text_then_cut(&effect.action, max_text);
+        let reason = redactor.text_then_cut(&effect.reason, max_text);
+        let detail = bounded_detail(
+            redactor.json(effect.detail),
+            self.budget.effect_detail_bytes,
+        );
+        let size = EFFECT_OVERHEAD_BYTES
+            + action.len()
+            + reason.len()
+            + detail.to_string().len()
+            + source.plugin.len()
+            + source.tool.len();
+        let mut inner = self.lock();
+        // Once one effect was left out, every later one is too: the kept effects are always the first ones,
+        // so a small effect cannot slip in (and happen) after a large one was refused.
+        let full = !inner.omitted.is_empty()
+            || inner.effects.len() >= self.budget.effects
+            || inner.effect_bytes + size > self.budget.effect_bytes;
+        if full || !inner.charge(size as u64, "the effect journal") {
+            *inner
+                .omitted
+                .entry((effect.capability, outcome_if_omitted))
+                .or_default() += 1;
+            return None;
+        }
         let seq = inner.effects.len() as u32 + 1;
+        inner.effect_bytes += size;
         inner.effects.push(Effect {
             seq,
             plugin: source.plugin.clone(),
             tool: source.tool.clone(),
             depth: source.depth,
             capability: effect.capability,
-            action: redactor.text(&effect.action),
+            action,
             outcome: effect.outcome,
-            reason: redactor.text(&effect.reason),
-            detail: redactor.json(effect.detail),
+            reason,
+            detail,
             at_ms,
         });
-        seq
+        Some(seq)
     }
 
     /// Adds facts to an effect already recorded (e.g. the status of a response that arrived later).
     pub fn amend(&self, seq: u32, redactor: &Redactor, key: &str, value: serde_json::Value) {
+        let value = bounded_detail(redactor.json(value), self.budget.effect_text_bytes);
+        let size = key.len() + value.to_string().len();
         let mut inner = self.lock();
+        if !inner.charge(size as u64, "the effect journal") {
+            return;
+        }
+        inner.effect_bytes += size;
         if let Some(effect) = inner.effects.get_mut(seq.saturating_sub(1) as usize)
             && let serde_json::Value::Object(map) = &mut effect.detail
         {
-            map.insert(key.to_owned(), redactor.json(value));
+            map.insert(key.to_owned(), value);
         }
     }
 
-    /// Keeps an artifact if the budget allows; returns its id or why not.
+    /// Keeps an artifact a plugin emitted, if its name and media type are acceptable and the budgets allow;
+    /// returns its id or why not. A refusal because the host memory budget is spent is also a
+    /// [`Journal::host_breach`].
     pub fn add_artifact(
         &self,
         redactor: &Redactor,
@@ -203,43 +373,76 @@ impl Journal {
         produced_by: &str,
         content: Vec<u8>,
     ) -> Result<String, String> {
-        if name.trim().is_empty() {
-            return Err("artifact name is empty".into());
+        self.keep_artifact(redactor, name, media_type, produced_by, content, true)
+    }
+
+    /// Keeps an artifact the host made (the fs diff): not counted against the plugin's artifact budget, so
+    /// a plugin cannot crowd it out, but charged to the host memory budget like everything else.
+    pub fn add_host_artifact(
+        &self,
+        redactor: &Redactor,
+        name: &str,
+        media_type: &str,
+        content: Vec<u8>,
+    ) -> Result<String, String> {
+        self.keep_artifact(redactor, name, media_type, "host", content, false)
+    }
+
+    fn keep_artifact(
+        &self,
+        redactor: &Redactor,
+        name: &str,
+        media_type: &str,
+        produced_by: &str,
+        content: Vec<u8>,
+        plugin_budget: bool,
+    ) -> Result<String, String> {
+        check_artifact_name(name, self.budget.artifact_name_bytes)?;
+        check_media_type(media_type)?;
+        let size = content.len() + name.len() + media_type.len();
+        if plugin_budget {
+            self.lock().check_artifact_budget(&self.budget, size)?;
         }
-        let mut inner = self.lock();
-        if inner.artifacts.len() >= self.budget.artifacts {
-            return Err(format!(
-                "artifact budget spent: at most {} artifacts per invocation",
-                self.budget.artifacts
-            ));
-        }
-        if inner.artifact_bytes + content.len() > self.budget.artifact_bytes {
-            return Err(format!(
-                "artifact budget spent: at most {} bytes of artifacts per invocation",
-                self.budget.artifact_bytes
-            ));
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        inner.artifact_bytes += content.len();
-        inner.artifacts.push(Artifact {
-            id: id.clone(),
+        // Redaction works on a copy; do it outside the lock.
+        let artifact = Artifact {
+            id: uuid::Uuid::new_v4().to_string(),
             name: redactor.text(name),
-            media_type: media_type.to_owned(),
+            media_type: redactor.text(media_type),
             produced_by: produced_by.to_owned(),
             content: redactor.bytes(content),
-        });
+        };
+        let mut inner = self.lock();
+        if plugin_budget {
+            inner.check_artifact_budget(&self.budget, size)?;
+        }
+        if !inner.charge(size as u64, "artifacts") {
+            return Err(inner.breach_text());
+        }
+        let id = artifact.id.clone();
+        if plugin_budget {
+            inner.artifact_bytes += size;
+            inner.plugin_artifacts += 1;
+        }
+        inner.artifacts.push(artifact);
         Ok(id)
     }
 
-    /// Keeps a log line if the budget allows, cut to the per-line budget.
+    /// Keeps a log line if the budget allows, redacted then cut to the per-line budget.
     pub fn log(&self, redactor: &Redactor, plugin: &str, level: &str, message: &str) {
+        {
+            let mut inner = self.lock();
+            if inner.logs.len() >= self.budget.log_lines {
+                inner.dropped_log_lines += 1;
+                return;
+            }
+        }
+        let message = redactor.text_then_cut(message, self.budget.log_line_bytes);
         let mut inner = self.lock();
-        if inner.logs.len() >= self.budget.log_lines {
+        let size = message.len() + plugin.len() + level.len();
+        if inner.logs.len() >= self.budget.log_lines || !inner.charge(size as u64, "log lines") {
             inner.dropped_log_lines += 1;
             return;
         }
-        let mut message = redactor.text(message);
-        truncate_at_char_boundary(&mut message, self.budget.log_line_bytes);
         inner.logs.push(LogLine {
             plugin: plugin.to_owned(),
             level: level.to_owned(),
@@ -247,33 +450,172 @@ impl Journal {
         });
     }
 
+    /// Charges `bytes` held by the host for this invocation outside the record (the tool's result, a
+    /// diff being built); `false` when that goes past the host memory budget (a breach is remembered).
+    pub fn charge(&self, bytes: u64, what: &str) -> bool {
+        self.lock().charge(bytes, what)
+    }
+
+    /// Gives back bytes charged with [`Journal::charge`] that the host no longer holds.
+    pub fn release(&self, bytes: u64) {
+        let mut inner = self.lock();
+        inner.host.used = inner.host.used.saturating_sub(bytes);
+    }
+
+    /// The host memory limit, if the invocation went past it.
+    pub fn host_breach(&self) -> Option<LimitBreach> {
+        self.lock().host.breach.clone()
+    }
+
     /// Milliseconds since the journal was created.
     pub fn elapsed_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
     }
 
-    /// A copy of everything recorded so far.
+    /// A copy of everything recorded so far, redacted once more with every secret of every plugin that took
+    /// part in the invocation.
     pub fn snapshot(&self) -> Record {
         let inner = self.lock();
-        Record {
+        let record = Record {
             effects: inner.effects.clone(),
+            omitted_effects: inner
+                .omitted
+                .iter()
+                .map(|(&(capability, outcome), &count)| OmittedEffects {
+                    capability,
+                    outcome,
+                    count,
+                })
+                .collect(),
             artifacts: inner.artifacts.clone(),
             logs: inner.logs.clone(),
             dropped_log_lines: inner.dropped_log_lines,
-        }
+        };
+        let chain = inner.chain.clone();
+        drop(inner);
+        redact_record(&chain, record)
     }
 }
 
-/// Cuts `text` to at most `max` bytes without splitting a character, marking the cut.
-pub fn truncate_at_char_boundary(text: &mut String, max: usize) {
-    if text.len() > max {
-        let mut cut = max;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
+impl JournalInner {
+    /// Charges `bytes` to the host memory budget; `false` (and a remembered breach) when it would go past.
+    fn charge(&mut self, bytes: u64, what: &str) -> bool {
+        let host = &mut self.host;
+        if host.breach.is_some() {
+            return false;
         }
-        text.truncate(cut);
-        text.push_str("…[truncated]");
+        if host.used + bytes > host.limit {
+            host.breach = Some(LimitBreach::HostMemory {
+                limit_bytes: host.limit,
+                needed_bytes: host.used + bytes,
+                by: what.to_owned(),
+            });
+            return false;
+        }
+        host.used += bytes;
+        true
     }
+
+    fn check_artifact_budget(&self, budget: &RecordBudget, size: usize) -> Result<(), String> {
+        if self.plugin_artifacts >= budget.artifacts {
+            return Err(format!(
+                "artifact budget spent: at most {} artifacts per invocation",
+                budget.artifacts
+            ));
+        }
+        if self.artifact_bytes + size > budget.artifact_bytes {
+            return Err(format!(
+                "artifact budget spent: at most {} bytes of artifacts (content, names and media types) per \
+                 invocation; {} are used and this one needs {size}",
+                budget.artifact_bytes, self.artifact_bytes
+            ));
+        }
+        Ok(())
+    }
+
+    fn breach_text(&self) -> String {
+        self.host.breach.as_ref().map_or_else(
+            || "host memory budget spent".to_owned(),
+            |b| format!("it {b}"),
+        )
+    }
+}
+
+/// Every text of `record` redacted with `redactor` (nothing to do when it is empty).
+fn redact_record(redactor: &Redactor, mut record: Record) -> Record {
+    if redactor.is_empty() {
+        return record;
+    }
+    for effect in &mut record.effects {
+        effect.action = redactor.text(&effect.action);
+        effect.reason = redactor.text(&effect.reason);
+        effect.detail = redactor.json(std::mem::take(&mut effect.detail));
+    }
+    for artifact in &mut record.artifacts {
+        artifact.name = redactor.text(&artifact.name);
+        artifact.media_type = redactor.text(&artifact.media_type);
+        artifact.content = redactor.bytes(std::mem::take(&mut artifact.content));
+    }
+    for line in &mut record.logs {
+        line.message = redactor.text(&line.message);
+    }
+    record
+}
+
+/// `detail`, or a note saying how large it was when its JSON text is over `max` bytes.
+fn bounded_detail(detail: serde_json::Value, max: usize) -> serde_json::Value {
+    let size = detail.to_string().len();
+    if size <= max {
+        return detail;
+    }
+    serde_json::json!({ "omitted": format!("{size} bytes of detail, over the {max}-byte limit per effect") })
+}
+
+/// An artifact name is 1 to `max` bytes with no control characters (it is shown in terminals and pages).
+fn check_artifact_name(name: &str, max: usize) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("artifact name is empty".into());
+    }
+    if name.len() > max {
+        return Err(format!(
+            "artifact name is {} bytes long; at most {max} are allowed",
+            name.len()
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("artifact name contains control characters".into());
+    }
+    Ok(())
+}
+
+/// A media type is `type/subtype` with optional `; parameters`, in printable ASCII, at most
+/// [`MEDIA_TYPE_MAX_BYTES`] bytes.
+fn check_media_type(media_type: &str) -> Result<(), String> {
+    if media_type.len() > MEDIA_TYPE_MAX_BYTES {
+        return Err(format!(
+            "artifact media type is {} bytes long; at most {MEDIA_TYPE_MAX_BYTES} are allowed",
+            media_type.len()
+        ));
+    }
+    let essence = media_type.split(';').next().unwrap_or_default().trim();
+    let token = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    let well_formed = essence
+        .split_once('/')
+        .is_some_and(|(kind, subtype)| token(kind) && token(subtype))
+        && media_type.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if !well_formed {
+        return Err(
+            "artifact media type must look like `type/subtype` (e.g. `text/plain; charset=utf-8`), in \
+             printable ASCII"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// Artifacts serialize as `{"text": ...}` when their content is UTF-8 and `{"base64": ...}` otherwise, so
@@ -312,3 +654,6 @@ mod content_as_text_or_base64 {
         base64::engine::general_purpose::STANDARD.decode(text)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -26,8 +26,15 @@ pub struct Limits {
     pub fuel: Option<u64>,
     /// Bytes of stdout and of stderr kept from the guest (the rest is dropped, not an error).
     pub stdio_bytes: usize,
-    /// Largest request body the host buffers from the guest for a journaled HTTP write.
+    /// Largest request body the host buffers from the guest (every body is read before the request is
+    /// decided, since a body can make a read a write).
     pub http_body_bytes: usize,
+    /// Host memory the invocation's record may take: journal, artifacts, logs, the fs diff and the result.
+    pub host_memory_bytes: u64,
+    /// Bytes the guest may write into its writable directories (scratch copies or live), counted as written.
+    pub fs_write_bytes: u64,
+    /// Files, directories and links the guest may create in its writable directories.
+    pub fs_entries: u64,
 }
 
 impl Default for Limits {
@@ -40,6 +47,9 @@ impl Default for Limits {
             fuel: None,
             stdio_bytes: 64 << 10,
             http_body_bytes: 1 << 20,
+            host_memory_bytes: 32 << 20,
+            fs_write_bytes: 64 << 20,
+            fs_entries: 10_000,
         }
     }
 }
@@ -60,6 +70,15 @@ impl Limits {
         }
         if let Some(fuel) = overrides.fuel {
             limits.fuel = Some(fuel);
+        }
+        if let Some(mib) = overrides.host_memory_mib {
+            limits.host_memory_bytes = mib.saturating_mul(1 << 20);
+        }
+        if let Some(mib) = overrides.fs_write_mib {
+            limits.fs_write_bytes = mib.saturating_mul(1 << 20);
+        }
+        if let Some(entries) = overrides.fs_entries {
+            limits.fs_entries = entries;
         }
         limits.memory_bytes = limits.memory_bytes.min(engine_max_memory);
         limits
@@ -123,12 +142,18 @@ mod tests {
             timeout_ms: Some(250),
             memory_mib: Some(4096),
             output_kib: Some(2),
-            fuel: None,
+            fs_write_mib: Some(3),
+            ..LimitOverrides::NONE
         };
         let limits = Limits::default().with_overrides(&overrides, 512 << 20);
         assert_eq!(limits.timeout, Duration::from_millis(250));
         assert_eq!(limits.memory_bytes, 512 << 20);
         assert_eq!(limits.output_bytes, 2048);
+        assert_eq!(limits.fs_write_bytes, 3 << 20);
+        assert_eq!(
+            limits.host_memory_bytes,
+            Limits::default().host_memory_bytes
+        );
     }
 
     #[test]

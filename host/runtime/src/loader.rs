@@ -114,7 +114,10 @@ impl RuntimeInner {
             secrets: BTreeMap::new(),
             env: Vec::new(),
             redactor: Redactor::default(),
-            journal: Journal::new(self.config.record_budget),
+            journal: Journal::new(
+                self.config.record_budget,
+                self.config.limits.host_memory_bytes,
+            ),
             limits: crate::limits::Limits {
                 timeout: DESCRIBE_TIMEOUT,
                 ..self.config.limits.clone()

@@ -1,17 +1,53 @@
 //! Keeping secret values out of everything an invocation leaves behind.
 //!
 //! Every string that leaves an invocation (result, error, log line, journal entry, artifact) passes through
-//! the invocation's [`Redactor`], which knows the values of every secret granted to the plugin, whether the
-//! plugin read them or not: a plugin that reads a secret some other way (an env grant with the same value)
+//! the invocation's [`Redactor`], which knows the values of every secret granted to the plugin and to every
+//! plugin above it in the call-tool chain, whether they read them or not: a plugin that reads a secret some
+//! other way (an env grant with the same value), or passes its own secret as an argument to another tool,
 //! still cannot get it into the record.
+//!
+//! What is matched, for each secret value:
+//! - the value itself, inside any string, JSON key, or the digits of a JSON number (a PIN returned as a
+//!   number becomes the string `[REDACTED:NAME]`);
+//! - its common encodings: JSON-escaped, percent-encoded (upper- and lower-case escapes, `+` for spaces),
+//!   hexadecimal (both cases), and base64 (standard and URL-safe, at each of the three byte alignments, so a
+//!   secret inside a longer encoded text such as `Basic base64(user:secret)` is found too). Encoded forms are
+//!   matched only for values of at least [`MIN_ENCODED_SECRET_BYTES`] bytes, so that a short value does not
+//!   turn every other base64 text into a redaction.
+//!
+//! Text is always redacted *before* it is cut to a length limit ([`Redactor::text_then_cut`]); a secret
+//! straddling a cut would otherwise leave all but its last characters.
+//!
+//! What it cannot do: a plugin that holds a secret can transform it in ways no redactor recognises
+//! (reversed, split across fields, encrypted). Redaction keeps honest plugins and their libraries from
+//! leaking by accident; confinement (which hosts a plugin may reach) is what keeps a hostile one in.
 
 use std::sync::Arc;
 
-/// Replaces known secret values with `[REDACTED:NAME]`.
+use aho_corasick::{AhoCorasick, MatchKind};
+use base64::Engine as _;
+
+/// Secret values shorter than this are matched only as they are, never in an encoded form.
+pub const MIN_ENCODED_SECRET_BYTES: usize = 6;
+/// Encoded forms shorter than this are not matched (a few base64 characters match too much).
+const MIN_ENCODED_PATTERN_BYTES: usize = 8;
+
+/// Replaces known secret values, and their common encodings, with `[REDACTED:NAME]`.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    /// (value, replacement), longest value first so that a secret containing another is replaced whole.
-    secrets: Arc<Vec<(String, String)>>,
+    inner: Option<Arc<Patterns>>,
+}
+
+#[derive(Debug)]
+struct Patterns {
+    /// The (name, value) pairs this redactor was built from, for merging.
+    secrets: Vec<(String, String)>,
+    /// One automaton over every pattern; leftmost-longest so a secret containing another wins.
+    automaton: AhoCorasick,
+    /// The replacement of each pattern, by pattern index.
+    replacements: Vec<String>,
+    /// Length of the longest pattern, in bytes.
+    longest: usize,
 }
 
 impl Redactor {
@@ -20,31 +56,91 @@ impl Redactor {
         let mut pairs: Vec<(String, String)> = secrets
             .into_iter()
             .filter(|(_, value)| !value.is_empty())
-            .map(|(name, value)| (value.to_owned(), format!("[REDACTED:{name}]")))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect();
-        pairs.sort_by_key(|pair| std::cmp::Reverse(pair.0.len()));
+        pairs.sort();
+        pairs.dedup();
+        if pairs.is_empty() {
+            return Self::default();
+        }
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut replacements = Vec::new();
+        for (name, value) in &pairs {
+            let replacement = format!("[REDACTED:{name}]");
+            for form in forms_of(value) {
+                if !patterns.contains(&form) {
+                    patterns.push(form);
+                    replacements.push(replacement.clone());
+                }
+            }
+        }
+        let longest = patterns.iter().map(Vec::len).max().unwrap_or(0);
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .expect("a few literal patterns always build an automaton");
         Self {
-            secrets: Arc::new(pairs),
+            inner: Some(Arc::new(Patterns {
+                secrets: pairs,
+                automaton,
+                replacements,
+                longest,
+            })),
+        }
+    }
+
+    /// A redactor that knows the secrets of both.
+    pub fn merged(&self, other: &Redactor) -> Redactor {
+        match (&self.inner, &other.inner) {
+            (_, None) => self.clone(),
+            (None, Some(_)) => other.clone(),
+            (Some(a), Some(b)) if Arc::ptr_eq(a, b) => self.clone(),
+            (Some(a), Some(b)) => {
+                if b.secrets.iter().all(|pair| a.secrets.contains(pair)) {
+                    return self.clone();
+                }
+                Redactor::new(
+                    a.secrets
+                        .iter()
+                        .chain(&b.secrets)
+                        .map(|(n, v)| (n.as_str(), v.as_str())),
+                )
+            }
         }
     }
 
     /// Whether there is nothing to redact.
     pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
+        self.inner.is_none()
+    }
+
+    /// Length in bytes of the longest form matched: how far past a cut a secret may reach.
+    pub fn longest_pattern(&self) -> usize {
+        self.inner.as_ref().map_or(0, |p| p.longest)
     }
 
     /// `text` with every secret value replaced.
     pub fn text(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for (value, replacement) in self.secrets.iter() {
-            if out.contains(value.as_str()) {
-                out = out.replace(value.as_str(), replacement);
-            }
+        match &self.inner {
+            Some(p) if p.automaton.is_match(text) => p.automaton.replace_all(text, &p.replacements),
+            _ => text.to_owned(),
+        }
+    }
+
+    /// `text` redacted, then cut to at most `max` bytes (on a character boundary, marked `…[truncated]`).
+    /// Only `max` plus the longest pattern is looked at, so a huge text costs no more than a short one.
+    pub fn text_then_cut(&self, text: &str, max: usize) -> String {
+        let window = floor_char_boundary(text, max.saturating_add(self.longest_pattern()));
+        let mut out = self.text(&text[..window]);
+        let cut_anyway = window < text.len();
+        if out.len() > max || cut_anyway {
+            truncate_marked(&mut out, max);
         }
         out
     }
 
-    /// Every string (keys included) inside a JSON value, redacted.
+    /// Every string (keys included) inside a JSON value, redacted; a number whose digits contain a secret
+    /// becomes the redaction string.
     pub fn json(&self, value: serde_json::Value) -> serde_json::Value {
         use serde_json::Value;
         if self.is_empty() {
@@ -52,6 +148,15 @@ impl Redactor {
         }
         match value {
             Value::String(s) => Value::String(self.text(&s)),
+            Value::Number(n) => {
+                let digits = n.to_string();
+                let redacted = self.text(&digits);
+                if redacted == digits {
+                    Value::Number(n)
+                } else {
+                    Value::String(redacted)
+                }
+            }
             Value::Array(items) => Value::Array(items.into_iter().map(|v| self.json(v)).collect()),
             Value::Object(map) => Value::Object(
                 map.into_iter()
@@ -62,37 +167,106 @@ impl Redactor {
         }
     }
 
-    /// Bytes with every secret value replaced (for artifacts, which may be binary).
+    /// Bytes with every secret value replaced (for artifacts and bodies, which may be binary).
     pub fn bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
-        let mut out = bytes;
-        for (value, replacement) in self.secrets.iter() {
-            let needle = value.as_bytes();
-            if out.windows(needle.len()).any(|w| w == needle) {
-                out = replace_bytes(&out, needle, replacement.as_bytes());
+        match &self.inner {
+            Some(p) if p.automaton.is_match(&bytes) => {
+                p.automaton.replace_all_bytes(&bytes, &p.replacements)
             }
+            _ => bytes,
         }
-        out
     }
 }
 
-fn replace_bytes(haystack: &[u8], needle: &[u8], replacement: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut i = 0;
-    while i < haystack.len() {
-        if haystack[i..].starts_with(needle) {
-            out.extend_from_slice(replacement);
-            i += needle.len();
-        } else {
-            out.push(haystack[i]);
-            i += 1;
+/// The value and every encoded form of it that the redactor matches.
+fn forms_of(value: &str) -> Vec<Vec<u8>> {
+    let mut forms = vec![value.as_bytes().to_vec()];
+    let json = serde_json::to_string(value).expect("a string always serializes");
+    forms.push(json.as_bytes()[1..json.len() - 1].to_vec());
+    if value.len() >= MIN_ENCODED_SECRET_BYTES {
+        let upper = percent_encode(value, true);
+        forms.push(upper.as_bytes().to_vec());
+        forms.push(percent_encode(value, false).into_bytes());
+        forms.push(upper.replace("%20", "+").into_bytes());
+        forms.push(hex::encode(value).into_bytes());
+        forms.push(hex::encode_upper(value).into_bytes());
+        for engine in [
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ] {
+            for offset in 0..3 {
+                forms.push(base64_core(engine, value.as_bytes(), offset));
+            }
+        }
+    }
+    let mut unique: Vec<Vec<u8>> = Vec::with_capacity(forms.len());
+    for (i, form) in forms.into_iter().enumerate() {
+        // The value and its JSON-escaped form are exact; only the encodings need a minimum length.
+        let long_enough = i <= 1 || form.len() >= MIN_ENCODED_PATTERN_BYTES;
+        if long_enough && !form.is_empty() && !unique.contains(&form) {
+            unique.push(form);
+        }
+    }
+    unique
+}
+
+/// The base64 characters that encode `secret` alone when it starts `offset` bytes into a 3-byte group:
+/// the characters shared with the bytes before it, and the last one shared with the bytes after it, are
+/// left out, so the core is found whatever surrounds the secret.
+fn base64_core(engine: &base64::engine::GeneralPurpose, secret: &[u8], offset: usize) -> Vec<u8> {
+    let mut padded = vec![0u8; offset];
+    padded.extend_from_slice(secret);
+    let encoded = engine.encode(&padded);
+    let skip = match offset {
+        0 => 0,
+        1 => 2,
+        _ => 3,
+    };
+    let drop_last = usize::from(!padded.len().is_multiple_of(3));
+    let end = encoded.len().saturating_sub(drop_last);
+    if skip >= end {
+        return Vec::new();
+    }
+    encoded.as_bytes()[skip..end].to_vec()
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(text: &str, upper: bool) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(byte))
+            }
+            _ if upper => out.push_str(&format!("%{byte:02X}")),
+            _ => out.push_str(&format!("%{byte:02x}")),
         }
     }
     out
 }
 
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    let mut cut = at;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
+}
+
+/// Cuts `text` to at most `max` bytes without splitting a character, marking the cut.
+pub fn truncate_marked(text: &mut String, max: usize) {
+    let cut = floor_char_boundary(text, max);
+    text.truncate(cut);
+    text.push_str("…[truncated]");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 
     #[test]
     fn replaces_every_occurrence_with_the_secret_name() {
@@ -120,6 +294,16 @@ mod tests {
     }
 
     #[test]
+    fn a_numeric_secret_returned_as_a_json_number_is_redacted() {
+        let r = Redactor::new([("PIN", "123456789012")]);
+        let v = serde_json::json!({"pin": 123456789012u64, "other": 42, "neg": -1234567890123i64});
+        assert_eq!(
+            r.json(v),
+            serde_json::json!({"pin": "[REDACTED:PIN]", "other": 42, "neg": "-[REDACTED:PIN]3"})
+        );
+    }
+
+    #[test]
     fn redacts_binary_artifacts() {
         let r = Redactor::new([("T", "xyz")]);
         assert_eq!(
@@ -133,5 +317,80 @@ mod tests {
         let r = Redactor::new([("T", "")]);
         assert!(r.is_empty());
         assert_eq!(r.text("anything"), "anything");
+    }
+
+    const SECRET: &str = "hunter2-Sw0rdfish/+?";
+
+    #[test]
+    fn hex_and_percent_forms_are_redacted() {
+        let r = Redactor::new([("S", SECRET)]);
+        for form in [
+            hex::encode(SECRET),
+            hex::encode_upper(SECRET),
+            percent_encode(SECRET, true),
+            percent_encode(SECRET, false),
+        ] {
+            let text = format!("before {form} after");
+            assert_eq!(r.text(&text), "before [REDACTED:S] after", "{form}");
+        }
+    }
+
+    #[test]
+    fn base64_forms_are_redacted_at_every_alignment_inside_longer_text() {
+        let r = Redactor::new([("S", SECRET)]);
+        for prefix in ["", "u", "us", "user:", "a-much-longer-user:"] {
+            for engine in [&STANDARD, &URL_SAFE] {
+                let encoded = engine.encode(format!("{prefix}{SECRET}-and-more"));
+                let redacted = r.text(&format!("Basic {encoded}"));
+                assert!(redacted.contains("[REDACTED:S]"), "{prefix:?}: {redacted}");
+                let core = base64_core(
+                    &base64::engine::general_purpose::STANDARD_NO_PAD,
+                    SECRET.as_bytes(),
+                    prefix.len() % 3,
+                );
+                assert!(!redacted.as_bytes().windows(core.len()).any(|w| w == core));
+            }
+        }
+    }
+
+    #[test]
+    fn short_secrets_are_matched_only_as_they_are() {
+        let r = Redactor::new([("PIN", "1234")]);
+        assert_eq!(
+            r.text("MTIzNA== 31323334 1234"),
+            "MTIzNA== 31323334 [REDACTED:PIN]"
+        );
+    }
+
+    #[test]
+    fn a_secret_straddling_the_cut_is_redacted_before_cutting() {
+        let r = Redactor::new([("S", SECRET)]);
+        let text = format!("{}{SECRET}", "x".repeat(10));
+        let cut = r.text_then_cut(&text, 15);
+        assert!(!cut.contains("hunter"), "{cut}");
+        assert!(cut.ends_with("…[truncated]"), "{cut}");
+    }
+
+    #[test]
+    fn text_then_cut_looks_only_at_a_window_of_a_huge_text() {
+        let r = Redactor::new([("S", SECRET)]);
+        let huge = "y".repeat(1 << 20);
+        assert_eq!(
+            r.text_then_cut(&huge, 100).len(),
+            100 + "…[truncated]".len()
+        );
+        assert_eq!(r.text_then_cut("short", 100), "short");
+    }
+
+    #[test]
+    fn merged_redactors_know_both_sets_of_secrets() {
+        let a = Redactor::new([("A", "alpha-secret")]);
+        let b = Redactor::new([("B", "bravo-secret")]);
+        let both = a.merged(&b);
+        assert_eq!(
+            both.text("alpha-secret bravo-secret"),
+            "[REDACTED:A] [REDACTED:B]"
+        );
+        assert!(Redactor::default().merged(&Redactor::default()).is_empty());
     }
 }

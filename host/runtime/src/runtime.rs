@@ -11,6 +11,7 @@ use drydock_policy::{Capability, LivePolicy, Policy};
 use wasmtime::component::Linker;
 
 use crate::cache::CompileCache;
+use crate::capability::fs::MeteredFsData;
 use crate::capability::llm::LlmProvider;
 use crate::capability::secrets::HostValues;
 use crate::engine::{AllocatorKind, DrydockEngine, EngineSettings};
@@ -236,6 +237,14 @@ fn build_linker(engine: &wasmtime::Engine) -> Result<Linker<InvocationState>, Ru
     let wrap =
         |err: wasmtime::Error| RuntimeError::Engine(format!("cannot link host functions: {err:#}"));
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wrap)?;
+    // The filesystem again, over wasmtime-wasi's own: the same calls behind the write quota.
+    linker.allow_shadowing(true);
+    wasmtime_wasi::p2::bindings::filesystem::types::add_to_linker::<_, MeteredFsData>(
+        &mut linker,
+        InvocationState::metered_fs,
+    )
+    .map_err(wrap)?;
+    linker.allow_shadowing(false);
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wrap)?;
     ToolPlugin::add_to_linker::<_, wasmtime::component::HasSelf<InvocationState>>(
         &mut linker,

@@ -13,7 +13,7 @@ use wasmtime::{Engine, Store, Trap};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::WasiHttpCtx;
 
-use crate::capability::fs::PreparedFs;
+use crate::capability::fs::{FsMeter, PreparedFs};
 use crate::capability::http::HttpGate;
 use crate::context::CallContext;
 use crate::engine::ticks_for;
@@ -50,6 +50,8 @@ pub(crate) enum GuestAnswer {
 const TIMEOUT_GRACE: Duration = Duration::from_millis(50);
 /// How much of the guest's stderr goes into a trap message.
 const STDERR_TAIL_BYTES: usize = 1024;
+/// How much of a trap's own message (wasmtime's words and backtrace) is kept.
+const TRAP_MESSAGE_BYTES: usize = 4096;
 
 /// Runs `call` against `plugin` with `ctx`'s grants and limits.
 pub(crate) async fn run(
@@ -65,8 +67,15 @@ pub(crate) async fn run(
         message: format!("cannot prepare the sandbox: {message}"),
     };
     let fs = PreparedFs::prepare(&ctx).map_err(setup_error)?;
-    let stdout = CapturedOutput::new(ctx.limits.stdio_bytes);
-    let stderr = CapturedOutput::new(ctx.limits.stdio_bytes);
+    // A little more than the limit is captured, so that a secret straddling the limit is still whole when
+    // it is redacted; the text is cut to the limit after that.
+    let capture = ctx
+        .limits
+        .stdio_bytes
+        .saturating_add(ctx.redactor.longest_pattern());
+    let stdout = CapturedOutput::new(capture);
+    let stderr = CapturedOutput::new(capture);
+    let fs_meter = FsMeter::new(&ctx.limits);
 
     let mut wasi = WasiCtxBuilder::new();
     wasi.envs(&ctx.env)
@@ -89,6 +98,7 @@ pub(crate) async fn run(
             ctx: ctx.clone(),
             stdout: stdout.clone(),
             stderr: stderr.clone(),
+            fs_meter: fs_meter.clone(),
         },
     );
     store.limiter(|state| &mut state.limiter);
@@ -114,7 +124,14 @@ pub(crate) async fn run(
                 limit_ms: ctx.limits.timeout.as_millis() as u64,
             },
         }),
-        Ok(Ok(answer)) => Ok(answer),
+        Ok(Ok(answer)) => match fs_meter.breach() {
+            // The guest was refused writes; whatever it answered, its changes are incomplete.
+            Some(breach) => Err(InvokeError::Limit {
+                tool: tool.clone(),
+                breach,
+            }),
+            None => Ok(answer),
+        },
         Ok(Err(err)) => Err(classify_failure(&store, &ctx, &tool, err, &stderr)),
     };
     drop(store);
@@ -173,7 +190,15 @@ fn classify_failure(
         tool: tool.to_owned(),
         breach,
     };
-    if let Some(breach) = store.data().limiter.breach.clone() {
+    let host_breach = || ctx.journal.host_breach();
+    if let Some(breach) = store
+        .data()
+        .limiter
+        .breach
+        .clone()
+        .or_else(host_breach)
+        .or_else(|| store.data().fs_meter.breach())
+    {
         return limit(breach);
     }
     match err.downcast_ref::<Trap>() {
@@ -189,7 +214,9 @@ fn classify_failure(
             let tail = stderr_tail(&ctx.redactor.text(&text));
             InvokeError::Trap {
                 tool: tool.to_owned(),
-                message: ctx.redactor.text(&format!("{err:#}")),
+                message: ctx
+                    .redactor
+                    .text_then_cut(&format!("{err:#}"), TRAP_MESSAGE_BYTES),
                 stderr_tail: tail,
             }
         }
@@ -209,7 +236,19 @@ fn stderr_tail(text: &str) -> Option<String> {
 }
 
 fn keep_stdio(ctx: &CallContext, level: &str, output: &CapturedOutput) {
-    let (text, dropped) = output.contents();
+    let (text, captured_beyond) = output.contents();
+    // Redact first, then cut to the limit: the capture holds a little more than the limit for this.
+    let limit = ctx.limits.stdio_bytes;
+    let mut text = ctx.redactor.text(&text);
+    let mut dropped = captured_beyond;
+    if text.len() > limit {
+        let mut cut = limit;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        dropped += (text.len() - cut) as u64;
+        text.truncate(cut);
+    }
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         ctx.journal.log(&ctx.redactor, ctx.plugin(), level, line);
     }

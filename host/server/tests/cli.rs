@@ -5,6 +5,9 @@ use std::process::{Command, Output};
 
 use drydock_tests::plugins::{ECHO, PLUGIN_DIR};
 
+#[path = "cli/hostile.rs"]
+mod hostile;
+
 fn drydock(args: &[&str], workdir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_drydock"))
         .args(args)

@@ -172,8 +172,10 @@ mod tests {
 
     #[test]
     fn a_request_carries_its_requirements() {
-        let item = WorkItem::from_request(&json!({"request": "Deploy the app", "requirements": [" in us-west-2 "]}))
-            .unwrap();
+        let item = WorkItem::from_request(
+            &json!({"request": "Deploy the app", "requirements": [" in us-west-2 "]}),
+        )
+        .unwrap();
         assert_eq!(item.requirements, ["in us-west-2"]);
     }
 

@@ -7,7 +7,11 @@
 //! | rw    | live       | the real directory, rw                   | diff against a snapshot journaled + artifact |
 //!
 //! Path containment (`..`, absolute paths, symlinks pointing out) is enforced by wasmtime-wasi's
-//! capability-based filesystem: the guest only holds descriptors for the preopened directories.
+//! capability-based filesystem: the guest only holds descriptors for the preopened directories. What the
+//! guest writes into a writable mount is metered ([`meter`]): bytes written and entries created are
+//! bounded per invocation, so a scratch copy cannot fill the host's disk. The diff is bounded too
+//! ([`diff`]): nothing is read into memory whole, large files are summarised, and the text stops at
+//! [`MAX_DIFF_BYTES`].
 
 use std::path::{Path, PathBuf};
 
@@ -19,12 +23,17 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use crate::context::CallContext;
 use crate::journal::NewEffect;
 
-mod diff;
+pub mod diff;
+mod meter;
 mod tree;
+
+pub use meter::{FsMeter, MeteredFs, MeteredFsData, QuotaExceeded};
 
 /// Largest directory the host copies for a dry run or snapshots for a live run.
 const MAX_COPY_FILES: usize = 10_000;
 const MAX_COPY_BYTES: u64 = 256 << 20;
+/// Longest diff text kept as an artifact per mount; the rest is summarised in its last line.
+pub const MAX_DIFF_BYTES: usize = 1 << 20;
 
 /// One granted directory, ready to preopen.
 struct Mount {
@@ -149,7 +158,9 @@ fn record_changes(
     outcome: Outcome,
     reason: &str,
 ) {
-    let changes = match diff::compare(before, after) {
+    // Everything the copy held, plus everything the guest was allowed to create.
+    let max_entries = MAX_COPY_FILES.saturating_add(ctx.limits.fs_entries as usize);
+    let changes = match diff::compare(before, after, max_entries) {
         Ok(changes) => changes,
         Err(err) => {
             ctx.journal.record(
@@ -170,6 +181,8 @@ fn record_changes(
         return;
     }
     for change in &changes {
+        // Past the journal's budget these are counted (under their outcome) instead of kept; the diff
+        // artifact still shows them.
         ctx.journal.record(
             &ctx.source,
             &ctx.redactor,
@@ -187,18 +200,15 @@ fn record_changes(
             },
         );
     }
-    let patch = diff::unified(&changes);
+    let patch = diff::unified(&changes, before, after, MAX_DIFF_BYTES);
     let name = format!(
         "{}.diff",
         grant.mount.trim_start_matches('/').replace('/', "_")
     );
-    if let Err(err) = ctx.journal.add_artifact(
-        &ctx.redactor,
-        &name,
-        "text/x-diff",
-        "host",
-        patch.into_bytes(),
-    ) {
+    if let Err(err) =
+        ctx.journal
+            .add_host_artifact(&ctx.redactor, &name, "text/x-diff", patch.text.into_bytes())
+    {
         tracing::warn!(plugin = ctx.plugin(), error = %err, "the fs diff artifact was not kept");
     }
 }

@@ -1,22 +1,26 @@
 //! Outgoing HTTP: every request a guest makes through wasi:http passes [`HttpGate::send_request`].
 //!
-//! The gate asks `drydock-policy` for a decision and then:
+//! The gate reads the request body (bounded), asks `drydock-policy` for a decision on the whole request
+//! (method, URL, headers and body: a method-override header or parameter, or a body on a `GET`, makes a read
+//! a write; see `drydock_policy::http_request`) and then:
 //! - `denied`: journals why and fails the request with `HttpRequestDenied` (the guest sees a denial, not a
 //!   trap);
-//! - `read`: journals and sends the request as is;
+//! - `read`: journals and sends the request (to the canonical URL the policy checked);
 //! - `simulated`: journals what would have been sent and answers itself with `202`,
 //!   `x-drydock-simulated: true` and a JSON body naming the journal entry. Nothing leaves the host;
 //! - `live`: journals and sends.
 //!
-//! The request body is read (bounded) before answering a denial or a simulation: if the gate dropped it,
-//! the guest's own body write would fail first and the plugin would see "connection reset" instead of the
-//! answer. Reading it is also how the journal records what would have been sent.
+//! The request body is read (bounded) before anything else: if the gate dropped it, the guest's own body
+//! write would fail first and the plugin would see "connection reset" instead of the answer. Reading it is
+//! also how the journal records what would have been sent (an excerpt, redacted before it is cut).
+//! An effect the journal cannot keep (its budget is spent) is refused: nothing leaves unrecorded.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use drydock_policy::{Capability, Decision, Outcome, TargetUrl, decide_http};
+use drydock_policy::{Capability, Decision, HttpRequest, Outcome, TargetUrl, decide_http};
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use serde_json::json;
@@ -32,6 +36,8 @@ use crate::journal::NewEffect;
 pub const SIMULATED_HEADER: &str = "x-drydock-simulated";
 /// How much of a request body the journal keeps as an excerpt.
 const BODY_EXCERPT_BYTES: usize = 2048;
+/// How many header names of one request the journal lists.
+const MAX_HEADER_NAMES: usize = 64;
 
 /// The wasi-http hooks of one invocation.
 pub struct HttpGate {
@@ -74,132 +80,147 @@ async fn gate(
     let method = request.method().as_str().to_owned();
     let url = request.uri().to_string();
     let action = format!("{method} {url}");
-    let decision = match forged_host(&request) {
+    let (parts, body) = request.into_parts();
+    let header_names = header_names(&parts.headers);
+    // Every body is read before the decision: a body on a read makes it a write, and a body field can
+    // name another method. Reading it is also what lets the guest see the answer instead of a broken pipe.
+    let body = match read_body(body, ctx.limits.http_body_bytes).await {
+        Ok(body) => body,
+        Err(reason) => {
+            let denied = Decision {
+                outcome: Outcome::Denied,
+                reason,
+            };
+            record(&ctx, &action, &denied, json!({ "headers": header_names }));
+            return Err(HttpError::HttpRequestDenied);
+        }
+    };
+    let mut detail = json!({ "headers": header_names });
+    if !body.is_empty() {
+        detail["request_bytes"] = json!(body.len());
+        detail["body_excerpt"] = json!(excerpt(&ctx, &body));
+    }
+    let decision = match forged_host(&parts) {
         Some(reason) => Decision {
             outcome: Outcome::Denied,
             reason,
         },
-        None => decide_http(
-            ctx.plugin(),
-            &ctx.grants,
-            &ctx.live_policy,
-            &ctx.live_context,
-            &method,
-            &url,
-        ),
+        None => {
+            let headers = parts
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        Cow::Borrowed(name.as_str()),
+                        String::from_utf8_lossy(value.as_bytes()),
+                    )
+                })
+                .collect();
+            let request = HttpRequest {
+                method: &method,
+                url: &url,
+                headers,
+                body: &body,
+            };
+            decide_http(
+                ctx.plugin(),
+                &ctx.grants,
+                &ctx.live_policy,
+                &ctx.live_context,
+                &request,
+            )
+        }
     };
-    let header_names: Vec<String> = request
-        .headers()
-        .keys()
-        .map(|k| k.as_str().to_owned())
-        .collect();
+    if decision.outcome == Outcome::Denied {
+        record(&ctx, &action, &decision, detail);
+        return Err(HttpError::HttpRequestDenied);
+    }
     // What goes out is exactly the URL that was checked: the canonical form the matcher decided on, so the
     // peer cannot read the path differently from the policy (case, dot segments, default port).
-    let request = match decision.outcome {
-        Outcome::Denied => request,
-        _ => match canonical(request) {
-            Ok(request) => request,
-            Err((request, reason)) => {
-                let (_, body) = request.into_parts();
-                let _ = read_body(body, ctx.limits.http_body_bytes).await;
-                let denied = Decision {
-                    outcome: Outcome::Denied,
-                    reason,
-                };
-                record(&ctx, &action, &denied, json!({ "headers": header_names }));
-                return Err(HttpError::HttpRequestDenied);
-            }
-        },
-    };
-
-    match decision.outcome {
-        Outcome::Read => {
-            let seq = record(&ctx, &action, &decision, json!({ "headers": header_names }));
-            forward(ctx, seq, request, options).await
-        }
-        Outcome::Denied => {
-            // Drain the body so that the guest sees the denial rather than a broken pipe.
-            let (_, body) = request.into_parts();
-            let _ = read_body(body, ctx.limits.http_body_bytes).await;
-            record(&ctx, &action, &decision, json!({ "headers": header_names }));
-            Err(HttpError::HttpRequestDenied)
-        }
-        Outcome::Simulated | Outcome::Live => {
-            let (parts, body) = request.into_parts();
-            let body = match read_body(body, ctx.limits.http_body_bytes).await {
-                Ok(body) => body,
-                Err(reason) => {
-                    let denied = Decision {
-                        outcome: Outcome::Denied,
-                        reason,
-                    };
-                    record(&ctx, &action, &denied, json!({ "headers": header_names }));
-                    return Err(HttpError::HttpRequestDenied);
-                }
+    let parts = match canonical(parts) {
+        Ok(parts) => parts,
+        Err(reason) => {
+            let denied = Decision {
+                outcome: Outcome::Denied,
+                reason,
             };
-            let detail = json!({
-                "headers": header_names,
-                "request_bytes": body.len(),
-                "body_excerpt": excerpt(&body),
-            });
-            let seq = record(&ctx, &action, &decision, detail);
-            if decision.outcome == Outcome::Simulated {
-                return Ok((
-                    simulated_response(seq, &method, &ctx.redactor.text(&url)),
-                    no_io(),
-                ));
-            }
-            let request = http::Request::from_parts(
-                parts,
-                Full::new(body)
-                    .map_err(|never| match never {})
-                    .boxed_unsync(),
-            );
-            forward(ctx, seq, request, options).await
+            record(&ctx, &action, &denied, detail);
+            return Err(HttpError::HttpRequestDenied);
         }
+    };
+    // An effect the journal cannot keep does not happen.
+    let Some(seq) = ctx.journal.admit(
+        &ctx.source,
+        &ctx.redactor,
+        NewEffect {
+            capability: Capability::Http,
+            action,
+            outcome: decision.outcome,
+            reason: decision.reason,
+            detail,
+        },
+    ) else {
+        return Err(HttpError::HttpRequestDenied);
+    };
+    if decision.outcome == Outcome::Simulated {
+        return Ok((
+            simulated_response(seq, &method, &ctx.redactor.text(&url)),
+            no_io(),
+        ));
     }
+    let request = http::Request::from_parts(
+        parts,
+        Full::new(body)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    forward(ctx, seq, request, options).await
 }
 
-/// The request with its URI replaced by the canonical form of the URL the policy checked, and its `Host`
-/// header set to match.
-#[allow(clippy::result_large_err)]
-fn canonical(
-    mut request: http::Request<WasiBody>,
-) -> Result<http::Request<WasiBody>, (http::Request<WasiBody>, String)> {
-    let target = match TargetUrl::parse(&request.uri().to_string()) {
-        Ok(target) => target,
-        Err(err) => return Err((request, format!("the URL cannot be made canonical: {err}"))),
-    };
-    let uri: http::Uri = match target.to_string().parse() {
-        Ok(uri) => uri,
-        Err(err) => {
-            return Err((
-                request,
-                format!("the canonical URL is not a valid URI: {err}"),
-            ));
-        }
-    };
+/// The request's header names, for the journal: at most [`MAX_HEADER_NAMES`], then a count of the rest.
+fn header_names(headers: &http::HeaderMap) -> Vec<String> {
+    let mut names: Vec<String> = headers
+        .keys()
+        .take(MAX_HEADER_NAMES)
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    let total = headers.keys_len();
+    if total > MAX_HEADER_NAMES {
+        names.push(format!("… and {} more", total - MAX_HEADER_NAMES));
+    }
+    names
+}
+
+/// The request's parts with the URI replaced by the canonical form of the URL the policy checked, and the
+/// `Host` header set to match.
+fn canonical(mut parts: http::request::Parts) -> Result<http::request::Parts, String> {
+    let target = TargetUrl::parse(&parts.uri.to_string())
+        .map_err(|err| format!("the URL cannot be made canonical: {err}"))?;
+    let uri: http::Uri = target
+        .to_string()
+        .parse()
+        .map_err(|err| format!("the canonical URL is not a valid URI: {err}"))?;
     if let Some(authority) = uri.authority()
         && let Ok(value) = HeaderValue::from_str(authority.as_str())
     {
-        request.headers_mut().insert(http::header::HOST, value);
+        parts.headers.insert(http::header::HOST, value);
     }
-    *request.uri_mut() = uri;
-    Ok(request)
+    parts.uri = uri;
+    Ok(parts)
 }
 
 /// A request whose `Host` header names another host than its URL is refused (wasi-http already forbids
 /// guests from setting `Host`; this is the second lock on the same door).
-fn forged_host(request: &http::Request<WasiBody>) -> Option<String> {
-    let authority = request.uri().authority()?.as_str().to_ascii_lowercase();
-    let host = request.headers().get(http::header::HOST)?;
+fn forged_host(parts: &http::request::Parts) -> Option<String> {
+    let authority = parts.uri.authority()?.as_str().to_ascii_lowercase();
+    let host = parts.headers.get(http::header::HOST)?;
     let host = host.to_str().unwrap_or("<not text>").to_ascii_lowercase();
     (host != authority).then(|| {
         format!("the request's Host header `{host}` differs from its URL's host `{authority}`")
     })
 }
 
-fn record(ctx: &CallContext, action: &str, decision: &Decision, detail: serde_json::Value) -> u32 {
+fn record(ctx: &CallContext, action: &str, decision: &Decision, detail: serde_json::Value) {
     ctx.journal.record(
         &ctx.source,
         &ctx.redactor,
@@ -210,7 +231,7 @@ fn record(ctx: &CallContext, action: &str, decision: &Decision, detail: serde_js
             reason: decision.reason.clone(),
             detail,
         },
-    )
+    );
 }
 
 async fn read_body(body: WasiBody, max: usize) -> Result<Bytes, String> {
@@ -222,13 +243,12 @@ async fn read_body(body: WasiBody, max: usize) -> Result<Bytes, String> {
     }
 }
 
-fn excerpt(body: &[u8]) -> String {
-    let cut = body.len().min(BODY_EXCERPT_BYTES);
-    let mut text = String::from_utf8_lossy(&body[..cut]).into_owned();
-    if body.len() > cut {
-        text.push_str("…[truncated]");
-    }
-    text
+/// The start of a body for the journal: redacted *before* it is cut, so a secret straddling the cut
+/// leaves nothing behind.
+fn excerpt(ctx: &CallContext, body: &[u8]) -> String {
+    let redacted = ctx.redactor.bytes(body.to_vec());
+    ctx.redactor
+        .text_then_cut(&String::from_utf8_lossy(&redacted), BODY_EXCERPT_BYTES)
 }
 
 fn simulated_response(seq: u32, method: &str, url: &str) -> Response<WasiBody> {

@@ -24,18 +24,16 @@ pub trait LlmProvider: Send + Sync {
 /// `host.llm-complete(request)`: checks the grant, journals, and asks the provider.
 pub async fn complete(ctx: &CallContext, request: &str) -> Result<String, String> {
     let decision = decide_llm(ctx.plugin(), &ctx.grants);
+    let effect = |outcome: Outcome, reason: String| NewEffect {
+        capability: Capability::Llm,
+        action: "llm completion".into(),
+        outcome,
+        reason,
+        detail: json!({ "request_bytes": request.len() }),
+    };
     let record = |outcome: Outcome, reason: String| {
-        ctx.journal.record(
-            &ctx.source,
-            &ctx.redactor,
-            NewEffect {
-                capability: Capability::Llm,
-                action: "llm completion".into(),
-                outcome,
-                reason,
-                detail: json!({ "request_bytes": request.len() }),
-            },
-        )
+        ctx.journal
+            .record(&ctx.source, &ctx.redactor, effect(outcome, reason));
     };
     if decision.outcome == Outcome::Denied {
         record(Outcome::Denied, decision.reason.clone());
@@ -56,7 +54,20 @@ pub async fn complete(ctx: &CallContext, request: &str) -> Result<String, String
         record(Outcome::Denied, reason.clone());
         return Err(reason);
     };
-    record(Outcome::Read, decision.reason);
+    // A completion the journal cannot keep does not happen.
+    if ctx
+        .journal
+        .admit(
+            &ctx.source,
+            &ctx.redactor,
+            effect(Outcome::Read, decision.reason),
+        )
+        .is_none()
+    {
+        return Err(
+            "the completion was not asked for: the journal of this invocation is full".to_owned(),
+        );
+    }
     let content = provider.complete(request).await?;
     Ok(json!({ "content": content }).to_string())
 }

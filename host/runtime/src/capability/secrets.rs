@@ -102,16 +102,23 @@ pub fn read(ctx: &CallContext, name: &str) -> Result<String, String> {
             Err(decision.reason),
         ),
     };
-    ctx.journal.record(
-        &ctx.source,
-        &ctx.redactor,
-        NewEffect {
-            capability: Capability::Secrets,
-            action: format!("secret {name}"),
-            outcome,
-            reason,
-            detail: json!({ "name": name }),
-        },
-    );
-    answer
+    let effect = NewEffect {
+        capability: Capability::Secrets,
+        action: format!("secret {name}"),
+        outcome,
+        reason,
+        detail: json!({ "name": name }),
+    };
+    if answer.is_err() {
+        ctx.journal.record(&ctx.source, &ctx.redactor, effect);
+        return answer;
+    }
+    // A read the journal cannot keep does not happen.
+    match ctx.journal.admit(&ctx.source, &ctx.redactor, effect) {
+        Some(_) => answer,
+        None => Err(format!(
+            "secret `{name}` was not read: the journal of this invocation is full, and nothing happens that \
+             it does not record"
+        )),
+    }
 }

@@ -24,14 +24,14 @@ impl Host for InvocationState {
         let ctx = &self.ctx;
         ctx.journal
             .log(&ctx.redactor, ctx.plugin(), level, &message);
-        Ok(())
+        stop_past_host_budget(ctx)
     }
 
     fn progress(&mut self, message: String) -> wasmtime::Result<()> {
         let ctx = &self.ctx;
         ctx.journal
             .log(&ctx.redactor, ctx.plugin(), "progress", &message);
-        Ok(())
+        stop_past_host_budget(ctx)
     }
 
     fn emit_artifact(
@@ -41,9 +41,11 @@ impl Host for InvocationState {
         content: Vec<u8>,
     ) -> wasmtime::Result<Result<String, String>> {
         let ctx = &self.ctx;
-        Ok(ctx
-            .journal
-            .add_artifact(&ctx.redactor, &name, &media_type, ctx.plugin(), content))
+        let kept =
+            ctx.journal
+                .add_artifact(&ctx.redactor, &name, &media_type, ctx.plugin(), content);
+        stop_past_host_budget(ctx)?;
+        Ok(kept)
     }
 
     fn secret(&mut self, name: String) -> wasmtime::Result<Result<String, String>> {
@@ -88,6 +90,15 @@ impl Host for InvocationState {
     async fn llm_complete(&mut self, request: String) -> wasmtime::Result<Result<String, String>> {
         let ctx = self.ctx.clone();
         Ok(llm::complete(&ctx, &request).await)
+    }
+}
+
+/// Ends the guest (a trap the sandbox reports as `host_memory_limit`) once the invocation went past its
+/// host memory budget: a plugin that keeps asking the host to hold more is not answered again.
+fn stop_past_host_budget(ctx: &crate::context::CallContext) -> wasmtime::Result<()> {
+    match ctx.journal.host_breach() {
+        Some(breach) => Err(wasmtime::format_err!("{breach}")),
+        None => Ok(()),
     }
 }
 

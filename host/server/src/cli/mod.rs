@@ -11,6 +11,7 @@ mod plugin;
 mod print;
 mod serve;
 mod setup;
+mod shown;
 mod tool;
 
 use std::path::PathBuf;

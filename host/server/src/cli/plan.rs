@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 
-use super::{HostArgs, print, setup};
+use super::{HostArgs, print, setup, shown};
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
@@ -36,7 +36,7 @@ pub async fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
         .generate_plan(&planner, &work_item, &correlation_id)
         .await;
     if host.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", shown::json(&serde_json::to_string_pretty(&report)?));
     } else {
         print::plan(&report);
     }

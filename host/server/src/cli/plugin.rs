@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use super::{HostArgs, print, setup};
+use super::{HostArgs, print, setup, shown};
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
@@ -30,14 +30,14 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
             match runtime.check_file(&file).await {
                 Ok(info) => {
                     if host.json {
-                        println!("{}", serde_json::to_string_pretty(&info)?);
+                        println!("{}", shown::json(&serde_json::to_string_pretty(&info)?));
                     } else {
                         print::plugin(&info, &runtime.policy());
                     }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(err) => {
-                    eprintln!("error: {err}");
+                    eprintln!("error: {}", shown::line(&err.to_string()));
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -49,7 +49,11 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
                 print::plugin(info, &runtime.policy());
             }
             for failure in &report.failed {
-                println!("refused  {}: {}", failure.file.display(), failure.error);
+                println!(
+                    "refused  {}: {}",
+                    shown::line(&failure.file.display().to_string()),
+                    shown::line(&failure.error.to_string())
+                );
             }
             Ok(if report.failed.is_empty() {
                 ExitCode::SUCCESS

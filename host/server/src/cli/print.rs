@@ -1,12 +1,21 @@
 //! Readable output for people: results, effect journals, artifacts, plugins, plans.
+//!
+//! Everything here that a plugin can influence is printed through [`shown`], so a plugin cannot drive the
+//! terminal (move the cursor, erase lines) through its result, errors, journal entries, artifacts or logs.
 
 use drydock_policy::Policy;
 use drydock_runtime::{InvocationReport, PlanReport, PluginInfo, Record};
 
+use super::shown;
+
 /// A plugin, its tools and what the policy grants it.
 pub fn plugin(info: &PluginInfo, policy: &Policy) {
-    println!("plugin   {} ({})", info.name, info.kind.world());
-    println!("file     {}", info.file.display());
+    println!(
+        "plugin   {} ({})",
+        shown::line(&info.name),
+        info.kind.world()
+    );
+    println!("file     {}", shown::line(&info.file.display().to_string()));
     println!("sha256   {}", info.sha256);
     let grants = policy.grants(&info.name);
     println!(
@@ -24,8 +33,15 @@ pub fn plugin(info: &PluginInfo, policy: &Policy) {
             .join(", ")
     );
     for tool in &info.tools {
-        println!("tool     {} - {}", tool.name, tool.description);
-        println!("         schema {}", tool.input_schema);
+        println!(
+            "tool     {} - {}",
+            shown::line(&tool.name),
+            shown::line(&tool.description)
+        );
+        println!(
+            "         schema {}",
+            shown::line(&tool.input_schema.to_string())
+        );
     }
     println!();
 }
@@ -34,32 +50,31 @@ pub fn plugin(info: &PluginInfo, policy: &Policy) {
 pub fn report(report: &InvocationReport) {
     println!(
         "{} [{}] correlation {} ({} ms, requested {}, master switch {})",
-        report.tool,
-        report.plugin.as_deref().unwrap_or("?"),
+        shown::line(&report.tool),
+        shown::line(report.plugin.as_deref().unwrap_or("?")),
         report.correlation_id,
         report.duration_ms,
         report.requested_mode,
         if report.master_switch { "on" } else { "off" },
     );
     match &report.outcome {
-        Ok(value) => println!(
-            "result:\n{}",
-            serde_json::to_string_pretty(value).unwrap_or_default()
-        ),
-        Err(err) => println!("error ({}): {err}", err.code()),
+        Ok(value) => println!("result:\n{}", pretty(value)),
+        Err(err) => println!("error ({}): {}", err.code(), shown::line(&err.to_string())),
     }
     record(&report.record);
+}
+
+/// Pretty JSON with every control character escaped.
+fn pretty(value: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    shown::block(&shown::json(&text)).into_owned()
 }
 
 /// A plan proposal.
 pub fn plan(report: &PlanReport) {
     match &report.outcome {
-        Ok(plan) => println!(
-            "plan from {}:\n{}",
-            report.planner,
-            serde_json::to_string_pretty(plan).unwrap_or_default()
-        ),
-        Err(err) => println!("error ({}): {err}", err.code()),
+        Ok(plan) => println!("plan from {}:\n{}", report.planner, pretty(plan)),
+        Err(err) => println!("error ({}): {}", err.code(), shown::line(&err.to_string())),
     }
     record(&report.record);
 }
@@ -72,28 +87,34 @@ fn record(record: &Record) {
             e.seq,
             e.outcome.to_string(),
             e.capability.to_string(),
-            e.action,
+            shown::line(&e.action),
             if e.depth > 0 {
                 format!("  (via call-tool, depth {})", e.depth)
             } else {
                 String::new()
             }
         );
-        println!("     why: {}", e.reason);
+        println!("     why: {}", shown::line(&e.reason));
+    }
+    for omitted in &record.omitted_effects {
+        println!(
+            "  ({} more {} {} effects past the journal's budget, not kept)",
+            omitted.count, omitted.outcome, omitted.capability
+        );
     }
     if !record.artifacts.is_empty() {
         println!("artifacts ({}):", record.artifacts.len());
         for a in &record.artifacts {
             println!(
                 "  {} ({}, {} bytes, by {})",
-                a.name,
-                a.media_type,
+                shown::line(&a.name),
+                shown::line(&a.media_type),
                 a.content.len(),
-                a.produced_by
+                shown::line(&a.produced_by)
             );
             if let Ok(text) = std::str::from_utf8(&a.content) {
                 for line in text.lines().take(40) {
-                    println!("    {line}");
+                    println!("    {}", shown::line(line));
                 }
             }
         }
@@ -101,7 +122,11 @@ fn record(record: &Record) {
     if !record.logs.is_empty() {
         println!("logs:");
         for line in &record.logs {
-            println!("  [{}] {}", line.level, line.message);
+            println!(
+                "  [{}] {}",
+                shown::line(&line.level),
+                shown::line(&line.message)
+            );
         }
     }
     if record.dropped_log_lines > 0 {

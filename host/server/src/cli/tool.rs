@@ -7,7 +7,7 @@ use clap::Subcommand;
 use drydock_policy::{Mode, PlanApproval};
 use drydock_runtime::InvokeRequest;
 
-use super::{HostArgs, print, setup};
+use super::{HostArgs, print, setup, shown};
 
 #[derive(Debug, Subcommand)]
 pub enum ToolCommand {
@@ -38,10 +38,14 @@ pub async fn run(command: ToolCommand) -> anyhow::Result<ExitCode> {
             let runtime = setup::runtime_with_plugins(&host).await?;
             let tools = runtime.tools();
             if host.json {
-                println!("{}", serde_json::to_string_pretty(&tools)?);
+                println!("{}", shown::json(&serde_json::to_string_pretty(&tools)?));
             } else {
                 for tool in tools {
-                    println!("{:<32} {}", tool.name, tool.description);
+                    println!(
+                        "{:<32} {}",
+                        shown::line(&tool.name),
+                        shown::line(&tool.description)
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -62,7 +66,7 @@ pub async fn run(command: ToolCommand) -> anyhow::Result<ExitCode> {
             };
             let report = runtime.invoke(request).await;
             if host.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                println!("{}", shown::json(&serde_json::to_string_pretty(&report)?));
             } else {
                 print::report(&report);
             }

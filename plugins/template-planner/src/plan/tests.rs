@@ -202,7 +202,10 @@ fn each_requirement_is_a_node_between_analysis_and_implementation() {
     item.requirements = vec!["use t3.medium instances".into(), "add CloudFront".into()];
     let plan = plan(&item, &all_tools()).unwrap();
     let nodes = plan["nodes"].as_array().unwrap();
-    let ids: Vec<&str> = nodes.iter().map(|n| n["nodeId"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = nodes
+        .iter()
+        .map(|n| n["nodeId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["analyze", "req-1", "req-2", "implement", "report"]);
     assert_eq!(nodes[1]["dependsOn"], serde_json::json!(["analyze"]));
     assert_eq!(nodes[2]["dependsOn"], serde_json::json!(["analyze"]));
@@ -210,5 +213,8 @@ fn each_requirement_is_a_node_between_analysis_and_implementation() {
     assert_eq!(nodes[1]["title"], "Requirement 1: use t3.medium instances");
     assert_eq!(tools_of(&nodes[2]), ["workspace.write_file"]);
     let notes = nodes[3]["steps"][0]["args"]["content"].as_str().unwrap();
-    assert!(notes.contains("1. use t3.medium instances\n2. add CloudFront"), "{notes}");
+    assert!(
+        notes.contains("1. use t3.medium instances\n2. add CloudFront"),
+        "{notes}"
+    );
 }

@@ -135,7 +135,7 @@ fn tools_and_policy() -> Value {
             "type": "object",
             "description": "Exactly one of `result` (the tool's answer) or `error` (why there is none).",
             "required": ["correlation_id", "tool", "plugin", "requested_mode", "master_switch", "effects",
-                "artifacts", "logs", "dropped_log_lines", "duration_ms"],
+                "omitted_effects", "artifacts", "logs", "dropped_log_lines", "duration_ms"],
             "oneOf": [{ "required": ["result"] }, { "required": ["error"] }],
             "properties": {
                 "correlation_id": { "type": "string" },
@@ -150,6 +150,16 @@ fn tools_and_policy() -> Value {
                     "detail": { "type": "object", "description": "The runtime's error, tagged by `kind`." },
                 })),
                 "effects": array_of(reference("Effect")),
+                "omitted_effects": {
+                    "description": "Effects past the journal's budget, counted instead of kept. Those not yet \
+                        performed were refused (`denied`); file changes happened and are in the diff artifact.",
+                    "type": "array",
+                    "items": open(&["capability", "outcome", "count"], json!({
+                        "capability": reference("Capability"),
+                        "outcome": { "type": "string", "enum": ["read", "simulated", "live", "denied"] },
+                        "count": { "type": "integer", "minimum": 1 },
+                    })),
+                },
                 "artifacts": array_of(reference("InvocationArtifact")),
                 "logs": array_of(open(&["plugin", "level", "message"], json!({
                     "plugin": { "type": "string" },

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 
 use super::{ServerArgs, connect, workflow};
+use crate::cli::shown;
 
 /// The prompt.
 pub const PROMPT: &str = "drydock> ";
@@ -35,9 +36,10 @@ impl Terminal {
         }
     }
 
-    /// Writes `prompt` and reads one line (`None` at end of input).
+    /// Writes `prompt` (control characters escaped: it may quote the server) and reads one line (`None`
+    /// at end of input).
     pub async fn ask(&mut self, prompt: &str) -> anyhow::Result<Option<String>> {
-        write!(self.out, "{prompt}")?;
+        write!(self.out, "{}", shown::line(prompt))?;
         self.out.flush()?;
         Ok(self
             .lines
@@ -46,9 +48,10 @@ impl Terminal {
             .map(|l| l.trim_end_matches('\r').to_owned()))
     }
 
-    /// Writes one line.
+    /// Writes one line (it may span several; control characters are escaped, since what the server sends
+    /// back can carry a plugin's output).
     pub fn say(&mut self, text: &str) -> anyhow::Result<()> {
-        writeln!(self.out, "{text}")?;
+        writeln!(self.out, "{}", shown::block(text))?;
         Ok(self.out.flush()?)
     }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::http::Server;
 use super::shell::Terminal;
 use super::spinner;
+use crate::cli::shown;
 
 /// The icon shown before a workflow that names none.
 const DEFAULT_ICON: &str = "🛠";
@@ -28,9 +29,9 @@ pub async fn list(server: &Server, out: &mut impl Write) -> anyhow::Result<()> {
             out,
             "{}. {} {} - {}",
             i + 1,
-            workflow["icon"].as_str().unwrap_or(DEFAULT_ICON),
-            workflow["name"].as_str().unwrap_or_default(),
-            workflow["description"].as_str().unwrap_or_default()
+            shown::line(workflow["icon"].as_str().unwrap_or(DEFAULT_ICON)),
+            shown::line(workflow["name"].as_str().unwrap_or_default()),
+            shown::line(workflow["description"].as_str().unwrap_or_default())
         )?;
     }
     Ok(out.flush()?)
