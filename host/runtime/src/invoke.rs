@@ -323,6 +323,15 @@ impl RuntimeInner {
         )
         .await?
         {
+            GuestAnswer::Generated(Ok(text)) if text.len() as u64 > ctx.limits.output_bytes => {
+                Err(InvokeError::Limit {
+                    tool: label,
+                    breach: LimitBreach::Output {
+                        limit_bytes: ctx.limits.output_bytes,
+                        actual_bytes: text.len() as u64,
+                    },
+                })
+            }
             GuestAnswer::Generated(Ok(text)) => serde_json::from_str(&text)
                 .map(|plan| ctx.redactor.json(plan))
                 .map_err(|err| InvokeError::InvalidOutput {
@@ -331,7 +340,7 @@ impl RuntimeInner {
                 }),
             GuestAnswer::Generated(Err(message)) => Err(InvokeError::Tool {
                 tool: label,
-                error: ToolError::Failed(ctx.redactor.text(&message)),
+                error: redact_tool_error(&ctx.redactor, ToolError::Failed(message)),
             }),
             _ => Err(internal(
                 &label,

@@ -150,7 +150,22 @@ impl RuntimeInner {
                 message: "describe() returned no tools".into(),
             });
         }
+        if specs.len() > MAX_TOOLS_PER_PLUGIN {
+            return Err(RuntimeError::BadToolSpec {
+                plugin: name,
+                message: format!(
+                    "describe() returned {} tools; at most {MAX_TOOLS_PER_PLUGIN} are allowed",
+                    specs.len()
+                ),
+            });
+        }
         for spec in specs {
+            check_description(&spec.name, &spec.description).map_err(|message| {
+                RuntimeError::BadToolSpec {
+                    plugin: name.clone(),
+                    message,
+                }
+            })?;
             let (schema, compiled) = check_tool_spec(&name, &spec.name, &spec.input_schema)
                 .map_err(|message| RuntimeError::BadToolSpec {
                     plugin: name.clone(),
@@ -174,6 +189,32 @@ impl RuntimeInner {
     }
 }
 
+/// Tools one plugin may declare. What `describe` returns is held by the host for as long as the plugin is
+/// loaded and shown to every agent that lists tools, so it is bounded like everything else a plugin hands
+/// the host.
+const MAX_TOOLS_PER_PLUGIN: usize = 256;
+/// Longest tool description, in bytes.
+const MAX_DESCRIPTION_BYTES: usize = 4096;
+
+/// A description is at most [`MAX_DESCRIPTION_BYTES`] and has no control characters but newlines and tabs.
+fn check_description(tool: &str, description: &str) -> Result<(), String> {
+    if description.len() > MAX_DESCRIPTION_BYTES {
+        return Err(format!(
+            "tool `{tool}`: the description is {} bytes long; at most {MAX_DESCRIPTION_BYTES} are allowed",
+            description.len()
+        ));
+    }
+    if description
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(format!(
+            "tool `{tool}`: the description contains control characters"
+        ));
+    }
+    Ok(())
+}
+
 /// The call-tool handle used while describing: describing must not have effects.
 struct RefuseCalls;
 
@@ -185,5 +226,19 @@ impl ToolCaller for RefuseCalls {
                 call.tool
             )))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_are_bounded_and_free_of_control_characters() {
+        assert!(check_description("p.t", "Reads an issue.\nSecond line.\tTabbed.").is_ok());
+        let long = "d".repeat(MAX_DESCRIPTION_BYTES + 1);
+        assert!(check_description("p.t", &long).unwrap_err().contains("at most 4096"));
+        let escape = "Lists files\u{1b}[2J";
+        assert!(check_description("p.t", escape).unwrap_err().contains("control characters"));
     }
 }

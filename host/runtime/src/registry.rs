@@ -141,6 +141,9 @@ impl Registry {
     }
 }
 
+/// Longest input schema of one tool, as JSON text.
+const MAX_SCHEMA_BYTES: usize = 64 << 10;
+
 /// Checks one declared tool: name under the plugin's prefix and a compilable object schema.
 pub(crate) fn check_tool_spec(
     plugin: &str,
@@ -158,6 +161,12 @@ pub(crate) fn check_tool_spec(
     {
         return Err(format!(
             "tool name `{name}` may only use a-z, 0-9, `_`, `-`, `.` and at most 64 characters"
+        ));
+    }
+    if schema_text.len() > MAX_SCHEMA_BYTES {
+        return Err(format!(
+            "tool `{name}`: the input schema is {} bytes long; at most {MAX_SCHEMA_BYTES} are allowed",
+            schema_text.len()
         ));
     }
     let schema: Value = serde_json::from_str(schema_text)
@@ -207,6 +216,16 @@ mod tests {
     use super::*;
 
     const SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
+
+    #[test]
+    fn an_oversized_input_schema_is_refused() {
+        let padding = "x".repeat(70_000);
+        let schema = format!(r#"{{"type":"object","description":"{padding}"}}"#);
+        let Err(error) = check_tool_spec("jira", "jira.get", &schema) else {
+            panic!("a 70 KB schema was accepted");
+        };
+        assert!(error.contains("at most 65536"), "{error}");
+    }
 
     #[test]
     fn tool_names_must_carry_the_plugin_prefix() {
