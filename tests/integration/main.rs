@@ -16,6 +16,7 @@ mod http_grants;
 mod live_gating;
 mod llm_provider;
 mod loading;
+mod mcp;
 mod plan_api;
 mod planner;
 mod runs;

@@ -403,3 +403,88 @@ async fn tampering_with_the_audit_log_is_detected_and_the_first_broken_row_named
     let offline = drydock_core::verify_offline(dir.path()).unwrap();
     assert!(matches!(offline, drydock_core::Verification::Broken { seq, .. } if seq == target));
 }
+
+/// One request with exactly these header lines (no automatic `Host`) and body, over a fresh connection.
+async fn raw_with_body(
+    addr: std::net::SocketAddr,
+    request_head: &str,
+    body: &str,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(format!("{request_head}Connection: close\r\n\r\n{body}").as_bytes())
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+async fn raw(addr: std::net::SocketAddr, request_head: &str) -> (u16, String) {
+    raw_with_body(addr, request_head, "").await
+}
+
+#[tokio::test]
+async fn a_foreign_host_is_misdirected_and_a_foreign_origin_cannot_change_anything() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start("", data.path()).await;
+    let addr = server.addr;
+    let port = addr.port();
+
+    // DNS rebinding: the attacker's name resolving to our loopback address.
+    let (status, body) = raw(
+        addr,
+        &format!("GET /healthz HTTP/1.1\r\nHost: evil.example:{port}\r\n"),
+    )
+    .await;
+    assert_eq!(status, 421, "{body}");
+    assert!(
+        body.contains("misdirected_request") && body.contains("--allowed-host"),
+        "{body}"
+    );
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let (status, body) = raw(addr, &format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n")).await;
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+
+    let login = r#"{"username": "nobody", "password": "x"}"#;
+    let post = |origin: &str| {
+        format!(
+            "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {origin}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n",
+            login.len()
+        )
+    };
+    for origin in [
+        "https://evil.example",
+        "null",
+        "http://localhost.evil.example",
+    ] {
+        let (status, body) = raw_with_body(addr, &post(origin), login).await;
+        assert_eq!(status, 403, "{origin}: {body}");
+        assert!(body.contains("may not change anything"), "{body}");
+    }
+    // The same request from our own origin reaches the route (which refuses the unknown user itself).
+    let (status, body) =
+        raw_with_body(addr, &post(&format!("http://localhost:{port}")), login).await;
+    assert_eq!(status, 401, "{body}");
+    // Reading with a foreign Origin is allowed (the browser keeps the answer from the page anyway).
+    let (status, body) = raw(
+        addr,
+        &format!(
+            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: https://evil.example\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}

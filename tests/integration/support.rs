@@ -129,7 +129,18 @@ pub async fn start_server(
     data_dir: &std::path::Path,
     bootstrap: &str,
 ) -> TestServer {
-    let runtime = host(policy, plugins, HostOptions::default()).await;
+    start_server_with(policy, plugins, data_dir, bootstrap, HostOptions::default()).await
+}
+
+/// [`start_server`] with chosen host options (the master switch, secrets...).
+pub async fn start_server_with(
+    policy: &str,
+    plugins: &[&str],
+    data_dir: &std::path::Path,
+    bootstrap: &str,
+    options: HostOptions<'_>,
+) -> TestServer {
+    let runtime = host(policy, plugins, options).await;
     let core = drydock_core::Core::open(
         drydock_core::CoreConfig {
             data_dir: data_dir.to_path_buf(),
@@ -139,11 +150,7 @@ pub async fn start_server(
     )
     .await
     .expect("the core opens");
-    let state = drydock::api::AppState {
-        core: core.clone(),
-        metrics: Arc::new(drydock::api::Metrics::default()),
-        started: std::time::Instant::now(),
-    };
+    let state = drydock::api::AppState::new(core.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");

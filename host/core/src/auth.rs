@@ -144,6 +144,21 @@ impl Core {
     }
 }
 
+impl Core {
+    /// The account a local, single-user face acts as (`drydock mcp` over stdio): the oldest operator.
+    /// `Unauthenticated` when the data directory has none yet.
+    pub async fn local_operator(&self) -> Result<Actor, CoreError> {
+        match self.store(|s| s.first_operator()).await? {
+            Some(user) => Ok(Actor::user(&user)),
+            None => Err(CoreError::Unauthenticated(
+                "this data directory has no operator account; create one with `drydock user add NAME --role \
+                 operator`"
+                    .into(),
+            )),
+        }
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;

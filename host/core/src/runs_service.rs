@@ -304,7 +304,13 @@ impl WorkflowHost for CoreHost {
         let report = self.core.shared.runtime.invoke(invoke).await;
         if let Err(err) = self
             .core
-            .record_invocation(&self.actor, "workflow.tool", None, &report)
+            .record_invocation(
+                &self.actor,
+                "workflow.tool",
+                crate::service::Channel::Api,
+                None,
+                &report,
+            )
             .await
         {
             return Err(format!("the tool call could not be audited: {err}"));

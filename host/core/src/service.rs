@@ -20,6 +20,34 @@ use crate::actor::Actor;
 use crate::core_error::CoreError;
 use crate::store::{AuditEntry, Role, Store};
 
+/// The face a request came through, named in its audit row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The REST API (and the CLI, its client).
+    Api,
+    /// The Model Context Protocol (stdio or `/mcp`).
+    Mcp,
+}
+
+impl Channel {
+    /// The name in audit rows: `api` or `mcp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Api => "api",
+            Channel::Mcp => "mcp",
+        }
+    }
+}
+
+/// One tool invocation as the core ran it: the runtime's report and the artifacts as stored.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// Result, effects, logs.
+    pub report: InvocationReport,
+    /// The report's artifacts with their stored ids (fetch them by id).
+    pub artifacts: Vec<crate::ArtifactRow>,
+}
+
 /// What the core needs to start.
 pub struct CoreConfig {
     /// Directory of the SQLite file.
@@ -50,6 +78,8 @@ pub(crate) struct Shared {
     pub(crate) cancellations: Arc<crate::chat::Cancellations>,
     /// The language model the operator configured in the settings, if any.
     pub(crate) llm: Arc<crate::settings::LlmSlot>,
+    /// Bumped when the tools, or what they may do, change.
+    pub(crate) tools_tx: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Core {
@@ -68,6 +98,7 @@ impl Core {
                 events_tx: Arc::new(tokio::sync::watch::channel(0).0),
                 cancellations: Arc::default(),
                 llm: Arc::default(),
+                tools_tx: Arc::new(tokio::sync::watch::channel(0).0),
             }),
         };
         for (plugin, capabilities, _, _) in core.store(|s| s.live_policy_overrides()).await? {
@@ -128,6 +159,22 @@ impl Core {
         args: Value,
         mode: Mode,
     ) -> Result<InvocationReport, CoreError> {
+        let invocation = self
+            .invoke_tool_via(actor, tool, args, mode, Channel::Api)
+            .await?;
+        Ok(invocation.report)
+    }
+
+    /// [`Core::invoke_tool`] from a given face (its audit row names the channel), answering with the
+    /// artifacts as they were stored too.
+    pub async fn invoke_tool_via(
+        &self,
+        actor: &Actor,
+        tool: &str,
+        args: Value,
+        mode: Mode,
+        channel: Channel,
+    ) -> Result<Invocation, CoreError> {
         if mode == Mode::Live && actor.role != Role::Operator {
             return Err(CoreError::Forbidden(
                 "live mode needs an operator; ask one, or run in dry-run".into(),
@@ -145,9 +192,10 @@ impl Core {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "tool invoked"
         );
-        self.record_invocation(actor, "tool.invoke", None, &report)
+        let artifacts = self
+            .record_invocation(actor, "tool.invoke", channel, None, &report)
             .await?;
-        Ok(report)
+        Ok(Invocation { report, artifacts })
     }
 
     /// Audits the effects of an invocation that ran as part of an already-audited operation.
@@ -161,14 +209,16 @@ impl Core {
         Ok(())
     }
 
-    /// Audits an invocation (the operation, then its effects) and keeps its artifacts.
+    /// Audits an invocation (the operation, then its effects) and keeps its artifacts, answering with them
+    /// as stored.
     pub(crate) async fn record_invocation(
         &self,
         actor: &Actor,
         action: &str,
+        channel: Channel,
         session_id: Option<String>,
         report: &InvocationReport,
-    ) -> Result<(), CoreError> {
+    ) -> Result<Vec<crate::ArtifactRow>, CoreError> {
         let mut entries = vec![AuditEntry {
             actor: actor.name.clone(),
             action: action.to_owned(),
@@ -179,6 +229,7 @@ impl Core {
                 "outcome": match &report.outcome { Ok(_) => "ok", Err(e) => e.code() },
                 "effects": report.record.effects.len(),
                 "omitted_effects": report.record.omitted_effect_count(),
+                "channel": channel.as_str(),
             }),
         }];
         entries.extend(effect_entries(&report.correlation_id, report));
@@ -186,22 +237,24 @@ impl Core {
         // flight, and this returns only once the rows are committed.
         self.shared.store.audit_append_async(entries).await?;
         if report.record.artifacts.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let artifacts = report.record.artifacts.clone();
         let correlation = report.correlation_id.clone();
         self.store(move |s| {
-            for artifact in &artifacts {
-                s.insert_artifact(
-                    session_id.as_deref(),
-                    Some(&correlation),
-                    &artifact.name,
-                    &artifact.media_type,
-                    &artifact.produced_by,
-                    &artifact.content,
-                )?;
-            }
-            Ok(())
+            artifacts
+                .iter()
+                .map(|artifact| {
+                    s.insert_artifact(
+                        session_id.as_deref(),
+                        Some(&correlation),
+                        &artifact.name,
+                        &artifact.media_type,
+                        &artifact.produced_by,
+                        &artifact.content,
+                    )
+                })
+                .collect()
         })
         .await
     }
@@ -238,18 +291,28 @@ impl Core {
             .map_err(CoreError::Invalid)?;
         let names: Vec<String> = capabilities.iter().map(|c| c.to_string()).collect();
         let (plugin, by) = (plugin.to_owned(), actor.name.clone());
-        self.store(move |s| {
-            s.set_live_policy(&plugin, &names, &by)?;
-            s.audit_append(&AuditEntry {
-                actor: by.clone(),
-                action: "policy.live.set".into(),
-                target: Some(plugin.clone()),
-                correlation_id: None,
-                detail: json!({ "capabilities": names }),
-            })?;
-            Ok(())
-        })
-        .await
+        let stored = self
+            .store(move |s| {
+                s.set_live_policy(&plugin, &names, &by)?;
+                s.audit_append(&AuditEntry {
+                    actor: by.clone(),
+                    action: "policy.live.set".into(),
+                    target: Some(plugin.clone()),
+                    correlation_id: None,
+                    detail: json!({ "capabilities": names }),
+                })?;
+                Ok(())
+            })
+            .await;
+        // What a tool may do live is part of how it is described (MCP's destructiveHint): say it changed.
+        self.shared.tools_tx.send_modify(|version| *version += 1);
+        stored
+    }
+
+    /// Bumped whenever the loaded tools or what they may do changes (a LivePolicy toggle); MCP sessions
+    /// wait on it to send `notifications/tools/list_changed`.
+    pub fn tools_changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.tools_tx.subscribe()
     }
 }
 

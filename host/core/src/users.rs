@@ -185,6 +185,19 @@ impl Store {
         self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0))?))
     }
 
+    /// The oldest operator account, if there is one.
+    pub fn first_operator(&self) -> Result<Option<User>, StoreError> {
+        self.read(|conn| {
+            query_one(
+                conn,
+                "SELECT id, username, role, created_at FROM users WHERE role = 'operator' \
+                 ORDER BY created_at, rowid LIMIT 1",
+                [],
+                user_from_row,
+            )
+        })
+    }
+
     /// The user with this name, if any.
     pub fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
         self.read(|conn| {

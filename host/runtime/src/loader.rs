@@ -237,8 +237,16 @@ mod tests {
     fn descriptions_are_bounded_and_free_of_control_characters() {
         assert!(check_description("p.t", "Reads an issue.\nSecond line.\tTabbed.").is_ok());
         let long = "d".repeat(MAX_DESCRIPTION_BYTES + 1);
-        assert!(check_description("p.t", &long).unwrap_err().contains("at most 4096"));
+        assert!(
+            check_description("p.t", &long)
+                .unwrap_err()
+                .contains("at most 4096")
+        );
         let escape = "Lists files\u{1b}[2J";
-        assert!(check_description("p.t", escape).unwrap_err().contains("control characters"));
+        assert!(
+            check_description("p.t", escape)
+                .unwrap_err()
+                .contains("control characters")
+        );
     }
 }

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use drydock::api::{AppState, Metrics, serve};
+use drydock::api::{AppState, serve};
 use drydock_core::{Core, CoreConfig};
 use drydock_policy::Policy;
 use drydock_runtime::{HostValues, Runtime, RuntimeConfig, StaticValues};
@@ -161,11 +161,7 @@ async fn start_server(data_dir: &Path) -> SocketAddr {
     )
     .await
     .expect("the core opens");
-    let state = AppState {
-        core,
-        metrics: Arc::new(Metrics::default()),
-        started: Instant::now(),
-    };
+    let state = AppState::new(core);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");

@@ -7,6 +7,8 @@ use drydock_tests::plugins::{ECHO, PLUGIN_DIR};
 
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/mcp.rs"]
+mod mcp;
 
 fn drydock(args: &[&str], workdir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_drydock"))

@@ -33,6 +33,9 @@ pub enum ApiError {
     Forbidden(String),
     /// 404: no such resource (or not yours).
     NotFound(String),
+    /// 421: the request's `Host` is not one of the server's names (DNS rebinding, or a missing
+    /// `--allowed-host`).
+    MisdirectedRequest(String),
     /// 405: the route exists but not with this method.
     MethodNotAllowed(String),
     /// 409: the resource is not in a state that allows this.
@@ -96,6 +99,9 @@ impl ApiError {
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            ApiError::MisdirectedRequest(m) => {
+                (StatusCode::MISDIRECTED_REQUEST, "misdirected_request", m)
+            }
             ApiError::MethodNotAllowed(m) => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", m)
             }

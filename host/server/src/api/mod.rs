@@ -2,6 +2,7 @@
 //!
 //! | module    | routes |
 //! |-----------|--------|
+//! | `host_guard` | every route: a foreign `Host` gets 421, a cross-origin request that can change something 403 |
 //! | `health`  | `GET /healthz` |
 //! | `metrics` | `GET /metrics` |
 //! | `auth`    | `POST /api/auth/login`; the bearer-token extractor every other `/api` route uses |
@@ -16,6 +17,7 @@
 //! | `runs`    | workflow runs: `POST /api/workflows/{name}/runs`, `GET /api/runs/{id}` (+ `/events` SSE), answers, step validation, cancel |
 //! | `fastagency` | FastAgency's FastAPIAdapter routes: `GET /fastagency/discovery`, `POST /fastagency/initiate_workflow`, `WS /fastagency/ws` (token optional: public workflows without one) |
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
+//! | `mcp`     | the Model Context Protocol at `/mcp` (streamable HTTP, bearer token) and `/.well-known/oauth-protected-resource` |
 
 mod audit;
 pub mod auth;
@@ -24,6 +26,8 @@ mod error;
 mod executions;
 mod fastagency;
 mod health;
+pub mod host_guard;
+pub mod mcp;
 pub mod metrics;
 mod openapi;
 mod policy;
@@ -42,6 +46,7 @@ use axum::extract::DefaultBodyLimit;
 use drydock_core::Core;
 
 pub use error::ApiError;
+pub use host_guard::AllowedHosts;
 pub use metrics::Metrics;
 
 /// The largest request body the API accepts, in bytes.
@@ -56,6 +61,20 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// When the server started.
     pub started: Instant,
+    /// The names the server answers under (`Host` and `Origin` checks).
+    pub allowed_hosts: Arc<AllowedHosts>,
+}
+
+impl AppState {
+    /// The state of a server on `core`, answering under the loopback names.
+    pub fn new(core: Core) -> Self {
+        Self {
+            core,
+            metrics: Arc::new(Metrics::default()),
+            started: Instant::now(),
+            allowed_hosts: Arc::new(AllowedHosts::loopback()),
+        }
+    }
 }
 
 /// The whole API as a router, ready to serve (or to call directly in tests).
@@ -75,6 +94,7 @@ pub fn app(state: AppState) -> Router {
         .merge(fastagency::router())
         .merge(workflows::router())
         .merge(openapi::router())
+        .merge(mcp::router(&state))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async {
             ApiError::NotFound("no such route; see GET /api/openapi.json".into())
@@ -82,6 +102,11 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
+        ))
+        // Outermost: a request for another host, or a cross-origin write, goes no further.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            host_guard::check,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -37,13 +37,13 @@ async fn show(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
 /// Whether the host directories behind fs grants are shown (the policy view) or only where the plugin sees
 /// them (the tool list).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum HostPaths {
+pub(crate) enum HostPaths {
     Shown,
     Hidden,
 }
 
 /// One plugin's grants as the API shows them.
-pub(super) fn grants_json(grants: &drydock_policy::PluginGrants, paths: HostPaths) -> Value {
+pub(crate) fn grants_json(grants: &drydock_policy::PluginGrants, paths: HostPaths) -> Value {
     let fs: Vec<Value> = grants
         .fs
         .iter()

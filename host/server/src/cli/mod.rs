@@ -1,11 +1,13 @@
 //! The command line. Two kinds of commands:
-//! - on this machine, without a server: `drydock serve`, `plugin check|list`, `tool list|invoke`, `plan
+//! - on this machine, without a server: `drydock serve`, `drydock mcp` (stdio), `plugin check|list`, `tool list|invoke`, `plan
 //!   generate` (the sandbox in-process, so a plugin author can try a plugin), `audit verify`, `user add`;
 //! - as a client of a running server ([`client`]): `drydock login`, `drydock shell`, `drydock workflow
 //!   list|run`.
 
 mod admin;
 pub mod client;
+mod data_lock;
+mod mcp;
 mod plan;
 mod plugin;
 mod print;
@@ -32,6 +34,8 @@ pub struct Cli {
 enum Command {
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
+    /// Serve every tool to an MCP host over stdio (dry run, always).
+    Mcp(mcp::McpArgs),
     /// Check the audit log of a data directory.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
@@ -81,6 +85,7 @@ pub struct HostArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
+        Command::Mcp(args) => mcp::run(args).await,
         Command::Audit(command) => admin::audit(command),
         Command::User(command) => admin::user(command),
         Command::Plugin(command) => plugin::run(command).await,

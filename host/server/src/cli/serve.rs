@@ -3,14 +3,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
 use drydock_core::{Core, CoreConfig};
 
-use super::{HostArgs, setup};
-use crate::api::{AppState, Metrics, serve};
+use super::{HostArgs, data_lock, setup};
+use crate::api::{AllowedHosts, AppState, serve};
 
 /// Flags of `drydock serve`.
 #[derive(Debug, Args)]
@@ -22,11 +21,22 @@ pub struct ServeArgs {
     /// stored; `./workflows` when that exists. An invalid file is logged and skipped.
     #[arg(long, env = "DRYDOCK_WORKFLOWS")]
     pub workflows: Option<PathBuf>,
+    /// A host name or address the server answers under, besides localhost, 127.0.0.1 and ::1 (repeat, or
+    /// comma-separate in DRYDOCK_ALLOWED_HOSTS). Requests naming any other host get 421: this is what stops
+    /// DNS rebinding.
+    #[arg(
+        long = "allowed-host",
+        env = "DRYDOCK_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
     #[command(flatten)]
     pub host: HostArgs,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    // Before anything reads or writes the data directory: one process per directory.
+    let _lock = data_lock::take(&args.host.data_dir, "serve")?;
     let runtime = setup::runtime_with_plugins(&args.host).await?;
     let bootstrap_token = std::env::var("DRYDOCK_BOOTSTRAP_TOKEN").ok();
     let core = Core::open(
@@ -50,9 +60,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     import_workflows(&core, args.workflows.as_deref()).await?;
     let state = AppState {
-        core,
-        metrics: Arc::new(Metrics::default()),
-        started: Instant::now(),
+        allowed_hosts: Arc::new(AllowedHosts::with(&args.allowed_hosts)),
+        ..AppState::new(core)
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -69,7 +78,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
 
 /// Imports the workflows directory: the one given, else `./workflows` when it exists. A directory that was
 /// named but cannot be read stops the start; invalid files only warn.
-async fn import_workflows(core: &Core, dir: Option<&Path>) -> anyhow::Result<()> {
+pub(super) async fn import_workflows(core: &Core, dir: Option<&Path>) -> anyhow::Result<()> {
     let default = Path::new("workflows");
     let Some(dir) = dir.or_else(|| default.is_dir().then_some(default)) else {
         return Ok(());

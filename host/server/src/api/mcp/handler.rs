@@ -1,0 +1,198 @@
+//! The one MCP server of Drydock, whatever carries it (stdio in `drydock mcp`, streamable HTTP at `/mcp`).
+//!
+//! It maps MCP onto core calls and nothing else: `tools/list` is the loaded tools ([`super::tools`]),
+//! `tools/call` is [`Core::invoke_tool_via`] in **dry run, always** (there is no argument that asks for
+//! live), answered by [`super::results`]. Nothing here grants, toggles or approves anything.
+//!
+//! Clients learn that the tools changed (a LivePolicy toggle changes `destructiveHint`): sessions that
+//! began with `initialize` (2025-11-25 and before) get `notifications/tools/list_changed` on their own
+//! stream; 2026-07-28 clients, which have no session, get it through `subscriptions/listen`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use drydock_core::{Actor, Channel, Core};
+use drydock_policy::Mode;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, SubscriptionFilter,
+};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext, SubscriptionSink};
+use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
+use serde_json::Value;
+
+use super::{results, tools};
+
+/// What the server tells a client at the start.
+const INSTRUCTIONS: &str = "Drydock runs each tool in a WebAssembly sandbox with only the grants an operator \
+gave it. Every tools/call here is a dry run: reads that are granted happen, writes are recorded and answered \
+with a simulated result, and the result's _meta lists every effect (read, simulated, denied) with its reason. \
+Nothing you call here changes the world outside the sandbox; a person approves plans and runs them live \
+through Drydock's plan API.";
+
+/// Who the calls act for.
+#[derive(Clone)]
+pub enum Caller {
+    /// One account for the whole connection (stdio: the local operator).
+    Fixed(Actor),
+    /// The bearer token's account, checked by the HTTP layer and carried with each request.
+    PerRequest,
+}
+
+/// The MCP server: cheap to clone (streamable HTTP makes one per session).
+#[derive(Clone)]
+pub struct DrydockMcp {
+    core: Core,
+    caller: Caller,
+    listeners: Arc<Listeners>,
+}
+
+/// Everyone to tell when the tools change.
+#[derive(Default)]
+pub struct Listeners {
+    peers: Mutex<Vec<Peer<RoleServer>>>,
+    sinks: Mutex<HashMap<u64, SubscriptionSink>>,
+    next_sink: AtomicU64,
+}
+
+impl DrydockMcp {
+    /// A server over `core` acting for `caller`, with a task that tells connected clients when the tools
+    /// change (it ends with the runtime).
+    pub fn new(core: Core, caller: Caller) -> Self {
+        let server = Self {
+            core,
+            caller,
+            listeners: Arc::default(),
+        };
+        let mut changes = server.core.tools_changed();
+        let listeners = Arc::downgrade(&server.listeners);
+        tokio::spawn(async move {
+            while changes.changed().await.is_ok() {
+                let Some(listeners) = listeners.upgrade() else {
+                    return;
+                };
+                listeners.tools_changed().await;
+            }
+        });
+        server
+    }
+
+    fn actor(&self, ctx: &RequestContext<RoleServer>) -> Result<Actor, ErrorData> {
+        match &self.caller {
+            Caller::Fixed(actor) => Ok(actor.clone()),
+            Caller::PerRequest => ctx
+                .extensions
+                .get::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<Actor>())
+                .cloned()
+                .ok_or_else(|| {
+                    ErrorData::invalid_request("the request carries no authenticated caller", None)
+                }),
+        }
+    }
+}
+
+impl Listeners {
+    async fn tools_changed(&self) {
+        let peers: Vec<Peer<RoleServer>> = {
+            let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+            peers.retain(|peer| !peer.is_transport_closed());
+            peers.clone()
+        };
+        for peer in peers {
+            let _ = peer.notify_tool_list_changed().await;
+        }
+        let sinks: Vec<SubscriptionSink> = self
+            .sinks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for sink in sinks {
+            let _ = sink.notify_tool_list_changed().await;
+        }
+    }
+}
+
+impl ServerHandler for DrydockMcp {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("drydock", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn on_initialized(&self, ctx: NotificationContext<RoleServer>) {
+        self.listeners
+            .peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(ctx.peer);
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(tools::sandboxed(
+            self.core.runtime(),
+        )))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let actor = self.actor(&ctx)?;
+        let name = request.name.to_string();
+        if !self.core.tools().iter().any(|tool| tool.name == name) {
+            return Err(ErrorData::invalid_params(
+                format!("no tool named `{name}`; tools/list names every tool"),
+                None,
+            ));
+        }
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        let invocation = self
+            .core
+            .invoke_tool_via(&actor, &name, args, Mode::DryRun, Channel::Mcp)
+            .await
+            .map_err(|err| {
+                tracing::error!(tool = name, error = %err, "an MCP tool call failed in the host");
+                ErrorData::internal_error(
+                    "the call could not be recorded; the cause is in the server's log",
+                    None,
+                )
+            })?;
+        Ok(results::call_result(&invocation).into())
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.supported_by(&self.get_info().capabilities))
+    }
+
+    async fn listen(&self, ctx: SubscriptionContext) -> Result<(), ErrorData> {
+        let key = self.listeners.next_sink.fetch_add(1, Ordering::Relaxed);
+        self.listeners
+            .sinks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, ctx.sink().clone());
+        ctx.cancelled().await;
+        self.listeners
+            .sinks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key);
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! The MCP face: every sandboxed tool as an MCP tool, through the official Rust SDK (`rmcp`).
+//!
+//! - [`handler`]: [`DrydockMcp`], the one server implementation (tools, dry-run calls, list_changed);
+//! - [`tools`]: Drydock tools → MCP tools, annotations computed from the grants;
+//! - [`results`]: an invocation → an MCP result with its effect journal;
+//! - this file: the streamable HTTP transport at `/mcp` (rmcp's tower service nested in the router) behind
+//!   the REST API's bearer tokens, and the RFC 9728 protected-resource metadata that a `401` points to.
+//!
+//! `drydock mcp` (stdio) serves the same [`DrydockMcp`]; see `cli/mcp.rs`. Both protocol revisions are
+//! served: 2025-11-25 and earlier with `initialize` and a session, 2026-07-28 statelessly (rmcp negotiates).
+//! Host and Origin are checked for the whole server by `host_guard`, `/mcp` included.
+
+pub mod handler;
+pub mod results;
+pub mod tools;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::json;
+
+pub use handler::{Caller, DrydockMcp};
+
+use super::{ApiError, AppState, BODY_LIMIT};
+
+/// Where the protected-resource metadata is served (RFC 9728 §3).
+pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
+
+/// `/mcp` (bearer token required) and the protected-resource metadata (public).
+pub fn router(state: &AppState) -> Router<AppState> {
+    let server = DrydockMcp::new(state.core.clone(), Caller::PerRequest);
+    // Host and Origin are the host guard's, for every route alike: rmcp's own host list would refuse the
+    // names an operator adds with --allowed-host.
+    let config = StreamableHttpServerConfig::default()
+        .disable_allowed_hosts()
+        .with_max_request_body_bytes(BODY_LIMIT);
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    let mcp =
+        Router::new()
+            .nest_service("/mcp", service)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                require_token,
+            ));
+    Router::new()
+        .route(METADATA_PATH, get(metadata))
+        .route(&format!("{METADATA_PATH}/mcp"), get(metadata))
+        .merge(mcp)
+}
+
+/// The bearer token of the REST API, checked before rmcp sees the request; the caller travels with it in
+/// the request's extensions. Without one (or with a wrong one): `401` and where to learn how to get one.
+async fn require_token(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .map(str::to_owned);
+    let actor = match token {
+        Some(token) => state.core.authenticate(&token).await,
+        None => Ok(None),
+    };
+    match actor {
+        Ok(Some(actor)) => {
+            request.extensions_mut().insert(actor);
+            next.run(request).await
+        }
+        Ok(None) => unauthorized(request.headers()),
+        Err(err) => ApiError::from(err).into_response(),
+    }
+}
+
+fn unauthorized(headers: &HeaderMap) -> Response {
+    let metadata = format!("{}{METADATA_PATH}", base_url(headers));
+    let challenge = format!("Bearer resource_metadata=\"{metadata}\"");
+    let mut response = ApiError::Unauthorized(
+        "send `Authorization: Bearer <token>`, a Drydock API token (POST /api/auth/login gives one)".into(),
+    )
+    .into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// RFC 9728 protected-resource metadata for `/mcp`: the resource, and that tokens go in the header.
+/// Drydock is not an OAuth authorization server: tokens come from `POST /api/auth/login` (or an operator),
+/// so no `authorization_servers` are listed.
+async fn metadata(headers: HeaderMap) -> Response {
+    let base = base_url(&headers);
+    let body = json!({
+        "resource": format!("{base}/mcp"),
+        "resource_name": "Drydock MCP",
+        "bearer_methods_supported": ["header"],
+        "resource_documentation": format!("{base}/api/openapi.json"),
+    });
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+/// `http://<Host>`: the address the client used (the host guard already checked it is one of ours).
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
