@@ -109,7 +109,27 @@ async fn tools_are_listed_sorted_with_annotations_the_host_computes_from_the_gra
         assert_eq!(client.peer_info().unwrap().protocol_version, version);
         let tools = client.list_all_tools().await.unwrap();
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-        assert_eq!(names, ["echo.echo", "http.request"]);
+        assert_eq!(
+            names,
+            [
+                "drydock_execute_plan",
+                "drydock_plan_status",
+                "drydock_propose_plan",
+                "echo.echo",
+                "http.request"
+            ]
+        );
+        let propose = tool(&tools, "drydock_propose_plan")
+            .annotations
+            .clone()
+            .unwrap();
+        assert_eq!(propose.destructive_hint, Some(false));
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.contains("approve") && !n.contains("grant") && !n.contains("live")),
+            "no MCP tool approves, grants or toggles anything: {names:?}"
+        );
 
         let echo = tool(&tools, "echo.echo").annotations.clone().unwrap();
         assert_eq!(
@@ -297,7 +317,7 @@ async fn a_2026_client_lists_and_calls_without_a_session() {
         client.peer_info().unwrap().protocol_version,
         ProtocolVersion::V_2026_07_28
     );
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 2);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 5);
     let result = client
         .call_tool(call("echo.echo", json!({"text": "stateless"})))
         .await
@@ -386,4 +406,126 @@ async fn mcp_refuses_a_foreign_host_and_a_foreign_origin() {
         get_origin.status, 403,
         "Origin is checked on every /mcp request"
     );
+}
+
+/// Proposes one POST to the peer over MCP and returns the session id, checking the rehearsal was dry.
+async fn propose_post(client: &RunningService<RoleClient, Client>, peer: &Peer) -> String {
+    let url = format!("{}/rest/api/2/issue", peer.base_url());
+    let step = json!({"tool": "http.request", "args": {"url": url, "method": "POST", "body": "{}"}, "description": "File the issue"});
+    let proposed = client
+        .call_tool(call(
+            "drydock_propose_plan",
+            json!({"title": "File an issue", "steps": [step]}),
+        ))
+        .await
+        .unwrap();
+    assert_ne!(proposed.is_error, Some(true), "{proposed:?}");
+    let structured = proposed.structured_content.unwrap();
+    assert_eq!(structured["plan"]["status"], "pending_approval");
+    let effects = &structured["rehearsal"][0]["effects"];
+    assert_eq!(
+        effects[0]["outcome"], "simulated",
+        "the rehearsal is dry: {effects}"
+    );
+    assert_eq!(peer.count(), 0);
+    structured["sessionId"].as_str().unwrap().to_owned()
+}
+
+async fn approve(server: &TestServer, session_id: &str) {
+    let approved = send(
+        server.addr,
+        "POST",
+        &format!("/api/sessions/{session_id}/plan/approve"),
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+}
+
+#[tokio::test]
+async fn a_proposed_plan_goes_live_only_after_a_person_approves_it_and_every_key_turns() {
+    let peer = Peer::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let server = served(&peer, data.path(), true).await;
+    let (client, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
+    let session_id = propose_post(&client, &peer).await;
+
+    let status = client
+        .call_tool(call(
+            "drydock_plan_status",
+            json!({"sessionId": session_id}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        status.structured_content.unwrap()["plan"]["status"],
+        "pending_approval"
+    );
+    let early = client
+        .call_tool(call(
+            "drydock_execute_plan",
+            json!({"sessionId": session_id}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(early.is_error, Some(true), "an unapproved plan is refused");
+    assert!(
+        early.content[0]
+            .as_text()
+            .unwrap()
+            .text
+            .contains("approves it first")
+    );
+    assert_eq!(peer.count(), 0);
+
+    // The plan API shows the proposal like any other plan; a person approves it there.
+    let plan = send(
+        server.addr,
+        "GET",
+        &format!("/api/sessions/{session_id}/plan"),
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(plan.json()["status"], "pending_approval", "{}", plan.body);
+    approve(&server, &session_id).await;
+
+    let run = client
+        .call_tool(call(
+            "drydock_execute_plan",
+            json!({"sessionId": session_id}),
+        ))
+        .await
+        .unwrap();
+    assert_ne!(run.is_error, Some(true), "{run:?}");
+    let structured = run.structured_content.unwrap();
+    assert_eq!(structured["mode"], "live");
+    assert_eq!(structured["plan"]["status"], "completed");
+    assert_eq!(peer.count(), 1, "the approved POST went out exactly once");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_approved_plan_stays_dry_without_the_master_switch() {
+    let peer = Peer::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let server = served(&peer, data.path(), false).await;
+    let (client, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
+    let session_id = propose_post(&client, &peer).await;
+    approve(&server, &session_id).await;
+    let run = client
+        .call_tool(call(
+            "drydock_execute_plan",
+            json!({"sessionId": session_id}),
+        ))
+        .await
+        .unwrap();
+    assert_ne!(run.is_error, Some(true), "{run:?}");
+    assert_eq!(
+        peer.count(),
+        0,
+        "without DRYDOCK_LIVE=1 the write is simulated"
+    );
+    client.cancel().await.unwrap();
 }

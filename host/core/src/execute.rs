@@ -134,6 +134,8 @@ impl Core {
         }
     }
 
+    /// Runs the steps of `node` under `correlation_id`, recording everything; answers with the effects of
+    /// its steps (what a rehearsal shows).
     pub(crate) async fn run_node(
         &self,
         session_id: &str,
@@ -141,7 +143,7 @@ impl Core {
         node: Value,
         mode: Mode,
         approval: PlanApproval,
-    ) -> Result<(), CoreError> {
+    ) -> Result<Vec<drydock_runtime::Effect>, CoreError> {
         let node_id = node["nodeId"].as_str().unwrap_or_default().to_owned();
         let corr = Some(correlation_id);
         let started = self.set_execution(
@@ -158,6 +160,7 @@ impl Core {
         )
         .await?;
         let mut steps = Vec::new();
+        let mut effects = Vec::new();
         let mut failed = None;
         for (index, step) in node["steps"]
             .as_array()
@@ -211,6 +214,7 @@ impl Core {
                 .await?;
             }
             self.record_effects(correlation_id, &report).await?;
+            effects.extend(report.record.effects.iter().cloned());
             let outcome = match &report.outcome {
                 Ok(result) => json!({ "status": "completed", "result": result }),
                 Err(err) => {
@@ -255,7 +259,7 @@ impl Core {
                 .await?;
             }
         }
-        Ok(())
+        Ok(effects)
     }
 
     async fn set_execution(

@@ -26,6 +26,8 @@
 //!   a workflows directory at start. [`runs`]: stored workflow runs and their events; [`runs_service`]:
 //!   starting, answering, validating and cancelling runs, tool nodes through the sandbox, runs left in the
 //!   middle of a call picked up at start.
+//! - [`proposals`]: plans an agent proposes over MCP from the calls it rehearsed, rehearsed at once; running
+//!   them once a person approved them.
 //! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live.
 //! - [`audit`]: the append-only, hash-chained audit log, its verifier and [`verify_offline`].
 //! - [`canonical`]: canonical JSON and the SHA-256 content hash used by plans and the audit chain.
@@ -50,6 +52,7 @@ pub mod executions;
 pub mod live_policy;
 pub mod plan_check;
 pub mod plans;
+pub mod proposals;
 pub mod runs;
 pub mod runs_service;
 pub mod service;

@@ -58,13 +58,14 @@ pub enum RunEnd {
 
 impl Core {
     /// Runs every node of the approved `plan` in dependency order. Marks the plan `executing` first and
-    /// `completed`, `failed` or `cancelled` at the end, each with an event and an audit row.
+    /// `completed`, `failed` or `cancelled` at the end, each with an event and an audit row. Answers how it
+    /// ended and the correlation id of each node it ran.
     pub(crate) async fn run_plan(
         &self,
         requested_by: &str,
         plan: PlanRow,
         mode: Mode,
-    ) -> Result<RunEnd, CoreError> {
+    ) -> Result<(RunEnd, Vec<String>), CoreError> {
         let session_id = plan.session_id.clone();
         self.shared.cancellations.clear(&session_id);
         self.set_plan_status_recorded(
@@ -75,6 +76,7 @@ impl Core {
         )
         .await?;
         let approval = approval_of(&plan);
+        let mut correlation_ids = Vec::new();
         let mut end = RunEnd::Completed;
         let mut outcome = json!({});
         for node in in_dependency_order(&plan.content) {
@@ -93,6 +95,7 @@ impl Core {
                 .await?;
             self.run_node(&session_id, &correlation_id, node, mode, approval.clone())
                 .await?;
+            correlation_ids.push(correlation_id.clone());
             let corr = correlation_id.clone();
             let status = self
                 .store(move |s| s.execution(&corr))
@@ -124,7 +127,7 @@ impl Core {
                 .await?;
         }
         self.shared.cancellations.clear(&session_id);
-        Ok(end)
+        Ok((end, correlation_ids))
     }
 
     /// Moves `plan` to `status`, with a `plan_status` event and a `plan.status` audit row.

@@ -1,8 +1,10 @@
 //! The one MCP server of Drydock, whatever carries it (stdio in `drydock mcp`, streamable HTTP at `/mcp`).
 //!
-//! It maps MCP onto core calls and nothing else: `tools/list` is the loaded tools ([`super::tools`]),
-//! `tools/call` is [`Core::invoke_tool_via`] in **dry run, always** (there is no argument that asks for
-//! live), answered by [`super::results`]. Nothing here grants, toggles or approves anything.
+//! It maps MCP onto core calls and nothing else: `tools/list` is the loaded tools ([`super::tools`]) and
+//! the built-in `drydock_*` plan tools ([`super::plan_tools`]); `tools/call` of a plugin's tool is
+//! [`Core::invoke_tool_via`] in **dry run, always** (there is no argument that asks for live), answered by
+//! [`super::results`]. Live happens only by running a plan a person approved elsewhere. Nothing here grants,
+//! toggles or approves anything.
 //!
 //! Clients learn that the tools changed (a LivePolicy toggle changes `destructiveHint`): sessions that
 //! began with `initialize` (2025-11-25 and before) get `notifications/tools/list_changed` on their own
@@ -22,7 +24,7 @@ use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext, Su
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
 use serde_json::Value;
 
-use super::{results, tools};
+use super::{plan_tools, results, tools};
 
 /// What the server tells a client at the start.
 const INSTRUCTIONS: &str = "Drydock runs each tool in a WebAssembly sandbox with only the grants an operator \
@@ -140,9 +142,10 @@ impl ServerHandler for DrydockMcp {
         _request: Option<PaginatedRequestParams>,
         _ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(tools::sandboxed(
-            self.core.runtime(),
-        )))
+        let mut all = tools::sandboxed(self.core.runtime());
+        all.extend(plan_tools::list());
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(ListToolsResult::with_all_items(all))
     }
 
     async fn call_tool(
@@ -152,13 +155,18 @@ impl ServerHandler for DrydockMcp {
     ) -> Result<CallToolResponse, ErrorData> {
         let actor = self.actor(&ctx)?;
         let name = request.name.to_string();
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        if name.starts_with(plan_tools::PREFIX)
+            && let Some(result) = plan_tools::call(&self.core, &actor, &name, &args).await
+        {
+            return Ok(result.into());
+        }
         if !self.core.tools().iter().any(|tool| tool.name == name) {
             return Err(ErrorData::invalid_params(
                 format!("no tool named `{name}`; tools/list names every tool"),
                 None,
             ));
         }
-        let args = Value::Object(request.arguments.unwrap_or_default());
         let invocation = self
             .core
             .invoke_tool_via(&actor, &name, args, Mode::DryRun, Channel::Mcp)

@@ -1,6 +1,7 @@
 //! The MCP face: every sandboxed tool as an MCP tool, through the official Rust SDK (`rmcp`).
 //!
 //! - [`handler`]: [`DrydockMcp`], the one server implementation (tools, dry-run calls, list_changed);
+//! - [`plan_tools`]: `drydock_propose_plan`, `drydock_plan_status`, `drydock_execute_plan`;
 //! - [`tools`]: Drydock tools → MCP tools, annotations computed from the grants;
 //! - [`results`]: an invocation → an MCP result with its effect journal;
 //! - this file: the streamable HTTP transport at `/mcp` (rmcp's tower service nested in the router) behind
@@ -11,6 +12,7 @@
 //! Host and Origin are checked for the whole server by `host_guard`, `/mcp` included.
 
 pub mod handler;
+pub mod plan_tools;
 pub mod results;
 pub mod tools;
 
