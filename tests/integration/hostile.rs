@@ -277,6 +277,7 @@ fn every_built_component_has_a_test() {
         "template_planner",
         "llm_planner",
         "relay",
+        "ticker",
         "hostile_path_dotdot",
         "hostile_path_absolute",
         "hostile_symlink",

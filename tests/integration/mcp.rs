@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use drydock_tests::client::{send, send_with};
 use drydock_tests::peer::Peer;
-use drydock_tests::plugins::{ECHO, HTTP};
+use drydock_tests::plugins::{ECHO, HOSTILE_INFINITE_LOOP, HTTP, TICKER};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ErrorCode,
-    Implementation, ProtocolVersion, Tool,
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig,
+    ClientRequest, ErrorCode, Implementation, ProgressNotificationParam, ProtocolVersion, Tool,
 };
-use rmcp::service::{NotificationContext, RunningService};
+use rmcp::service::{NotificationContext, PeerRequestOptions, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{
@@ -28,15 +28,25 @@ const TOKEN: &str = "mcp-operator-token";
 /// A server whose `http` plugin may GET and POST on the peer, and may go live with http when the master
 /// switch is on; `echo` has no grant at all.
 async fn served(peer: &Peer, data: &std::path::Path, master_switch: bool) -> TestServer {
+    served_with(peer, data, master_switch, "", &[ECHO, HTTP]).await
+}
+
+async fn served_with(
+    peer: &Peer,
+    data: &std::path::Path,
+    master_switch: bool,
+    extra_policy: &str,
+    plugins: &[&str],
+) -> TestServer {
     let policy = format!(
-        "[plugins.http]\nhttp = [{{ url = \"{}/\", methods = [\"GET\", \"POST\"] }}]\nlive = [\"http\"]\n",
+        "[plugins.http]\nhttp = [{{ url = \"{}/\", methods = [\"GET\", \"POST\"] }}]\nlive = [\"http\"]\n{extra_policy}",
         peer.base_url()
     );
     let options = HostOptions {
         master_switch,
         ..HostOptions::default()
     };
-    start_server_with(&policy, &[ECHO, HTTP], data, TOKEN, options).await
+    start_server_with(&policy, plugins, data, TOKEN, options).await
 }
 
 fn transport(server: &TestServer, token: &str) -> StreamableHttpClientTransport<reqwest::Client> {
@@ -46,11 +56,12 @@ fn transport(server: &TestServer, token: &str) -> StreamableHttpClientTransport<
     StreamableHttpClientTransport::from_config(config)
 }
 
-/// A client that asks for `version` in `initialize` and reports list_changed notifications.
+/// A client that asks for `version` in `initialize` and reports list_changed and progress notifications.
 #[derive(Clone)]
 struct Client {
     version: ProtocolVersion,
     changes: mpsc::UnboundedSender<()>,
+    progress: mpsc::UnboundedSender<String>,
 }
 
 impl ClientHandler for Client {
@@ -65,6 +76,14 @@ impl ClientHandler for Client {
     async fn on_tool_list_changed(&self, _ctx: NotificationContext<RoleClient>) {
         let _ = self.changes.send(());
     }
+
+    async fn on_progress(
+        &self,
+        progress: ProgressNotificationParam,
+        _ctx: NotificationContext<RoleClient>,
+    ) {
+        let _ = self.progress.send(progress.message.unwrap_or_default());
+    }
 }
 
 async fn session(
@@ -75,10 +94,14 @@ async fn session(
     mpsc::UnboundedReceiver<()>,
 ) {
     let (changes, rx) = mpsc::unbounded_channel();
-    let client = Client { version, changes }
-        .serve(transport(server, TOKEN))
-        .await
-        .expect("an MCP session starts");
+    let client = Client {
+        version,
+        changes,
+        progress: mpsc::unbounded_channel().0,
+    }
+    .serve(transport(server, TOKEN))
+    .await
+    .expect("an MCP session starts");
     (client, rx)
 }
 
@@ -370,6 +393,7 @@ async fn without_a_valid_token_mcp_answers_401_pointing_at_the_resource_metadata
     let refused = Client {
         version: ProtocolVersion::V_2025_11_25,
         changes: mpsc::unbounded_channel().0,
+        progress: mpsc::unbounded_channel().0,
     }
     .serve(transport(&server, "not-a-token"))
     .await;
@@ -527,5 +551,102 @@ async fn an_approved_plan_stays_dry_without_the_master_switch() {
         0,
         "without DRYDOCK_LIVE=1 the write is simulated"
     );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn host_progress_becomes_progress_notifications_in_order() {
+    let peer = Peer::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let server = served_with(&peer, data.path(), false, "", &[ECHO, HTTP, TICKER]).await;
+    let (progress, mut lines) = mpsc::unbounded_channel();
+    let client = Client {
+        version: ProtocolVersion::V_2025_11_25,
+        changes: mpsc::unbounded_channel().0,
+        progress,
+    }
+    .serve(transport(&server, TOKEN))
+    .await
+    .unwrap();
+    let result = client
+        .call_tool(call("ticker.count", json!({"to": 3})))
+        .await
+        .unwrap();
+    assert_eq!(result.structured_content.unwrap()["counted"], 3);
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let line = tokio::time::timeout(Duration::from_secs(10), lines.recv())
+            .await
+            .expect("three progress notifications")
+            .unwrap();
+        seen.push(line);
+    }
+    assert_eq!(seen, ["step 1 of 3", "step 2 of 3", "step 3 of 3"]);
+    client.cancel().await.unwrap();
+}
+
+/// The audit row of the newest `tool.invoke` of `tool`, once there is one (bounded wait).
+async fn invoke_row(server: &TestServer, tool: &str) -> Value {
+    for _ in 0..300 {
+        let audit = send(
+            server.addr,
+            "GET",
+            "/api/audit?limit=1000",
+            Some(TOKEN),
+            None,
+        )
+        .await
+        .json();
+        let row = audit["entries"]
+            .as_array()
+            .and_then(|rows| {
+                rows.iter()
+                    .rev()
+                    .find(|r| r["action"] == "tool.invoke" && r["target"] == tool)
+            })
+            .cloned();
+        if let Some(row) = row {
+            return row;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no tool.invoke row for {tool}");
+}
+
+// Several workers, as `drydock serve` has: a spinning guest holds one until the epoch stops it, and the
+// cancel notification must be read by another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_call_stops_the_plugin_where_it_is_and_is_audited_as_cancelled() {
+    let peer = Peer::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let limits = "[plugins.hostile_infinite_loop.limits]\ntimeout_ms = 30000\n\
+                  [plugins.ticker.limits]\ntimeout_ms = 30000\n";
+    let plugins = [ECHO, HTTP, TICKER, HOSTILE_INFINITE_LOOP];
+    let server = served_with(&peer, data.path(), false, limits, &plugins).await;
+    let (client, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
+    // One plugin spinning in wasm (stopped by the epoch), one waiting on the host (stopped at its await).
+    for (tool, args) in [
+        ("hostile_infinite_loop.run", json!({})),
+        ("ticker.count", json!({"to": 1000, "pause_ms": 1000})),
+    ] {
+        let request = ClientRequest::CallToolRequest(CallToolRequest::new(call(tool, args)));
+        let handle = client
+            .send_cancellable_request(request, PeerRequestOptions::no_options())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        handle
+            .cancel(Some("the user changed their mind".into()))
+            .await
+            .unwrap();
+        let row = invoke_row(&server, tool).await;
+        assert_eq!(row["detail"]["outcome"], "cancelled", "{tool}: {row}");
+        assert_eq!(row["detail"]["channel"], "mcp");
+    }
+    let ok = client
+        .call_tool(call("echo.echo", json!({"text": "after"})))
+        .await
+        .unwrap();
+    assert_eq!(ok.structured_content.unwrap()["text"], "after");
     client.cancel().await.unwrap();
 }

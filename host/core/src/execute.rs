@@ -190,6 +190,8 @@ impl Core {
                 mode,
                 correlation_id: correlation_id.to_owned(),
                 plan_approval: approval.clone(),
+                progress: None,
+                cancel: None,
             };
             let report = self.shared.runtime.invoke(request).await;
             for effect in &report.record.effects {

@@ -75,7 +75,7 @@ pub use error::StoreError;
 pub use events::EventRow;
 pub use executions::{ExecutionRow, ExecutionStatus};
 pub use plans::{PlanRow, PlanStatus};
-pub use service::{Channel, Core, CoreConfig, Invocation};
+pub use service::{CallControls, Channel, Core, CoreConfig, Invocation};
 pub use sessions::SessionRow;
 pub use store::{DB_FILE_NAME, MAX_PAGE, SCHEMA_VERSION, Store};
 pub use text_enum::UnknownName;

@@ -300,6 +300,8 @@ impl WorkflowHost for CoreHost {
             mode: Mode::DryRun,
             correlation_id: self.run_id.clone(),
             plan_approval: PlanApproval::NotAPlan,
+            progress: None,
+            cancel: None,
         };
         let report = self.core.shared.runtime.invoke(invoke).await;
         if let Err(err) = self

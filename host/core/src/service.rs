@@ -39,6 +39,15 @@ impl Channel {
     }
 }
 
+/// How the caller of an invocation follows and stops it.
+#[derive(Debug, Clone, Default)]
+pub struct CallControls {
+    /// Receives `host.progress` lines as they happen.
+    pub progress: Option<drydock_runtime::ProgressSink>,
+    /// Cancelling it stops the invocation.
+    pub cancel: Option<tokio_util::sync::CancellationToken>,
+}
+
 /// One tool invocation as the core ran it: the runtime's report and the artifacts as stored.
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -160,13 +169,21 @@ impl Core {
         mode: Mode,
     ) -> Result<InvocationReport, CoreError> {
         let invocation = self
-            .invoke_tool_via(actor, tool, args, mode, Channel::Api)
+            .invoke_tool_via(
+                actor,
+                tool,
+                args,
+                mode,
+                Channel::Api,
+                CallControls::default(),
+            )
             .await?;
         Ok(invocation.report)
     }
 
-    /// [`Core::invoke_tool`] from a given face (its audit row names the channel), answering with the
-    /// artifacts as they were stored too.
+    /// [`Core::invoke_tool`] from a given face (its audit row names the channel), with progress and
+    /// cancellation wired to the caller, answering with the artifacts as they were stored too. A cancelled
+    /// call is still audited (outcome `cancelled`) with everything it did before it was stopped.
     pub async fn invoke_tool_via(
         &self,
         actor: &Actor,
@@ -174,6 +191,7 @@ impl Core {
         args: Value,
         mode: Mode,
         channel: Channel,
+        controls: CallControls,
     ) -> Result<Invocation, CoreError> {
         if mode == Mode::Live && actor.role != Role::Operator {
             return Err(CoreError::Forbidden(
@@ -183,6 +201,8 @@ impl Core {
         let request = InvokeRequest {
             mode,
             plan_approval: PlanApproval::NotAPlan,
+            progress: controls.progress,
+            cancel: controls.cancel,
             ..InvokeRequest::dry_run(tool, args)
         };
         let started = Instant::now();

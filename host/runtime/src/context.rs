@@ -44,6 +44,10 @@ pub struct CallContext {
     pub caller: Arc<dyn ToolCaller>,
     /// The language model, when one is configured.
     pub llm: Option<Arc<dyn LlmProvider>>,
+    /// Where `host.progress` lines also go as they happen.
+    pub progress: Option<crate::invoke::ProgressSink>,
+    /// Cancelled when whoever asked for the invocation no longer wants it.
+    pub cancel: Option<tokio_util::sync::CancellationToken>,
 }
 
 impl CallContext {

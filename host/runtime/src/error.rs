@@ -236,6 +236,12 @@ pub enum InvokeError {
         /// The parse error.
         message: String,
     },
+    /// Whoever asked for the invocation cancelled it; the plugin was stopped where it was.
+    #[error("`{tool}` was cancelled by the caller")]
+    Cancelled {
+        /// The tool.
+        tool: String,
+    },
     /// Something went wrong in the host; the message is for the operator's log.
     #[error("internal error while running `{tool}`: {message}")]
     Internal {
@@ -260,6 +266,7 @@ impl InvokeError {
             InvokeError::Limit { breach, .. } => breach.code(),
             InvokeError::Trap { .. } => "trap",
             InvokeError::InvalidOutput { .. } => "invalid_output",
+            InvokeError::Cancelled { .. } => "cancelled",
             InvokeError::Internal { .. } => "internal",
         }
     }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use drydock_policy::{LiveContext, LivePolicy, Mode, PlanApproval};
 use serde::Serialize;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use crate::capability::call_tool::{NestedCall, NestedResult, ToolCaller};
 use crate::capability::env::visible_env;
@@ -35,6 +36,21 @@ pub struct InvokeRequest {
     pub correlation_id: String,
     /// Whether this runs a node of an approved plan.
     pub plan_approval: PlanApproval,
+    /// Where the plugin's `host.progress` lines go as they happen (besides the journal), if anywhere.
+    pub progress: Option<ProgressSink>,
+    /// Cancelling it stops the invocation where it is (the guest is interrupted; what it did so far stays
+    /// in the report, which ends with a `cancelled` error).
+    pub cancel: Option<CancellationToken>,
+}
+
+/// A receiver of progress messages while an invocation runs (an MCP client's progress notifications).
+#[derive(Clone)]
+pub struct ProgressSink(pub Arc<dyn Fn(String) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
 }
 
 /// A fresh correlation id: a UUID v7, so ids sort by creation time. Every invocation's audit rows are
@@ -54,6 +70,8 @@ impl InvokeRequest {
             mode: Mode::DryRun,
             correlation_id: new_correlation_id(),
             plan_approval: PlanApproval::NotAPlan,
+            progress: None,
+            cancel: None,
         }
     }
 }
@@ -121,6 +139,8 @@ struct Lineage {
     correlation_id: String,
     deadline: Option<Instant>,
     caller: Arc<dyn ToolCaller>,
+    progress: Option<ProgressSink>,
+    cancel: Option<CancellationToken>,
 }
 
 impl Runtime {
@@ -145,6 +165,8 @@ impl Runtime {
             correlation_id: request.correlation_id.clone(),
             deadline: None,
             caller: inner.clone(),
+            progress: request.progress.clone(),
+            cancel: request.cancel.clone(),
         };
         let plugin = read(&inner.registry)
             .plugin_for_tool(&request.tool)
@@ -307,6 +329,8 @@ impl RuntimeInner {
             correlation_id: correlation_id.to_owned(),
             deadline: None,
             caller: Arc::new(NoCallsFromPlanners),
+            progress: None,
+            cancel: None,
         };
         let label = format!("{planner} (generate)");
         let ctx = self.context_for(&plugin, &label, lineage);
@@ -390,6 +414,8 @@ impl RuntimeInner {
             deadline,
             caller: lineage.caller,
             llm: read(&self.llm).clone(),
+            progress: lineage.progress,
+            cancel: lineage.cancel,
         })
     }
 }
@@ -407,6 +433,8 @@ impl ToolCaller for RuntimeInner {
                 correlation_id: parent.correlation_id.clone(),
                 deadline: Some(parent.deadline),
                 caller: parent.caller.clone(),
+                progress: parent.progress.clone(),
+                cancel: parent.cancel.clone(),
             };
             self.invoke_tool(&call.tool, call.args, lineage)
                 .await

@@ -47,7 +47,7 @@ pub use capability::secrets::{HostValues, ProcessEnv, StaticValues, ValueSource}
 pub use context::CallContext;
 pub use engine::{AllocatorKind, EngineSettings};
 pub use error::{InvokeError, LimitBreach, RuntimeError, ToolError};
-pub use invoke::{InvocationReport, InvokeRequest, PlanReport, new_correlation_id};
+pub use invoke::{InvocationReport, InvokeRequest, PlanReport, ProgressSink, new_correlation_id};
 pub use journal::{Artifact, Effect, LogLine, Record};
 pub use limits::Limits;
 pub use registry::{PluginInfo, ToolInfo};

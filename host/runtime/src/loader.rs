@@ -125,6 +125,8 @@ impl RuntimeInner {
             deadline: Instant::now() + DESCRIBE_TIMEOUT,
             caller: Arc::new(RefuseCalls),
             llm: None,
+            progress: None,
+            cancel: None,
         });
         let answer = sandbox::run(
             self.engine.engine(),

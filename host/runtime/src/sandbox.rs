@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::WasiHttpCtx;
 
@@ -102,8 +102,7 @@ pub(crate) async fn run(
         },
     );
     store.limiter(|state| &mut state.limiter);
-    store.set_epoch_deadline(ticks_for(remaining));
-    store.epoch_deadline_trap();
+    interrupt_at_deadline_or_cancel(&mut store, &ctx, remaining);
     // With fuel counting on, a plugin without a budget gets an unlimited one rather than none. (Without it
     // the limit does not apply, as documented on `Limits::fuel`.)
     if engine_counts_fuel {
@@ -112,27 +111,39 @@ pub(crate) async fn run(
             .map_err(|err| setup_error(format!("cannot set the fuel budget: {err}")))?;
     }
 
-    let outcome = tokio::time::timeout(
+    let guest = tokio::time::timeout(
         remaining + TIMEOUT_GRACE,
         call_guest(&mut store, &plugin.pre, call),
-    )
-    .await;
+    );
+    let cancel_requested = async {
+        match &ctx.cancel {
+            Some(token) => token.cancelled().await,
+            None => std::future::pending().await,
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = guest => Some(outcome),
+        () = cancel_requested => None,
+    };
     let answer = match outcome {
-        Err(_elapsed) => Err(InvokeError::Limit {
-            tool: tool.clone(),
-            breach: LimitBreach::Timeout {
-                limit_ms: ctx.limits.timeout.as_millis() as u64,
-            },
-        }),
-        Ok(Ok(answer)) => match fs_meter.breach() {
-            // The guest was refused writes; whatever it answered, its changes are incomplete.
-            Some(breach) => Err(InvokeError::Limit {
+        None => Err(cancelled(&ctx, &tool)),
+        Some(outcome) => match outcome {
+            Err(_elapsed) => Err(InvokeError::Limit {
                 tool: tool.clone(),
-                breach,
+                breach: LimitBreach::Timeout {
+                    limit_ms: ctx.limits.timeout.as_millis() as u64,
+                },
             }),
-            None => Ok(answer),
+            Ok(Ok(answer)) => match fs_meter.breach() {
+                // The guest was refused writes; whatever it answered, its changes are incomplete.
+                Some(breach) => Err(InvokeError::Limit {
+                    tool: tool.clone(),
+                    breach,
+                }),
+                None => Ok(answer),
+            },
+            Ok(Err(err)) => Err(classify_failure(&store, &ctx, &tool, err, &stderr)),
         },
-        Ok(Err(err)) => Err(classify_failure(&store, &ctx, &tool, err, &stderr)),
     };
     drop(store);
     fs.finish(&ctx);
@@ -178,6 +189,44 @@ async fn call_guest(
     }
 }
 
+/// Spinning guest code is stopped by the epoch: at the deadline (a timeout), or, when the caller can cancel,
+/// at the first tick after it did. Without a cancel handle the deadline is one epoch count, checked by
+/// wasmtime alone; with one, a callback looks at the handle on every tick (10 ms) and counts the ticks.
+fn interrupt_at_deadline_or_cancel(
+    store: &mut Store<InvocationState>,
+    ctx: &CallContext,
+    remaining: Duration,
+) {
+    let ticks = ticks_for(remaining);
+    let Some(cancel) = ctx.cancel.clone() else {
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        return;
+    };
+    let mut elapsed = 0;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        elapsed += 1;
+        if cancel.is_cancelled() || elapsed >= ticks {
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        Ok(UpdateDeadline::Continue(1))
+    });
+}
+
+/// The answer for a call its caller cancelled; the journal says so too.
+fn cancelled(ctx: &CallContext, tool: &str) -> InvokeError {
+    ctx.journal.log(
+        &ctx.redactor,
+        ctx.plugin(),
+        "warn",
+        "cancelled by the caller: the plugin was stopped where it was",
+    );
+    InvokeError::Cancelled {
+        tool: tool.to_owned(),
+    }
+}
+
 /// Names the limit that was broken, or describes the trap.
 fn classify_failure(
     store: &Store<InvocationState>,
@@ -202,6 +251,9 @@ fn classify_failure(
         return limit(breach);
     }
     match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) if ctx.cancel.as_ref().is_some_and(|c| c.is_cancelled()) => {
+            cancelled(ctx, tool)
+        }
         Some(Trap::Interrupt) => limit(LimitBreach::Timeout {
             limit_ms: ctx.limits.timeout.as_millis() as u64,
         }),

@@ -31,6 +31,10 @@ impl Host for InvocationState {
         let ctx = &self.ctx;
         ctx.journal
             .log(&ctx.redactor, ctx.plugin(), "progress", &message);
+        if let Some(sink) = &ctx.progress {
+            // Redacted and cut like the journal's copy: whoever follows the call sees no more than it.
+            (sink.0)(ctx.redactor.text_then_cut(&message, PROGRESS_MESSAGE_BYTES));
+        }
         stop_past_host_budget(ctx)
     }
 
@@ -92,6 +96,9 @@ impl Host for InvocationState {
         Ok(llm::complete(&ctx, &request).await)
     }
 }
+
+/// Longest progress message passed on as it happens.
+const PROGRESS_MESSAGE_BYTES: usize = 1024;
 
 /// Ends the guest (a trap the sandbox reports as `host_memory_limit`) once the invocation went past its
 /// host memory budget: a plugin that keeps asking the host to hold more is not answered again.

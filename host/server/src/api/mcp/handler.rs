@@ -14,11 +14,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use drydock_core::{Actor, Channel, Core};
+use drydock_core::{Actor, CallControls, Channel, Core};
 use drydock_policy::Mode;
+use drydock_runtime::ProgressSink;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, SubscriptionFilter,
+    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
+    SubscriptionFilter,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext, SubscriptionSink};
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
@@ -95,6 +97,28 @@ impl DrydockMcp {
     }
 }
 
+/// When the client sent a progress token: each `host.progress` line becomes `notifications/progress`, in
+/// order (one forwarding task per call; it ends when the call's sink is dropped).
+fn progress_sink(
+    ctx: &RequestContext<RoleServer>,
+) -> Option<(ProgressSink, tokio::task::JoinHandle<()>)> {
+    let token = ctx.meta.get_progress_token()?;
+    let peer = ctx.peer.clone();
+    let (lines, mut next) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let forwarder = tokio::spawn(async move {
+        let mut done = 0.0;
+        while let Some(message) = next.recv().await {
+            done += 1.0;
+            let param = ProgressNotificationParam::new(token.clone(), done).with_message(message);
+            let _ = peer.notify_progress(param).await;
+        }
+    });
+    let sink = ProgressSink(Arc::new(move |line| {
+        let _ = lines.send(line);
+    }));
+    Some((sink, forwarder))
+}
+
 impl Listeners {
     async fn tools_changed(&self) {
         let peers: Vec<Peer<RoleServer>> = {
@@ -167,17 +191,26 @@ impl ServerHandler for DrydockMcp {
                 None,
             ));
         }
+        let (progress, forwarder) = progress_sink(&ctx).unzip();
+        let controls = CallControls {
+            progress,
+            cancel: Some(ctx.ct.clone()),
+        };
         let invocation = self
             .core
-            .invoke_tool_via(&actor, &name, args, Mode::DryRun, Channel::Mcp)
-            .await
-            .map_err(|err| {
-                tracing::error!(tool = name, error = %err, "an MCP tool call failed in the host");
-                ErrorData::internal_error(
-                    "the call could not be recorded; the cause is in the server's log",
-                    None,
-                )
-            })?;
+            .invoke_tool_via(&actor, &name, args, Mode::DryRun, Channel::Mcp, controls)
+            .await;
+        if let Some(forwarder) = forwarder {
+            // Progress goes out before the result: the sink is gone with the invocation, so this ends.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), forwarder).await;
+        }
+        let invocation = invocation.map_err(|err| {
+            tracing::error!(tool = name, error = %err, "an MCP tool call failed in the host");
+            ErrorData::internal_error(
+                "the call could not be recorded; the cause is in the server's log",
+                None,
+            )
+        })?;
         Ok(results::call_result(&invocation).into())
     }
 
