@@ -5,12 +5,14 @@
 
 use std::time::Duration;
 
+use drydock_core::Role;
 use drydock_tests::client::{send, send_with};
 use drydock_tests::peer::Peer;
-use drydock_tests::plugins::{ECHO, HOSTILE_INFINITE_LOOP, HTTP, TICKER};
+use drydock_tests::plugins::{ECHO, HOSTILE_INFINITE_LOOP, HTTP, TICKER, WORKSPACE};
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig,
-    ClientRequest, ErrorCode, Implementation, ProgressNotificationParam, ProtocolVersion, Tool,
+    ClientRequest, ErrorCode, Implementation, ProgressNotificationParam, ProtocolVersion,
+    ReadResourceRequestParams, ResourceContents, Tool,
 };
 use rmcp::service::{NotificationContext, PeerRequestOptions, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -86,20 +88,24 @@ impl ClientHandler for Client {
     }
 }
 
-async fn session(
-    server: &TestServer,
-    version: ProtocolVersion,
-) -> (
+/// A session started by the official client.
+type Session = (
     RunningService<RoleClient, Client>,
     mpsc::UnboundedReceiver<()>,
-) {
+);
+
+async fn session(server: &TestServer, version: ProtocolVersion) -> Session {
+    session_as(server, version, TOKEN).await
+}
+
+async fn session_as(server: &TestServer, version: ProtocolVersion, token: &str) -> Session {
     let (changes, rx) = mpsc::unbounded_channel();
     let client = Client {
         version,
         changes,
         progress: mpsc::unbounded_channel().0,
     }
-    .serve(transport(server, TOKEN))
+    .serve(transport(server, token))
     .await
     .expect("an MCP session starts");
     (client, rx)
@@ -648,5 +654,71 @@ async fn a_cancelled_call_stops_the_plugin_where_it_is_and_is_audited_as_cancell
         .await
         .unwrap();
     assert_eq!(ok.structured_content.unwrap()["text"], "after");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn artifacts_are_resources_their_owner_can_read_and_nobody_else_can() {
+    let peer = Peer::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let grant = format!(
+        "[plugins.workspace]\nfs = [{{ path = {:?}, access = \"rw\" }}]\n",
+        workspace.path().display().to_string()
+    );
+    let server = served_with(&peer, data.path(), false, &grant, &[ECHO, HTTP, WORKSPACE]).await;
+    let (client, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
+    let step =
+        json!({"tool": "workspace.write_file", "args": {"path": "notes.md", "content": "hello\n"}});
+    let proposed = client
+        .call_tool(call(
+            "drydock_propose_plan",
+            json!({"title": "Write notes", "steps": [step]}),
+        ))
+        .await
+        .unwrap();
+    assert_ne!(proposed.is_error, Some(true), "{proposed:?}");
+
+    let resources = client.list_all_resources().await.unwrap();
+    let diff = resources
+        .iter()
+        .find(|r| r.name.ends_with(".diff"))
+        .unwrap_or_else(|| panic!("the rehearsal's diff is a resource: {resources:?}"));
+    assert!(diff.uri.starts_with("drydock://artifacts/"), "{}", diff.uri);
+    assert_eq!(diff.mime_type.as_deref(), Some("text/x-diff"));
+    let read = client
+        .read_resource(ReadResourceRequestParams::new(diff.uri.clone()))
+        .await
+        .unwrap();
+    match &read.contents[0] {
+        ResourceContents::TextResourceContents { text, .. } => {
+            assert!(text.contains("+hello"), "{text}")
+        }
+        other => panic!("a diff is text: {other:?}"),
+    }
+    assert!(
+        !workspace.path().join("notes.md").exists(),
+        "the rehearsal was dry"
+    );
+
+    // Another user sees none of it.
+    let other = server
+        .core
+        .add_user("mallory", "correct horse", Role::User, "test")
+        .await
+        .unwrap();
+    let (stranger, _) = session_as(&server, ProtocolVersion::V_2025_11_25, &other).await;
+    assert!(stranger.list_all_resources().await.unwrap().is_empty());
+    let refused = stranger
+        .read_resource(ReadResourceRequestParams::new(diff.uri.clone()))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, ServiceError::McpError(_)), "{refused:?}");
+    let garbage = client
+        .read_resource(ReadResourceRequestParams::new("file:///etc/passwd"))
+        .await
+        .unwrap_err();
+    assert!(matches!(garbage, ServiceError::McpError(_)), "{garbage:?}");
+    stranger.cancel().await.unwrap();
     client.cancel().await.unwrap();
 }

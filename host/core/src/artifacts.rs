@@ -101,6 +101,40 @@ impl Store {
         self.read(|conn| query_all(conn, &sql, [session_id], artifact_from_row))
     }
 
+    /// The newest `limit` artifacts (metadata only): of sessions `owner` owns, or every one when `owner` is
+    /// `None`.
+    pub fn recent_artifacts(
+        &self,
+        owner: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ArtifactRow>, StoreError> {
+        let columns = COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let limit = limit as i64;
+        self.read(|conn| match owner {
+            Some(owner) => query_all(
+                conn,
+                &format!(
+                    "SELECT {columns} FROM artifacts a JOIN sessions s ON s.id = a.session_id \
+                     WHERE s.owner = ?1 ORDER BY a.created_at DESC, a.rowid DESC LIMIT ?2"
+                ),
+                rusqlite::params![owner, limit],
+                artifact_from_row,
+            ),
+            None => query_all(
+                conn,
+                &format!(
+                    "SELECT {columns} FROM artifacts a ORDER BY a.created_at DESC, a.rowid DESC LIMIT ?1"
+                ),
+                [limit],
+                artifact_from_row,
+            ),
+        })
+    }
+
     /// One artifact with its content, if it exists.
     pub fn artifact(&self, id: &str) -> Result<Option<(ArtifactRow, Vec<u8>)>, StoreError> {
         let sql = format!("SELECT {COLUMNS}, content FROM artifacts WHERE id = ?1");

@@ -367,6 +367,17 @@ impl Core {
             .await
     }
 
+    /// The newest `limit` artifacts the actor may see: of their own sessions, or every one for operators.
+    pub async fn visible_artifacts(
+        &self,
+        actor: &Actor,
+        limit: usize,
+    ) -> Result<Vec<ArtifactRow>, CoreError> {
+        let owner = (actor.role != Role::Operator).then(|| actor.user_id.clone());
+        self.store(move |s| s.recent_artifacts(owner.as_deref(), limit))
+            .await
+    }
+
     /// One artifact and its content, if the actor may see its session (operators see all).
     pub async fn artifact(
         &self,

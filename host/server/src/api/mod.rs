@@ -63,12 +63,15 @@ pub struct AppState {
     pub started: Instant,
     /// The names the server answers under (`Host` and `Origin` checks).
     pub allowed_hosts: Arc<AllowedHosts>,
+    /// The MCP transport behind `/mcp`.
+    pub mcp: mcp::McpHttp,
 }
 
 impl AppState {
     /// The state of a server on `core`, answering under the loopback names.
     pub fn new(core: Core) -> Self {
         Self {
+            mcp: mcp::http_service(core.clone()),
             core,
             metrics: Arc::new(Metrics::default()),
             started: Instant::now(),
@@ -94,7 +97,7 @@ pub fn app(state: AppState) -> Router {
         .merge(fastagency::router())
         .merge(workflows::router())
         .merge(openapi::router())
-        .merge(mcp::router(&state))
+        .merge(mcp::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async {
             ApiError::NotFound("no such route; see GET /api/openapi.json".into())

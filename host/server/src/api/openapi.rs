@@ -9,6 +9,7 @@
 mod routes;
 mod routes_chat;
 mod routes_fastagency;
+mod routes_mcp;
 mod routes_runs;
 mod routes_workflows;
 mod schemas;
@@ -30,6 +31,7 @@ fn all_routes() -> impl Iterator<Item = &'static Route> {
         .chain(routes_workflows::ROUTES)
         .chain(routes_runs::ROUTES)
         .chain(routes_fastagency::ROUTES)
+        .chain(routes_mcp::ROUTES)
 }
 
 /// The routes of this module.

@@ -18,15 +18,16 @@ use drydock_core::{Actor, CallControls, Channel, Core};
 use drydock_policy::Mode;
 use drydock_runtime::ProgressSink;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
     SubscriptionFilter,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext, SubscriptionSink};
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
 use serde_json::Value;
 
-use super::{plan_tools, results, tools};
+use super::{plan_tools, resources, results, tools};
 
 /// What the server tells a client at the start.
 const INSTRUCTIONS: &str = "Drydock runs each tool in a WebAssembly sandbox with only the grants an operator \
@@ -97,6 +98,12 @@ impl DrydockMcp {
     }
 }
 
+/// A host failure as MCP's internal error; the cause goes to the log, not to the client.
+fn internal(error: drydock_core::CoreError) -> ErrorData {
+    tracing::error!(error = %error, "an MCP request failed in the host");
+    ErrorData::internal_error("the server failed; the cause is in its log", None)
+}
+
 /// When the client sent a progress token: each `host.progress` line becomes `notifications/progress`, in
 /// order (one forwarding task per call; it ends when the call's sink is dropped).
 fn progress_sink(
@@ -147,6 +154,7 @@ impl ServerHandler for DrydockMcp {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
             .enable_tool_list_changed()
+            .enable_resources()
             .build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("drydock", env!("CARGO_PKG_VERSION")))
@@ -212,6 +220,53 @@ impl ServerHandler for DrydockMcp {
             )
         })?;
         Ok(results::call_result(&invocation).into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let actor = self.actor(&ctx)?;
+        let artifacts = self
+            .core
+            .visible_artifacts(&actor, resources::LISTED)
+            .await
+            .map_err(internal)?;
+        Ok(ListResourcesResult::with_all_items(
+            artifacts.iter().map(resources::listed).collect(),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(vec![
+            resources::template(),
+        ]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let actor = self.actor(&ctx)?;
+        let not_found = || {
+            ErrorData::resource_not_found(
+                format!("no resource `{}` (or it is not yours)", request.uri),
+                None,
+            )
+        };
+        let id = resources::artifact_id(&request.uri).ok_or_else(not_found)?;
+        let (row, content) = self
+            .core
+            .artifact(&actor, id)
+            .await
+            .map_err(|_| not_found())?;
+        Ok(resources::read(&request.uri, &row, content).into())
     }
 
     fn accepted_subscription_filter(

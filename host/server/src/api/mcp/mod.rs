@@ -4,6 +4,7 @@
 //! - [`plan_tools`]: `drydock_propose_plan`, `drydock_plan_status`, `drydock_execute_plan`;
 //! - [`tools`]: Drydock tools → MCP tools, annotations computed from the grants;
 //! - [`results`]: an invocation → an MCP result with its effect journal;
+//! - [`resources`]: artifacts as `drydock://artifacts/{id}` resources;
 //! - this file: the streamable HTTP transport at `/mcp` (rmcp's tower service nested in the router) behind
 //!   the REST API's bearer tokens, and the RFC 9728 protected-resource metadata that a `401` points to.
 //!
@@ -13,20 +14,23 @@
 
 pub mod handler;
 pub mod plan_tools;
+pub mod resources;
 pub mod results;
 pub mod tools;
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use drydock_core::{Actor, Core};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
+use tower::ServiceExt as _;
 
 pub use handler::{Caller, DrydockMcp};
 
@@ -35,58 +39,70 @@ use super::{ApiError, AppState, BODY_LIMIT};
 /// Where the protected-resource metadata is served (RFC 9728 §3).
 pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 
-/// `/mcp` (bearer token required) and the protected-resource metadata (public).
-pub fn router(state: &AppState) -> Router<AppState> {
-    let server = DrydockMcp::new(state.core.clone(), Caller::PerRequest);
+/// rmcp's streamable HTTP transport serving [`DrydockMcp`], kept in the router's state.
+pub type McpHttp = StreamableHttpService<DrydockMcp, LocalSessionManager>;
+
+/// The transport for a server on `core`: one [`DrydockMcp`] shared by every session.
+pub fn http_service(core: Core) -> McpHttp {
+    let server = DrydockMcp::new(core, Caller::PerRequest);
     // Host and Origin are the host guard's, for every route alike: rmcp's own host list would refuse the
     // names an operator adds with --allowed-host.
     let config = StreamableHttpServerConfig::default()
         .disable_allowed_hosts()
         .with_max_request_body_bytes(BODY_LIMIT);
-    let service = StreamableHttpService::new(
+    StreamableHttpService::new(
         move || Ok(server.clone()),
         Arc::new(LocalSessionManager::default()),
         config,
-    );
-    let mcp =
-        Router::new()
-            .nest_service("/mcp", service)
-            .layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                require_token,
-            ));
-    Router::new()
-        .route(METADATA_PATH, get(metadata))
-        .route(&format!("{METADATA_PATH}/mcp"), get(metadata))
-        .merge(mcp)
+    )
 }
 
-/// The bearer token of the REST API, checked before rmcp sees the request; the caller travels with it in
-/// the request's extensions. Without one (or with a wrong one): `401` and where to learn how to get one.
-async fn require_token(
+/// `/mcp` (bearer token required) and the protected-resource metadata (public).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/mcp", post(transport).get(transport).delete(transport))
+        .route("/.well-known/oauth-protected-resource", get(metadata))
+        .route("/.well-known/oauth-protected-resource/mcp", get(metadata))
+}
+
+/// Hands an authenticated request to rmcp; the caller travels with it in the request's extensions.
+async fn transport(
     State(state): State<AppState>,
+    McpCaller(actor): McpCaller,
     mut request: Request,
-    next: Next,
 ) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
-        .map(str::to_owned);
-    let actor = match token {
-        Some(token) => state.core.authenticate(&token).await,
-        None => Ok(None),
-    };
-    match actor {
-        Ok(Some(actor)) => {
-            request.extensions_mut().insert(actor);
-            next.run(request).await
+    request.extensions_mut().insert(actor);
+    match state.mcp.clone().oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    }
+}
+
+/// The caller of `/mcp`: the REST API's bearer token. Without one (or with a wrong one): `401` with
+/// `WWW-Authenticate` pointing at the protected-resource metadata, as MCP's authorization spec asks.
+pub struct McpCaller(pub Actor);
+
+impl FromRequestParts<AppState> for McpCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .map(str::to_owned);
+        let actor = match token {
+            Some(token) => state.core.authenticate(&token).await,
+            None => Ok(None),
+        };
+        match actor {
+            Ok(Some(actor)) => Ok(McpCaller(actor)),
+            Ok(None) => Err(unauthorized(&parts.headers)),
+            Err(err) => Err(ApiError::from(err).into_response()),
         }
-        Ok(None) => unauthorized(request.headers()),
-        Err(err) => ApiError::from(err).into_response(),
     }
 }
 

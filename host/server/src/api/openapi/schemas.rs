@@ -86,6 +86,19 @@ fn common() -> Value {
             "role": reference("Role"),
         })),
         "Role": { "type": "string", "enum": ["user", "operator"] },
+        "JsonRpcMessage": {
+            "type": "object",
+            "description": "A JSON-RPC 2.0 message of the Model Context Protocol (request, notification or \
+                response), as the MCP specification defines it.",
+            "required": ["jsonrpc"],
+            "properties": { "jsonrpc": { "const": "2.0" } },
+        },
+        "ProtectedResourceMetadata": open(&["resource", "bearer_methods_supported"], json!({
+            "resource": { "type": "string", "description": "The MCP endpoint." },
+            "resource_name": { "type": "string" },
+            "bearer_methods_supported": { "type": "array", "items": { "type": "string" } },
+            "resource_documentation": { "type": "string" },
+        })),
         "Mode": {
             "type": "string",
             "enum": ["dry-run", "live"],
