@@ -11,17 +11,17 @@
 //! stream; 2026-07-28 clients, which have no session, get it through `subscriptions/listen`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use drydock_core::{Actor, CallControls, Channel, Core};
 use drydock_policy::Mode;
 use drydock_runtime::ProgressSink;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
-    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
-    SubscriptionFilter,
+    CallToolRequestParams, CallToolResponse, ErrorCode, Implementation,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, SubscriptionFilter,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext, SubscriptionSink};
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
@@ -45,13 +45,29 @@ pub enum Caller {
     PerRequest,
 }
 
+/// At most this many `tools/call` of one account run at once; the next ones wait.
+pub const CALLS_IN_FLIGHT: usize = 32;
+/// At most this many `tools/call` of one account wait; past that a call is refused at once.
+pub const CALLS_QUEUED: usize = 256;
+
 /// The MCP server: cheap to clone (streamable HTTP makes one per session).
 #[derive(Clone)]
 pub struct DrydockMcp {
     core: Core,
     caller: Caller,
     listeners: Arc<Listeners>,
+    slots: Arc<Mutex<HashMap<String, Arc<CallerSlots>>>>,
 }
+
+/// One account's share of the server: calls running and calls waiting.
+struct CallerSlots {
+    running: Arc<tokio::sync::Semaphore>,
+    waiting: AtomicUsize,
+}
+
+/// The JSON-RPC code of a call refused because its account has too many in flight (the specification's
+/// range for implementation-defined server errors).
+pub const SERVER_BUSY: i32 = -32000;
 
 /// Everyone to tell when the tools change.
 #[derive(Default)]
@@ -69,6 +85,7 @@ impl DrydockMcp {
             core,
             caller,
             listeners: Arc::default(),
+            slots: Arc::default(),
         };
         let mut changes = server.core.tools_changed();
         let listeners = Arc::downgrade(&server.listeners);
@@ -81,6 +98,51 @@ impl DrydockMcp {
             }
         });
         server
+    }
+
+    /// Waits for one of the account's call slots, or refuses at once when too many already wait (a
+    /// bounded queue: one token cannot hold every worker, nor make the server buffer without end).
+    async fn slot(
+        &self,
+        actor: &Actor,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ErrorData> {
+        let slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(actor.user_id.clone())
+            .or_insert_with(|| {
+                Arc::new(CallerSlots {
+                    running: Arc::new(tokio::sync::Semaphore::new(CALLS_IN_FLIGHT)),
+                    waiting: AtomicUsize::new(0),
+                })
+            })
+            .clone();
+        if slots.waiting.fetch_add(1, Ordering::AcqRel) >= CALLS_QUEUED {
+            slots.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(ErrorData::new(
+                ErrorCode(SERVER_BUSY),
+                format!(
+                    "`{}` has too many calls in flight: at most {CALLS_IN_FLIGHT} run and {CALLS_QUEUED} wait; \
+                     retry when some have finished",
+                    actor.name
+                ),
+                None,
+            ));
+        }
+        let acquired = tokio::select! {
+            permit = slots.running.clone().acquire_owned() => permit.ok(),
+            () = ctx.ct.cancelled() => None,
+        };
+        slots.waiting.fetch_sub(1, Ordering::AcqRel);
+        acquired.ok_or_else(|| {
+            ErrorData::new(
+                ErrorCode(SERVER_BUSY),
+                "the call was cancelled while it waited for a slot",
+                None,
+            )
+        })
     }
 
     fn actor(&self, ctx: &RequestContext<RoleServer>) -> Result<Actor, ErrorData> {
@@ -186,6 +248,7 @@ impl ServerHandler for DrydockMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let actor = self.actor(&ctx)?;
+        let _slot = self.slot(&actor, &ctx).await?;
         let name = request.name.to_string();
         let args = Value::Object(request.arguments.unwrap_or_default());
         if name.starts_with(plan_tools::PREFIX)
@@ -200,14 +263,26 @@ impl ServerHandler for DrydockMcp {
             ));
         }
         let (progress, forwarder) = progress_sink(&ctx).unzip();
+        // The invocation runs on its own task, so that it always ends the way the audit log says: if this
+        // request goes away (the client cancelled it, or hung up and the transport dropped it), the guard
+        // cancels the invocation, which stops and is audited as `cancelled` instead of vanishing.
+        let cancel = ctx.ct.child_token();
+        let _cancel_on_drop = cancel.clone().drop_guard();
         let controls = CallControls {
             progress,
-            cancel: Some(ctx.ct.clone()),
+            cancel: Some(cancel),
         };
-        let invocation = self
-            .core
-            .invoke_tool_via(&actor, &name, args, Mode::DryRun, Channel::Mcp, controls)
-            .await;
+        let (core, tool) = (self.core.clone(), name.clone());
+        let running = tokio::spawn(async move {
+            core.invoke_tool_via(&actor, &tool, args, Mode::DryRun, Channel::Mcp, controls)
+                .await
+        });
+        let invocation = match running.await {
+            Ok(invocation) => invocation,
+            Err(panicked) => Err(drydock_core::CoreError::Internal(format!(
+                "the invocation task failed: {panicked}"
+            ))),
+        };
         if let Some(forwarder) = forwarder {
             // Progress goes out before the result: the sink is gone with the invocation, so this ends.
             let _ = tokio::time::timeout(std::time::Duration::from_secs(1), forwarder).await;

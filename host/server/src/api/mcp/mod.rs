@@ -65,13 +65,35 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/oauth-protected-resource/mcp", get(metadata))
 }
 
-/// Hands an authenticated request to rmcp; the caller travels with it in the request's extensions.
+/// Hands an authenticated request to rmcp; the caller travels with it in the request's extensions. A POST
+/// body is read first (at most [`BODY_LIMIT`]) and must be JSON-RPC: what is not gets the JSON-RPC error the
+/// specification names (`-32700` parse error, `-32600` invalid request) rather than a bare HTTP status.
 async fn transport(
     State(state): State<AppState>,
     McpCaller(actor): McpCaller,
-    mut request: Request,
+    request: Request,
 ) -> Response {
-    request.extensions_mut().insert(actor);
+    let (mut parts, body) = request.into_parts();
+    parts.extensions.insert(actor);
+    let body = if parts.method == axum::http::Method::POST {
+        let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                return jsonrpc_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    -32600,
+                    &format!("the message is larger than {BODY_LIMIT} bytes"),
+                );
+            }
+        };
+        if let Err(problem) = check_jsonrpc(&bytes) {
+            return problem;
+        }
+        axum::body::Body::from(bytes)
+    } else {
+        body
+    };
+    let request = Request::from_parts(parts, body);
     match state.mcp.clone().oneshot(request).await {
         Ok(response) => response.into_response(),
         Err(never) => match never {},
@@ -104,6 +126,40 @@ impl FromRequestParts<AppState> for McpCaller {
             Err(err) => Err(ApiError::from(err).into_response()),
         }
     }
+}
+
+/// A POST body must be a JSON object (or a batch of them) with `"jsonrpc": "2.0"`.
+#[allow(clippy::result_large_err)]
+fn check_jsonrpc(bytes: &[u8]) -> Result<(), Response> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
+        jsonrpc_error(
+            StatusCode::BAD_REQUEST,
+            -32700,
+            &format!("parse error: {err}"),
+        )
+    })?;
+    let is_message =
+        |m: &serde_json::Value| m.get("jsonrpc").and_then(|v| v.as_str()) == Some("2.0");
+    let valid = match &value {
+        serde_json::Value::Object(_) => is_message(&value),
+        serde_json::Value::Array(batch) => !batch.is_empty() && batch.iter().all(is_message),
+        _ => false,
+    };
+    if !valid {
+        return Err(jsonrpc_error(
+            StatusCode::BAD_REQUEST,
+            -32600,
+            "invalid request: a JSON-RPC 2.0 message is an object with \"jsonrpc\": \"2.0\"",
+        ));
+    }
+    Ok(())
+}
+
+/// A JSON-RPC error answer with no id (the request's could not be read).
+fn jsonrpc_error(status: StatusCode, code: i64, message: &str) -> Response {
+    let body =
+        json!({ "jsonrpc": "2.0", "id": null, "error": { "code": code, "message": message } });
+    (status, Json(body)).into_response()
 }
 
 fn unauthorized(headers: &HeaderMap) -> Response {
