@@ -162,6 +162,12 @@ impl Runtime {
         read(&self.inner.registry).tools()
     }
 
+    /// Whether a loaded plugin offers `tool` (without copying every tool's description and schema, as
+    /// [`Runtime::tools`] does).
+    pub fn has_tool(&self, tool: &str) -> bool {
+        read(&self.inner.registry).plugin_for_tool(tool).is_some()
+    }
+
     /// Every loaded plugin, by name.
     pub fn plugins(&self) -> Vec<PluginInfo> {
         read(&self.inner.registry)

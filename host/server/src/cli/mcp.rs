@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::Args;
 use drydock_core::{Core, CoreConfig};
 use rmcp::ServiceExt;
+use tokio::net::unix::pipe;
 
 use super::{HostArgs, data_lock, serve, setup};
 use crate::api::mcp::{Caller, DrydockMcp};
@@ -54,13 +55,27 @@ pub async fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let actor = core.local_operator().await?;
     tracing::info!(actor = actor.name, "drydock mcp is serving on stdio");
     let server = DrydockMcp::new(core, Caller::Fixed(actor));
-    let running = server
-        .serve(rmcp::transport::stdio())
-        .await
-        .context("the MCP client did not start a session")?;
+    let running = match pipes() {
+        Some(pipes) => server.serve(pipes).await,
+        None => server.serve(rmcp::transport::stdio()).await,
+    }
+    .context("the MCP client did not start a session")?;
     running
         .waiting()
         .await
         .context("the MCP session ended with an error")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Standard input and output as non-blocking pipes, when they are pipes (as an MCP host starts us). tokio's
+/// `stdin()`/`stdout()` read and write on its blocking pool, which puts two thread hand-offs on every
+/// message; a pipe is watched by the reactor like a socket instead. Anything else (a terminal, a file) keeps
+/// the blocking-pool streams.
+fn pipes() -> Option<(pipe::Receiver, pipe::Sender)> {
+    use std::os::fd::AsFd;
+    let input = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let output = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    let receiver = pipe::Receiver::from_owned_fd(input).ok()?;
+    let sender = pipe::Sender::from_owned_fd(output).ok()?;
+    Some((receiver, sender))
 }

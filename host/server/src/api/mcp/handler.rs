@@ -256,7 +256,7 @@ impl ServerHandler for DrydockMcp {
         {
             return Ok(result.into());
         }
-        if !self.core.tools().iter().any(|tool| tool.name == name) {
+        if !self.core.runtime().has_tool(&name) {
             return Err(ErrorData::invalid_params(
                 format!("no tool named `{name}`; tools/list names every tool"),
                 None,

@@ -1,0 +1,154 @@
+//! `cargo bench -p drydock --bench mcp`: what a sandboxed, audited `tools/call` costs over MCP's stdio
+//! transport, against the cheapest request the same server answers, in one run.
+//!
+//! The server is the real binary: `drydock mcp` spawned with pipes, on a fresh data directory (real SQLite;
+//! every call is appended to the audit log before it is answered) and a plugin directory holding only the
+//! `echo` component. The client is a raw JSON-RPC client in this file: it writes one line and reads one
+//! line, one request at a time, so each sample is one round trip through the pipes. After `initialize`,
+//! [`WARM_UP`] pairs run unmeasured, then [`MEASURED`] pairs alternate `ping` and `tools/call echo.echo`, so
+//! machine noise lands on both. `overhead_us` is the difference of the two medians: what the sandbox, the
+//! grants, the journal and the audit append add to a request MCP answers anyway.
+//!
+//! Target: `overhead_us <= 40` on the 2-core machine. Ends with
+//! `RESULT mcp_call_p50_us=<f> ping_p50_us=<f> overhead_us=<f>`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// Unmeasured pairs before measuring.
+const WARM_UP: usize = 300;
+/// Measured pairs (one ping and one call each).
+const MEASURED: usize = 3000;
+
+fn main() {
+    let plugins =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/target/wasm32-wasip2/release");
+    let echo = plugins.join("echo.wasm");
+    assert!(
+        echo.is_file(),
+        "build the plugins first (`cargo xtask plugins`): {} is missing",
+        echo.display()
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let only_echo = dir.path().join("plugins");
+    std::fs::create_dir(&only_echo).unwrap();
+    std::fs::copy(&echo, only_echo.join("echo.wasm")).unwrap();
+    let mut server = Server::spawn(dir.path(), &only_echo);
+
+    server.request(
+        "initialize",
+        json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}),
+    );
+    server.notify("notifications/initialized");
+    let call = json!({"name": "echo.echo", "arguments": {"text": "bench"}});
+    for _ in 0..WARM_UP {
+        server.request("ping", json!({}));
+        let answer = server.request("tools/call", call.clone());
+        assert_eq!(
+            answer["result"]["structuredContent"]["text"], "bench",
+            "{answer}"
+        );
+    }
+    let mut pings = Vec::with_capacity(MEASURED);
+    let mut calls = Vec::with_capacity(MEASURED);
+    let started = Instant::now();
+    for _ in 0..MEASURED {
+        pings.push(server.timed("ping", json!({})));
+        calls.push(server.timed("tools/call", call.clone()));
+    }
+    let elapsed = started.elapsed();
+    let (ping_p50, ping_p90) = (percentile(&mut pings, 0.5), percentile(&mut pings, 0.9));
+    let (call_p50, call_p90) = (percentile(&mut calls, 0.5), percentile(&mut calls, 0.9));
+    println!("ping:            p50 {ping_p50:.1} us, p90 {ping_p90:.1} us ({MEASURED} requests)");
+    println!("tools/call echo: p50 {call_p50:.1} us, p90 {call_p90:.1} us ({MEASURED} requests)");
+    println!("measured in {:.1} s", elapsed.as_secs_f64());
+    println!(
+        "RESULT mcp_call_p50_us={call_p50:.1} ping_p50_us={ping_p50:.1} overhead_us={:.1}",
+        call_p50 - ping_p50
+    );
+    server.stop();
+}
+
+/// `drydock mcp` with its pipes.
+struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+    line: String,
+}
+
+impl Server {
+    fn spawn(data: &Path, plugins: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_drydock"))
+            .args(["mcp", "--plugins"])
+            .arg(plugins)
+            .arg("--data-dir")
+            .arg(data.join("data"))
+            .current_dir(data)
+            .env_remove("DRYDOCK_LIVE")
+            .env_remove("DRYDOCK_CONFIG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("drydock mcp starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Self {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+            line: String::new(),
+        }
+    }
+
+    fn notify(&mut self, method: &str) {
+        let message = json!({"jsonrpc": "2.0", "method": method});
+        writeln!(self.stdin, "{message}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        writeln!(self.stdin, "{message}").unwrap();
+        self.stdin.flush().unwrap();
+        loop {
+            self.line.clear();
+            if self.stdout.read_line(&mut self.line).unwrap() == 0 {
+                panic!("drydock mcp closed its output");
+            }
+            let answer: Value = serde_json::from_str(&self.line).expect("a JSON-RPC line");
+            if answer["id"] == id {
+                return answer;
+            }
+        }
+    }
+
+    fn timed(&mut self, method: &str, params: Value) -> Duration {
+        let started = Instant::now();
+        let answer = self.request(method, params);
+        let took = started.elapsed();
+        assert!(answer.get("error").is_none(), "{answer}");
+        took
+    }
+
+    fn stop(mut self) {
+        drop(self.stdin);
+        let _ = self.child.wait();
+    }
+}
+
+/// The `q` quantile of `samples`, in microseconds.
+fn percentile(samples: &mut [Duration], q: f64) -> f64 {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+    samples[index].as_secs_f64() * 1e6
+}
