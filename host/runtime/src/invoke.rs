@@ -176,7 +176,8 @@ impl Runtime {
             .await;
         // One last pass with every secret of every plugin that took part: a secret that moved between them
         // (an argument, a shared directory, a granted server) is redacted whoever returned it.
-        let outcome = redact_outcome(&journal.chain_redactor(), outcome);
+        let (record, chain) = journal.finish();
+        let outcome = redact_outcome(&chain, outcome);
         InvocationReport {
             correlation_id: request.correlation_id,
             tool: request.tool,
@@ -184,7 +185,7 @@ impl Runtime {
             requested_mode: request.mode,
             master_switch: inner.config.master_switch,
             outcome,
-            record: journal.snapshot(),
+            record,
             duration_ms: started.elapsed().as_millis() as u64,
         }
     }
@@ -255,17 +256,12 @@ impl RuntimeInner {
                 "the plugin gave an answer of the wrong kind",
             ));
         };
-        if let Some(breach) = ctx.journal.host_breach() {
-            return Err(InvokeError::Limit {
-                tool: tool.to_owned(),
-                breach,
-            });
-        }
-        if let Ok(text) = &result
-            && text.len() as u64 <= output_limit
-            && !ctx.journal.charge(text.len() as u64, "the result")
-            && let Some(breach) = ctx.journal.host_breach()
-        {
+        // One look at the host memory budget: spent during the call, or by keeping the result.
+        let result_bytes = match &result {
+            Ok(text) if text.len() as u64 <= output_limit => text.len() as u64,
+            _ => 0,
+        };
+        if let Err(breach) = ctx.journal.charge_result(result_bytes) {
             return Err(InvokeError::Limit {
                 tool: tool.to_owned(),
                 breach,

@@ -456,6 +456,23 @@ impl Journal {
         self.lock().charge(bytes, what)
     }
 
+    /// Charges the tool's result (`bytes`, 0 when there is none to keep) in the same look that tells whether
+    /// the budget was spent during the call: the breach, if there is one.
+    pub fn charge_result(&self, bytes: u64) -> Result<(), LimitBreach> {
+        let mut inner = self.lock();
+        if let Some(breach) = &inner.host.breach {
+            return Err(breach.clone());
+        }
+        if bytes > 0 && !inner.charge(bytes, "the result") {
+            return Err(inner
+                .host
+                .breach
+                .clone()
+                .expect("a refused charge records its breach"));
+        }
+        Ok(())
+    }
+
     /// Gives back bytes charged with [`Journal::charge`] that the host no longer holds.
     pub fn release(&self, bytes: u64) {
         let mut inner = self.lock();
@@ -475,6 +492,11 @@ impl Journal {
     /// A copy of everything recorded so far, redacted once more with every secret of every plugin that took
     /// part in the invocation.
     pub fn snapshot(&self) -> Record {
+        self.finish().0
+    }
+
+    /// [`Journal::snapshot`], and every secret of the call chain (to redact the outcome with), in one look.
+    pub fn finish(&self) -> (Record, Redactor) {
         let inner = self.lock();
         let record = Record {
             effects: inner.effects.clone(),
@@ -493,7 +515,7 @@ impl Journal {
         };
         let chain = inner.chain.clone();
         drop(inner);
-        redact_record(&chain, record)
+        (redact_record(&chain, record), chain)
     }
 }
 

@@ -75,7 +75,11 @@ pub(crate) async fn run(
         .saturating_add(ctx.redactor.longest_pattern());
     let stdout = CapturedOutput::new(capture);
     let stderr = CapturedOutput::new(capture);
-    let fs_meter = FsMeter::new(&ctx.limits);
+    let fs_meter = if fs.has_writable_mounts() {
+        FsMeter::new(&ctx.limits)
+    } else {
+        FsMeter::inert()
+    };
 
     let mut wasi = WasiCtxBuilder::new();
     wasi.envs(&ctx.env)
@@ -115,15 +119,12 @@ pub(crate) async fn run(
         remaining + TIMEOUT_GRACE,
         call_guest(&mut store, &plugin.pre, call),
     );
-    let cancel_requested = async {
-        match &ctx.cancel {
-            Some(token) => token.cancelled().await,
-            None => std::future::pending().await,
-        }
-    };
-    let outcome = tokio::select! {
-        outcome = guest => Some(outcome),
-        () = cancel_requested => None,
+    let outcome = match &ctx.cancel {
+        Some(token) => tokio::select! {
+            outcome = guest => Some(outcome),
+            () = token.cancelled() => None,
+        },
+        None => Some(guest.await),
     };
     let answer = match outcome {
         None => Err(cancelled(&ctx, &tool)),

@@ -111,6 +111,13 @@ impl PreparedFs {
         Ok(Self { mounts })
     }
 
+    /// Whether any mount can be written (a scratch copy or a live directory), which is when writes are metered.
+    pub fn has_writable_mounts(&self) -> bool {
+        self.mounts
+            .iter()
+            .any(|m| !matches!(m.how, MountKind::ReadOnly))
+    }
+
     /// Preopens every mount at its guest path.
     pub fn preopen(&self, wasi: &mut WasiCtxBuilder) -> Result<(), String> {
         for mount in &self.mounts {

@@ -62,6 +62,21 @@ impl FsMeter {
         }
     }
 
+    /// A meter with no limits, shared by every invocation without a writable mount: nothing it could
+    /// count reaches a real directory (wasmtime-wasi refuses writes to read-only mounts after the meter).
+    pub fn inert() -> Self {
+        static INERT: std::sync::LazyLock<FsMeter> = std::sync::LazyLock::new(|| FsMeter {
+            inner: Arc::new(MeterInner {
+                limit_bytes: u64::MAX,
+                limit_entries: u64::MAX,
+                bytes: AtomicU64::new(0),
+                entries: AtomicU64::new(0),
+                breach: Mutex::new(None),
+            }),
+        });
+        INERT.clone()
+    }
+
     /// The first limit the guest ran into, if any.
     pub fn breach(&self) -> Option<LimitBreach> {
         self.lock_breach().clone()
