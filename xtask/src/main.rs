@@ -6,6 +6,9 @@
 //!   (`drydock.toml`) at http://127.0.0.1:8080; the first start prints an operator token.
 //! - `test`: installs the target, builds the plugins, runs the whole test suite.
 //! - `plugins`: installs the target and builds the plugins only.
+//! - `install`: builds the plugins and installs the `drydock` binary with `cargo install` (into
+//!   `~/.cargo/bin`, on PATH where rustup set cargo up), so `drydock login`, `drydock shell` and
+//!   `drydock mcp` work from anywhere.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,6 +29,18 @@ fn main() -> anyhow::Result<()> {
             test(&root)
         }
         "demo" => demo(&root),
+        "install" => {
+            build_plugins(&root)?;
+            eprintln!(
+                "xtask: installing `drydock` into cargo's bin directory (on PATH with rustup's setup)"
+            );
+            run(Command::new(cargo()).current_dir(&root).args([
+                "install",
+                "--locked",
+                "--path",
+                "host/server",
+            ]))
+        }
         "serve" => {
             build_plugins(&root)?;
             let extra: Vec<String> = std::env::args().skip(2).collect();
@@ -39,7 +54,7 @@ fn main() -> anyhow::Result<()> {
                 .env("JIRA_TOKEN", "demo-token-not-a-real-secret"))
         }
         _ => {
-            eprintln!("usage: cargo xtask <serve|demo|test|plugins>");
+            eprintln!("usage: cargo xtask <serve|demo|test|plugins|install>");
             bail!("unknown command `{command}`")
         }
     }

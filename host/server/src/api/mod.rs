@@ -3,6 +3,7 @@
 //! | module    | routes |
 //! |-----------|--------|
 //! | `host_guard` | every route: a foreign `Host` gets 421, a cross-origin request that can change something 403 |
+//! | `home`    | `GET /`: a page saying what this server is and where its API, MCP endpoint and guides are |
 //! | `health`  | `GET /healthz` |
 //! | `metrics` | `GET /metrics` |
 //! | `auth`    | `POST /api/auth/login`; the bearer-token extractor every other `/api` route uses |
@@ -26,6 +27,7 @@ mod error;
 mod executions;
 mod fastagency;
 mod health;
+mod home;
 pub mod host_guard;
 pub mod mcp;
 pub mod metrics;
@@ -83,6 +85,7 @@ impl AppState {
 /// The whole API as a router, ready to serve (or to call directly in tests).
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .merge(home::router())
         .merge(health::router())
         .merge(metrics_router())
         .merge(auth::router())

@@ -112,6 +112,8 @@ enum Content {
     Json(&'static str),
     /// The Prometheus text exposition format.
     PrometheusText,
+    /// An HTML page for a person.
+    Html,
     /// Server-sent events whose `data` lines are JSON described by a component schema.
     EventStream(&'static str),
     /// Bytes in a media type chosen at run time (an artifact's own).
@@ -288,6 +290,7 @@ fn response(reply: &Reply) -> Value {
         Content::PrometheusText => json!({
             "text/plain; version=0.0.4": { "schema": { "type": "string" } },
         }),
+        Content::Html => json!({ "text/html": { "schema": { "type": "string" } } }),
         // OpenAPI 3.1 cannot type the events of a stream; `x-event-data` names the schema of each `data`.
         Content::EventStream(schema) => json!({
             "text/event-stream": {
