@@ -141,7 +141,74 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
     eprintln!("xtask: building the plugins for {TARGET}");
     run(Command::new(cargo())
         .current_dir(root.join("plugins"))
-        .args(["build", "--release", "--target", TARGET]))
+        .args(["build", "--release", "--target", TARGET]))?;
+    fill_dist(root)
+}
+
+/// Copies the built plugins that are not test fixtures into `plugins/dist`, the default plugin directory
+/// of `drydock serve` and `drydock mcp`: the hostile plugins and the other test-only components are for
+/// the host's tests, never offered to users or agents. A plugin is a fixture when its Cargo.toml says
+/// `[package.metadata.drydock] test-fixture = true`.
+fn fill_dist(root: &Path) -> anyhow::Result<()> {
+    let plugins = root.join("plugins");
+    let built = plugins.join("target").join(TARGET).join("release");
+    let dist = plugins.join("dist");
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist)
+            .with_context(|| format!("cannot clear {}", dist.display()))?;
+    }
+    std::fs::create_dir_all(&dist)?;
+    let mut shipped = Vec::new();
+    for manifest in plugin_manifests(&plugins)? {
+        let text = std::fs::read_to_string(&manifest)?;
+        let value: toml::Value =
+            toml::from_str(&text).with_context(|| format!("cannot read {}", manifest.display()))?;
+        let package = &value["package"];
+        let fixture = package
+            .get("metadata")
+            .and_then(|m| m.get("drydock"))
+            .and_then(|d| d.get("test-fixture"))
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(false);
+        let is_component = value
+            .get("lib")
+            .and_then(|lib| lib.get("crate-type"))
+            .is_some_and(|types| types.to_string().contains("cdylib"));
+        if fixture || !is_component {
+            continue;
+        }
+        let stem = package["name"]
+            .as_str()
+            .unwrap_or_default()
+            .replace('-', "_");
+        let file = format!("{stem}.wasm");
+        std::fs::copy(built.join(&file), dist.join(&file))
+            .with_context(|| format!("cannot copy {file} into {}", dist.display()))?;
+        shipped.push(stem);
+    }
+    shipped.sort();
+    eprintln!("xtask: plugins/dist holds {}", shipped.join(", "));
+    Ok(())
+}
+
+/// Every `Cargo.toml` under `plugins/` but the workspace's own and those in build output.
+fn plugin_manifests(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if path.is_dir() && name != "target" && name != "dist" {
+            let manifest = path.join("Cargo.toml");
+            if manifest.is_file() {
+                found.push(manifest);
+            }
+            found.extend(plugin_manifests(&path)?);
+        }
+    }
+    Ok(found)
 }
 
 /// One step of the demo: a tool call, and whether it is expected to succeed.
@@ -248,4 +315,39 @@ fn shell_words(args: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn dist_holds_the_built_plugins_but_not_the_test_fixtures() {
+        let root = std::env::temp_dir().join(format!("xtask-dist-{}", std::process::id()));
+        let plugins = root.join("plugins");
+        let component = "[lib]\ncrate-type = [\"cdylib\"]\n";
+        write(&plugins.join("echo/Cargo.toml"), &format!("[package]\nname = \"echo\"\n{component}"));
+        write(
+            &plugins.join("hostile/bomb/Cargo.toml"),
+            &format!("[package]\nname = \"hostile-bomb\"\n{component}[package.metadata.drydock]\ntest-fixture = true\n"),
+        );
+        write(&plugins.join("sdk/Cargo.toml"), "[package]\nname = \"sdk\"\n");
+        let built = plugins.join("target").join(TARGET).join("release");
+        write(&built.join("echo.wasm"), "echo");
+        write(&built.join("hostile_bomb.wasm"), "bomb");
+        write(&plugins.join("dist/stale.wasm"), "old");
+        fill_dist(&root).unwrap();
+        let mut dist: Vec<String> = std::fs::read_dir(plugins.join("dist"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        dist.sort();
+        assert_eq!(dist, ["echo.wasm"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

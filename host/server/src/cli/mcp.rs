@@ -32,6 +32,7 @@ pub struct McpArgs {
 pub async fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let _lock = data_lock::take(&args.host.data_dir, "mcp")?;
     let runtime = setup::runtime_with_plugins(&args.host).await?;
+    setup::report_loaded(&runtime, &args.host);
     let core = Core::open(
         CoreConfig {
             data_dir: args.host.data_dir.clone(),

@@ -63,12 +63,9 @@ enum Command {
 /// Where plugins, policy and data live; shared by every command that runs plugins.
 #[derive(Debug, Clone, Args)]
 pub struct HostArgs {
-    /// Directory of plugin components (*.wasm).
-    #[arg(
-        long,
-        env = "DRYDOCK_PLUGINS",
-        default_value = "plugins/target/wasm32-wasip2/release"
-    )]
+    /// Directory of plugin components (*.wasm). The default holds the example plugins `cargo xtask plugins`
+    /// puts there, without the test fixtures.
+    #[arg(long, env = "DRYDOCK_PLUGINS", default_value = "plugins/dist")]
     pub plugins: PathBuf,
     /// Policy file (TOML). Default: ./drydock.toml when present, otherwise nothing is granted.
     #[arg(long, env = "DRYDOCK_CONFIG")]

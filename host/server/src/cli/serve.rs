@@ -38,6 +38,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     // Before anything reads or writes the data directory: one process per directory.
     let _lock = data_lock::take(&args.host.data_dir, "serve")?;
     let runtime = setup::runtime_with_plugins(&args.host).await?;
+    setup::report_loaded(&runtime, &args.host);
     let bootstrap_token = std::env::var("DRYDOCK_BOOTSTRAP_TOKEN").ok();
     let core = Core::open(
         CoreConfig {

@@ -42,6 +42,24 @@ pub fn runtime(args: &HostArgs) -> anyhow::Result<Runtime> {
     Runtime::new(config, policy, HostValues::process()).context("cannot start the sandbox")
 }
 
+/// Says on stderr which plugins a server loaded, from where, and under which policy file (refused plugins
+/// were already listed, each with why), so an operator sees what agents will be offered.
+pub fn report_loaded(runtime: &Runtime, args: &HostArgs) {
+    let mut names: Vec<String> = runtime.plugins().into_iter().map(|p| p.name).collect();
+    names.sort();
+    let policy = policy_path(args).map_or_else(
+        || "none (nothing is granted)".to_owned(),
+        |path| path.display().to_string(),
+    );
+    eprintln!(
+        "loaded {} plugins from {}: {}; policy: {policy}",
+        names.len(),
+        args.plugins.display(),
+        names.join(", ")
+    );
+    tracing::info!(plugins = ?names, directory = %args.plugins.display(), policy, "plugins loaded");
+}
+
 /// A runtime with every plugin of the plugin directory loaded; refused plugins are listed on stderr.
 pub async fn runtime_with_plugins(args: &HostArgs) -> anyhow::Result<Runtime> {
     let runtime = runtime(args)?;

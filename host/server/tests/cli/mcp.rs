@@ -107,6 +107,12 @@ fn a_second_process_on_one_data_directory_is_refused_naming_the_holder() {
         .spawn()
         .unwrap();
     let mut stderr = std::io::BufReader::new(serve.stderr.take().unwrap());
+    // The server says what it loaded, from where, under which policy.
+    let loaded = line_with(&mut stderr, "plugins from");
+    assert!(
+        loaded.contains(PLUGIN_DIR) && loaded.contains("echo") && loaded.contains("policy: none"),
+        "{loaded}"
+    );
     line_with(&mut stderr, "drydock is serving on http://");
 
     let second = Command::new(env!("CARGO_BIN_EXE_drydock"))
