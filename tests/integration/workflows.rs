@@ -340,3 +340,23 @@ async fn a_workflows_directory_is_imported_once_and_bad_files_are_skipped() {
     let actions = audit_actions(&server).await;
     assert_eq!(actions.len(), 2, "{actions:?}");
 }
+
+#[tokio::test]
+async fn the_example_workflow_the_readme_validates_is_valid() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path()).await;
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/my-flow.yaml"),
+    )
+    .expect("examples/my-flow.yaml is shipped");
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/workflows/validate",
+        Some(OPERATOR),
+        Some(&example),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["valid"], true, "{}", answer.body);
+}

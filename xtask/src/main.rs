@@ -331,12 +331,20 @@ mod tests {
         let root = std::env::temp_dir().join(format!("xtask-dist-{}", std::process::id()));
         let plugins = root.join("plugins");
         let component = "[lib]\ncrate-type = [\"cdylib\"]\n";
-        write(&plugins.join("echo/Cargo.toml"), &format!("[package]\nname = \"echo\"\n{component}"));
+        write(
+            &plugins.join("echo/Cargo.toml"),
+            &format!("[package]\nname = \"echo\"\n{component}"),
+        );
         write(
             &plugins.join("hostile/bomb/Cargo.toml"),
-            &format!("[package]\nname = \"hostile-bomb\"\n{component}[package.metadata.drydock]\ntest-fixture = true\n"),
+            &format!(
+                "[package]\nname = \"hostile-bomb\"\n{component}[package.metadata.drydock]\ntest-fixture = true\n"
+            ),
         );
-        write(&plugins.join("sdk/Cargo.toml"), "[package]\nname = \"sdk\"\n");
+        write(
+            &plugins.join("sdk/Cargo.toml"),
+            "[package]\nname = \"sdk\"\n",
+        );
         let built = plugins.join("target").join(TARGET).join("release");
         write(&built.join("echo.wasm"), "echo");
         write(&built.join("hostile_bomb.wasm"), "bomb");
