@@ -27,7 +27,7 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", drydock::cli::error_chain(&err));
             std::process::ExitCode::FAILURE
         }
     }

@@ -78,6 +78,23 @@ pub struct HostArgs {
     pub json: bool,
 }
 
+/// An error and its causes on one line, `context: cause: cause`, each cause once: an error whose message
+/// already quotes its cause (as `thiserror`'s `{source}` does) would otherwise repeat it.
+pub fn error_chain(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
 /// Runs the parsed command; the exit code says whether it succeeded.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -91,5 +108,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Login(args) => client::login(args).await,
         Command::Shell(args) => client::shell(args).await,
         Command::Workflow(command) => client::workflow(command).await,
+    }
+}
+
+#[cfg(test)]
+mod error_chain_tests {
+    use super::error_chain;
+
+    #[test]
+    fn a_cause_already_quoted_by_its_error_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file (os error 2)");
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot read `x`: {source}")]
+        struct Read {
+            source: std::io::Error,
+        }
+        let err = anyhow::Error::new(Read { source: io }).context("cannot use policy `x`");
+        assert_eq!(
+            error_chain(&err),
+            "cannot use policy `x`: cannot read `x`: No such file (os error 2)"
+        );
     }
 }

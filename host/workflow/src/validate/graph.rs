@@ -51,6 +51,7 @@ pub(crate) fn check(
         _ => index.get(name).copied(),
     };
     let mut has_out: BTreeMap<usize, Pos> = BTreeMap::new();
+    let mut dangling = false;
     let mut edges: Vec<(usize, usize)> = Vec::new();
     for entry in entries {
         let Some(from) = &entry.from else {
@@ -119,6 +120,7 @@ pub(crate) fn check(
                 let resolved = resolve(to);
                 if resolved.is_none() {
                     diags.push(unknown_node(target, index).at_edge(&from.value, to));
+                    dangling = true;
                 }
                 resolved
             };
@@ -130,7 +132,7 @@ pub(crate) fn check(
     for (s, t) in edges {
         graph.succ[s].push(t);
     }
-    reachability(raw, nodes, &mut graph, &has_out, diags);
+    reachability(raw, nodes, &mut graph, &has_out, dangling, diags);
     graph
 }
 
@@ -245,6 +247,7 @@ fn reachability(
     nodes: &[RawNode],
     graph: &mut Graph,
     has_out: &BTreeMap<usize, Pos>,
+    dangling: bool,
     diags: &mut Vec<Diagnostic>,
 ) {
     let (start, end) = (graph.start(), graph.end());
@@ -260,7 +263,9 @@ fn reachability(
         return;
     }
     graph.reachable = walk(&graph.succ, start);
-    if !graph.reachable[end] {
+    // An edge to a node that does not exist was already named (with a did-you-mean): the paths it breaks
+    // are its consequence, not endless loops of their own.
+    if !graph.reachable[end] && !dangling {
         let pos = raw.flow.as_ref().map_or(raw.pos, |f| f.pos);
         diags.push(Diagnostic::new(
             Code::EndUnreachable,
@@ -289,7 +294,7 @@ fn reachability(
                 format!("node `{name}` has no outgoing edge"),
                 "add `- from: <node>` with `to: END` or the next node",
             )
-        } else if !reaches_end[i] {
+        } else if !reaches_end[i] && !dangling {
             (
                 format!("no path from node `{name}` reaches END (an endless loop)"),
                 "give the loop an exit edge that leads to END",

@@ -375,3 +375,24 @@ fn the_name_of_the_validate_route_is_reserved() {
     assert_eq!(d.line, 1);
     assert!(d.message.contains("reserved"), "{}", d.message);
 }
+
+#[test]
+fn a_typo_in_an_edge_target_is_one_unknown_node_not_an_endless_loop() {
+    let typo = VALID.replace(
+        "  - from: call\n    to: show",
+        "  - from: call\n    to: shw",
+    );
+    assert_ne!(typo, VALID, "the fixture changed; fix the replacement");
+    let diags = diagnostics(&typo);
+    let unknown = diags
+        .iter()
+        .find(|d| d.code == Code::UnknownNode)
+        .unwrap_or_else(|| panic!("{diags:#?}"));
+    assert!(unknown.hint.contains("show"), "{unknown:?}");
+    assert!(
+        diags
+            .iter()
+            .all(|d| !d.message.contains("endless loop") && d.code != Code::EndUnreachable),
+        "the typo's consequences are not reported as loops: {diags:#?}"
+    );
+}
