@@ -12,18 +12,9 @@ use drydock_policy::{Capability, Outcome};
 use drydock_runtime::InvocationReport;
 use drydock_tests::peer::Peer;
 use drydock_tests::plugins::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{HostOptions, as_text, dry, effects_with, err_code, host, ok};
-
-fn blocked(report: &InvocationReport) -> &Value {
-    let result = ok(report);
-    assert_eq!(
-        result["blocked"], true,
-        "the attack was not blocked: {result}"
-    );
-    result
-}
+use crate::support::{HostOptions, as_text, blocked, dry, effects_with, err_code, host, ok};
 
 /// The peer granted `methods` under its root, to `plugin`.
 fn http_grant(plugin: &str, peer: &Peer, methods: &str) -> String {

@@ -7,21 +7,12 @@ use drydock_tests::peer::Peer;
 use drydock_tests::plugins::*;
 use serde_json::{Value, json};
 
-use crate::support::{HostOptions, dry, effects_with, err_code, host, ok};
+use crate::support::{HostOptions, blocked, dry, effects_with, err_code, host, ok};
 
 /// Asserts that the runtime still serves a normal call after an attack.
 async fn still_serves(runtime: &Runtime) {
     let report = dry(runtime, "echo.echo", json!({"text": "still here"})).await;
     assert_eq!(ok(&report)["text"], "still here");
-}
-
-fn blocked(report: &InvocationReport) -> &Value {
-    let result = ok(report);
-    assert_eq!(
-        result["blocked"], true,
-        "the attack was not blocked: {result}"
-    );
-    result
 }
 
 /// A granted workspace with a canary file outside it, and symlinks inside pointing at the outside.

@@ -85,6 +85,16 @@ pub fn ok(report: &InvocationReport) -> &Value {
     }
 }
 
+/// The result of a hostile plugin's report, which must say the attack was blocked.
+pub fn blocked(report: &InvocationReport) -> &Value {
+    let result = ok(report);
+    assert_eq!(
+        result["blocked"], true,
+        "the attack was not blocked: {result}"
+    );
+    result
+}
+
 /// The error code of a report that must have failed.
 pub fn err_code(report: &InvocationReport) -> &'static str {
     match &report.outcome {

@@ -23,15 +23,7 @@ impl Core {
         node_id: &str,
         mode: Mode,
     ) -> Result<String, CoreError> {
-        let session = self.session_for(actor, session_id).await?;
-        let sid = session.id.clone();
-        let plan = self
-            .store(move |s| s.current_plan(&sid))
-            .await?
-            .ok_or_else(|| CoreError::Conflict {
-                code: "no_plan",
-                message: "the session has no plan yet; POST .../plan/generate first".into(),
-            })?;
+        let (session, plan) = self.session_and_plan(actor, session_id).await?;
         let node = plan.content["nodes"]
             .as_array()
             .and_then(|nodes| nodes.iter().find(|n| n["nodeId"] == node_id))
@@ -61,6 +53,24 @@ impl Core {
             }
         });
         Ok(correlation_id)
+    }
+
+    /// A session the actor may see and its current plan; `409 no_plan` when it has none yet.
+    pub(crate) async fn session_and_plan(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+    ) -> Result<(crate::SessionRow, PlanRow), CoreError> {
+        let session = self.session_for(actor, session_id).await?;
+        let sid = session.id.clone();
+        let plan = self
+            .store(move |s| s.current_plan(&sid))
+            .await?
+            .ok_or_else(|| CoreError::Conflict {
+                code: "no_plan",
+                message: "the session has no plan yet; POST .../plan/generate first".into(),
+            })?;
+        Ok((session, plan))
     }
 
     /// Records an `accepted` execution of node `node_id` of `plan` (and its audit row); returns its

@@ -161,15 +161,7 @@ impl Core {
         actor: &Actor,
         session_id: &str,
     ) -> Result<PlanRun, CoreError> {
-        let session = self.session_for(actor, session_id).await?;
-        let sid = session.id.clone();
-        let plan = self
-            .store(move |s| s.current_plan(&sid))
-            .await?
-            .ok_or_else(|| CoreError::Conflict {
-                code: "no_plan",
-                message: "the session has no plan".into(),
-            })?;
+        let (session, plan) = self.session_and_plan(actor, session_id).await?;
         if plan.status != PlanStatus::Approved {
             return Err(CoreError::Conflict {
                 code: "plan_not_approved",

@@ -12,7 +12,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use drydock_core::{Core, CoreConfig};
 use rmcp::ServiceExt;
 use tokio::net::unix::pipe;
 
@@ -33,20 +32,7 @@ pub async fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
     let _lock = data_lock::take(&args.host.data_dir, "mcp")?;
     let runtime = setup::runtime_with_plugins(&args.host).await?;
     setup::report_loaded(&runtime, &args.host);
-    let core = Core::open(
-        CoreConfig {
-            data_dir: args.host.data_dir.clone(),
-            bootstrap_token: std::env::var("DRYDOCK_BOOTSTRAP_TOKEN").ok(),
-        },
-        runtime,
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "cannot open the data directory `{}`",
-            args.host.data_dir.display()
-        )
-    })?;
+    let core = setup::open_core(&args.host, runtime).await?;
     if let Some((username, password, _token)) = core.ensure_first_operator().await? {
         eprintln!(
             "created the first operator `{username}` (password {password}); `drydock mcp` acts as this account"

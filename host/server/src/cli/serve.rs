@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use drydock_core::{Core, CoreConfig};
+use drydock_core::Core;
 
 use super::{HostArgs, data_lock, setup};
 use crate::api::{AllowedHosts, AppState, serve};
@@ -39,21 +39,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     let _lock = data_lock::take(&args.host.data_dir, "serve")?;
     let runtime = setup::runtime_with_plugins(&args.host).await?;
     setup::report_loaded(&runtime, &args.host);
-    let bootstrap_token = std::env::var("DRYDOCK_BOOTSTRAP_TOKEN").ok();
-    let core = Core::open(
-        CoreConfig {
-            data_dir: args.host.data_dir.clone(),
-            bootstrap_token,
-        },
-        runtime,
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "cannot open the data directory `{}`",
-            args.host.data_dir.display()
-        )
-    })?;
+    let core = setup::open_core(&args.host, runtime).await?;
     if let Some((username, password, token)) = core.ensure_first_operator().await? {
         // Printed once, on the first start of an empty data directory; only hashes are stored.
         println!("created the first operator `{username}` (password {password})");

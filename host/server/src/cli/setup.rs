@@ -60,6 +60,23 @@ pub fn report_loaded(runtime: &Runtime, args: &HostArgs) {
     tracing::info!(plugins = ?names, directory = %args.plugins.display(), policy, "plugins loaded");
 }
 
+/// Opens the core on the data directory (migrations, recovery), with `DRYDOCK_BOOTSTRAP_TOKEN` as an
+/// operator token when it is set.
+pub async fn open_core(args: &HostArgs, runtime: Runtime) -> anyhow::Result<drydock_core::Core> {
+    let config = drydock_core::CoreConfig {
+        data_dir: args.data_dir.clone(),
+        bootstrap_token: std::env::var("DRYDOCK_BOOTSTRAP_TOKEN").ok(),
+    };
+    drydock_core::Core::open(config, runtime)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the data directory `{}`",
+                args.data_dir.display()
+            )
+        })
+}
+
 /// A runtime with every plugin of the plugin directory loaded; refused plugins are listed on stderr.
 pub async fn runtime_with_plugins(args: &HostArgs) -> anyhow::Result<Runtime> {
     let runtime = runtime(args)?;
