@@ -17,6 +17,7 @@ mod live_gating;
 mod llm_provider;
 mod loading;
 mod mcp;
+mod mcp_calls;
 mod plan_api;
 mod planner;
 mod runs;

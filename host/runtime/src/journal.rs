@@ -31,6 +31,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::LimitBreach;
 use crate::redact::Redactor;
 
+mod artifact;
+
+pub use artifact::{Artifact, MEDIA_TYPE_MAX_BYTES};
+use artifact::{check_artifact_name, check_media_type};
+
 /// One capability use that left (or tried to leave) the sandbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Effect {
@@ -67,23 +72,6 @@ pub struct OmittedEffects {
     pub outcome: Outcome,
     /// How many.
     pub count: u64,
-}
-
-/// An output kept by the host.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Artifact {
-    /// Unique id (a UUID).
-    pub id: String,
-    /// Name given by the plugin or host, e.g. `workspace.diff`. Redacted, at most
-    /// [`RecordBudget::artifact_name_bytes`], no control characters.
-    pub name: String,
-    /// Media type, e.g. `text/x-diff`. Redacted, `type/subtype[; parameters]` in printable ASCII.
-    pub media_type: String,
-    /// Who produced it: a plugin name, or `host` for host-made artifacts such as the dry-run diff.
-    pub produced_by: String,
-    /// The content, redacted.
-    #[serde(with = "content_as_text_or_base64")]
-    pub content: Vec<u8>,
 }
 
 /// A line the plugin logged (through `host.log`, `host.progress`, or its stdout/stderr).
@@ -136,8 +124,6 @@ impl Default for RecordBudget {
     }
 }
 
-/// Longest media type, in bytes (RFC 6838 allows 127 for each of type and subtype).
-pub const MEDIA_TYPE_MAX_BYTES: usize = 255;
 /// What one kept effect costs beyond its text, in bytes (ids, numbers, the struct itself).
 const EFFECT_OVERHEAD_BYTES: usize = 160;
 
@@ -591,90 +577,6 @@ fn bounded_detail(detail: serde_json::Value, max: usize) -> serde_json::Value {
         return detail;
     }
     serde_json::json!({ "omitted": format!("{size} bytes of detail, over the {max}-byte limit per effect") })
-}
-
-/// An artifact name is 1 to `max` bytes with no control characters (it is shown in terminals and pages).
-fn check_artifact_name(name: &str, max: usize) -> Result<(), String> {
-    if name.trim().is_empty() {
-        return Err("artifact name is empty".into());
-    }
-    if name.len() > max {
-        return Err(format!(
-            "artifact name is {} bytes long; at most {max} are allowed",
-            name.len()
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err("artifact name contains control characters".into());
-    }
-    Ok(())
-}
-
-/// A media type is `type/subtype` with optional `; parameters`, in printable ASCII, at most
-/// [`MEDIA_TYPE_MAX_BYTES`] bytes.
-fn check_media_type(media_type: &str) -> Result<(), String> {
-    if media_type.len() > MEDIA_TYPE_MAX_BYTES {
-        return Err(format!(
-            "artifact media type is {} bytes long; at most {MEDIA_TYPE_MAX_BYTES} are allowed",
-            media_type.len()
-        ));
-    }
-    let essence = media_type.split(';').next().unwrap_or_default().trim();
-    let token = |part: &str| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
-    };
-    let well_formed = essence
-        .split_once('/')
-        .is_some_and(|(kind, subtype)| token(kind) && token(subtype))
-        && media_type.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if !well_formed {
-        return Err(
-            "artifact media type must look like `type/subtype` (e.g. `text/plain; charset=utf-8`), in \
-             printable ASCII"
-                .into(),
-        );
-    }
-    Ok(())
-}
-
-/// Artifacts serialize as `{"text": ...}` when their content is UTF-8 and `{"base64": ...}` otherwise, so
-/// the JSON a person reads shows a diff as a diff.
-mod content_as_text_or_base64 {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(rename_all = "lowercase")]
-    enum Content {
-        Text(String),
-        Base64(String),
-    }
-
-    pub fn serialize<S: Serializer>(content: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        match std::str::from_utf8(content) {
-            Ok(text) => Content::Text(text.to_owned()).serialize(s),
-            Err(_) => Content::Base64(base64_encode(content)).serialize(s),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        match Content::deserialize(d)? {
-            Content::Text(text) => Ok(text.into_bytes()),
-            Content::Base64(b64) => base64_decode(&b64).map_err(serde::de::Error::custom),
-        }
-    }
-
-    fn base64_encode(bytes: &[u8]) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    }
-
-    fn base64_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.decode(text)
-    }
 }
 
 #[cfg(test)]
