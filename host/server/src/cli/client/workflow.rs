@@ -49,6 +49,27 @@ async fn fetch(server: &Server) -> anyhow::Result<Vec<Value>> {
         .context("the server's workflow list is not a JSON array")
 }
 
+/// What an answer to `Continue (Y/n)?` means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ContinueAnswer {
+    /// Empty, `y` or `yes`: the step's results are accepted.
+    Accept,
+    /// `n` or `no`: rejected; feedback for a re-run is asked next.
+    Reject,
+    /// Anything else: a rejection whose feedback is the text itself (never silently taken as a yes).
+    Feedback(String),
+}
+
+impl ContinueAnswer {
+    fn of(line: &str) -> Self {
+        match line.trim().to_lowercase().as_str() {
+            "" | "y" | "yes" => ContinueAnswer::Accept,
+            "n" | "no" => ContinueAnswer::Reject,
+            _ => ContinueAnswer::Feedback(line.trim().to_owned()),
+        }
+    }
+}
+
 /// `name=value` pairs for `--input`.
 pub fn parse_inputs(pairs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     pairs
@@ -166,22 +187,30 @@ pub async fn run(
                 for line in results(&question["output"]) {
                     term.say(&format!("- {line}"))?;
                 }
-                let accepted = if yes {
-                    true
+                let answer = if yes {
+                    ContinueAnswer::Accept
                 } else {
                     let Some(line) = term.ask("Continue (Y/n)? ").await? else {
                         return Ok(false);
                     };
-                    !matches!(line.trim().to_lowercase().as_str(), "n" | "no")
+                    ContinueAnswer::of(&line)
                 };
-                let mut body = serde_json::json!({ "validated": accepted });
-                if !accepted
-                    && let Some(feedback) = term
-                        .ask("Feedback for a re-run (empty to stop the run): ")
-                        .await?
-                    && !feedback.trim().is_empty()
-                {
-                    body["feedback"] = Value::String(feedback);
+                let mut body = serde_json::json!({ "validated": answer == ContinueAnswer::Accept });
+                match answer {
+                    ContinueAnswer::Accept => {}
+                    ContinueAnswer::Reject => {
+                        if let Some(feedback) = term
+                            .ask("Feedback for a re-run (empty to stop the run): ")
+                            .await?
+                            && !feedback.trim().is_empty()
+                        {
+                            body["feedback"] = Value::String(feedback);
+                        }
+                    }
+                    ContinueAnswer::Feedback(feedback) => {
+                        term.say("Taking that as your feedback: the step runs again with it.")?;
+                        body["feedback"] = Value::String(feedback);
+                    }
                 }
                 spinner::spin(
                     "working",
@@ -304,5 +333,19 @@ mod tests {
         );
         assert!(parse_inputs(&["novalue".into()]).is_err());
         assert!(parse_inputs(&["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn only_yes_or_nothing_continues_and_other_text_is_feedback() {
+        for yes in ["", "y", "Y", "yes", " YES "] {
+            assert_eq!(ContinueAnswer::of(yes), ContinueAnswer::Accept, "{yes:?}");
+        }
+        for no in ["n", "No", " no"] {
+            assert_eq!(ContinueAnswer::of(no), ContinueAnswer::Reject, "{no:?}");
+        }
+        assert_eq!(
+            ContinueAnswer::of(" louder, please "),
+            ContinueAnswer::Feedback("louder, please".into())
+        );
     }
 }
