@@ -18,6 +18,7 @@ mod llm_provider;
 mod loading;
 mod mcp;
 mod mcp_calls;
+mod mcp_plans;
 mod plan_api;
 mod planner;
 mod runs;

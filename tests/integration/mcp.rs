@@ -1,19 +1,18 @@
 //! MCP over streamable HTTP at `/mcp`, driven by the official Rust SDK's client (rmcp) against the real
 //! server: both protocol revisions (2025-11-25 with `initialize` and a session, 2026-07-28 stateless), tools
 //! with host-computed annotations, dry-run calls that never reach the stand-in server, tool errors as
-//! `isError` results, protocol errors as JSON-RPC errors, tokens, Host and Origin, the plan tools and
-//! resources. Progress, cancellation, bad input and load are in `mcp_calls.rs`, on the helpers here.
+//! `isError` results, protocol errors as JSON-RPC errors, tokens, Host and Origin. The plan tools and
+//! resources are in `mcp_plans.rs`; progress, cancellation, bad input and load in `mcp_calls.rs`; both use
+//! the helpers here.
 
 use std::time::Duration;
 
-use drydock_core::Role;
 use drydock_tests::client::{send, send_with};
 use drydock_tests::peer::Peer;
-use drydock_tests::plugins::{ECHO, HTTP, WORKSPACE};
+use drydock_tests::plugins::{ECHO, HTTP};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ErrorCode,
-    Implementation, ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams,
-    ResourceContents, Tool,
+    Implementation, ProgressNotificationParam, ProtocolVersion, Tool,
 };
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -444,192 +443,4 @@ async fn mcp_refuses_a_foreign_host_and_a_foreign_origin() {
         get_origin.status, 403,
         "Origin is checked on every /mcp request"
     );
-}
-
-/// Proposes one POST to the peer over MCP and returns the session id, checking the rehearsal was dry.
-async fn propose_post(client: &RunningService<RoleClient, Client>, peer: &Peer) -> String {
-    let url = format!("{}/rest/api/2/issue", peer.base_url());
-    let step = json!({"tool": "http.request", "args": {"url": url, "method": "POST", "body": "{}"}, "description": "File the issue"});
-    let proposed = client
-        .call_tool(call(
-            "drydock_propose_plan",
-            json!({"title": "File an issue", "steps": [step]}),
-        ))
-        .await
-        .unwrap();
-    assert_ne!(proposed.is_error, Some(true), "{proposed:?}");
-    let structured = proposed.structured_content.unwrap();
-    assert_eq!(structured["plan"]["status"], "pending_approval");
-    let effects = &structured["rehearsal"][0]["effects"];
-    assert_eq!(
-        effects[0]["outcome"], "simulated",
-        "the rehearsal is dry: {effects}"
-    );
-    assert_eq!(peer.count(), 0);
-    structured["sessionId"].as_str().unwrap().to_owned()
-}
-
-async fn approve(server: &TestServer, session_id: &str) {
-    let approved = send(
-        server.addr,
-        "POST",
-        &format!("/api/sessions/{session_id}/plan/approve"),
-        Some(TOKEN),
-        None,
-    )
-    .await;
-    assert_eq!(approved.status, 200, "{}", approved.body);
-}
-
-#[tokio::test]
-async fn a_proposed_plan_goes_live_only_after_a_person_approves_it_and_every_key_turns() {
-    let peer = Peer::start().await;
-    let data = tempfile::tempdir().unwrap();
-    let server = served(&peer, data.path(), true).await;
-    let (client, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
-    let session_id = propose_post(&client, &peer).await;
-
-    let status = client
-        .call_tool(call(
-            "drydock_plan_status",
-            json!({"sessionId": session_id}),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(
-        status.structured_content.unwrap()["plan"]["status"],
-        "pending_approval"
-    );
-    let early = client
-        .call_tool(call(
-            "drydock_execute_plan",
-            json!({"sessionId": session_id}),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(early.is_error, Some(true), "an unapproved plan is refused");
-    assert!(
-        early.content[0]
-            .as_text()
-            .unwrap()
-            .text
-            .contains("approves it first")
-    );
-    assert_eq!(peer.count(), 0);
-
-    // The plan API shows the proposal like any other plan; a person approves it there.
-    let plan = send(
-        server.addr,
-        "GET",
-        &format!("/api/sessions/{session_id}/plan"),
-        Some(TOKEN),
-        None,
-    )
-    .await;
-    assert_eq!(plan.json()["status"], "pending_approval", "{}", plan.body);
-    approve(&server, &session_id).await;
-
-    let run = client
-        .call_tool(call(
-            "drydock_execute_plan",
-            json!({"sessionId": session_id}),
-        ))
-        .await
-        .unwrap();
-    assert_ne!(run.is_error, Some(true), "{run:?}");
-    let structured = run.structured_content.unwrap();
-    assert_eq!(structured["mode"], "live");
-    assert_eq!(structured["plan"]["status"], "completed");
-    assert_eq!(peer.count(), 1, "the approved POST went out exactly once");
-    client.cancel().await.unwrap();
-}
-
-#[tokio::test]
-async fn an_approved_plan_stays_dry_without_the_master_switch() {
-    let peer = Peer::start().await;
-    let data = tempfile::tempdir().unwrap();
-    let server = served(&peer, data.path(), false).await;
-    let (client, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
-    let session_id = propose_post(&client, &peer).await;
-    approve(&server, &session_id).await;
-    let run = client
-        .call_tool(call(
-            "drydock_execute_plan",
-            json!({"sessionId": session_id}),
-        ))
-        .await
-        .unwrap();
-    assert_ne!(run.is_error, Some(true), "{run:?}");
-    assert_eq!(
-        peer.count(),
-        0,
-        "without DRYDOCK_LIVE=1 the write is simulated"
-    );
-    client.cancel().await.unwrap();
-}
-
-#[tokio::test]
-async fn artifacts_are_resources_their_owner_can_read_and_nobody_else_can() {
-    let peer = Peer::start().await;
-    let data = tempfile::tempdir().unwrap();
-    let workspace = tempfile::tempdir().unwrap();
-    let grant = format!(
-        "[plugins.workspace]\nfs = [{{ path = {:?}, access = \"rw\" }}]\n",
-        workspace.path().display().to_string()
-    );
-    let server = served_with(&peer, data.path(), false, &grant, &[ECHO, HTTP, WORKSPACE]).await;
-    let (client, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
-    let step =
-        json!({"tool": "workspace.write_file", "args": {"path": "notes.md", "content": "hello\n"}});
-    let proposed = client
-        .call_tool(call(
-            "drydock_propose_plan",
-            json!({"title": "Write notes", "steps": [step]}),
-        ))
-        .await
-        .unwrap();
-    assert_ne!(proposed.is_error, Some(true), "{proposed:?}");
-
-    let resources = client.list_all_resources().await.unwrap();
-    let diff = resources
-        .iter()
-        .find(|r| r.name.ends_with(".diff"))
-        .unwrap_or_else(|| panic!("the rehearsal's diff is a resource: {resources:?}"));
-    assert!(diff.uri.starts_with("drydock://artifacts/"), "{}", diff.uri);
-    assert_eq!(diff.mime_type.as_deref(), Some("text/x-diff"));
-    let read = client
-        .read_resource(ReadResourceRequestParams::new(diff.uri.clone()))
-        .await
-        .unwrap();
-    match &read.contents[0] {
-        ResourceContents::TextResourceContents { text, .. } => {
-            assert!(text.contains("+hello"), "{text}")
-        }
-        other => panic!("a diff is text: {other:?}"),
-    }
-    assert!(
-        !workspace.path().join("notes.md").exists(),
-        "the rehearsal was dry"
-    );
-
-    // Another user sees none of it.
-    let other = server
-        .core
-        .add_user("mallory", "correct horse", Role::User, "test")
-        .await
-        .unwrap();
-    let (stranger, _) = session_as(&server, ProtocolVersion::V_2025_11_25, &other).await;
-    assert!(stranger.list_all_resources().await.unwrap().is_empty());
-    let refused = stranger
-        .read_resource(ReadResourceRequestParams::new(diff.uri.clone()))
-        .await
-        .unwrap_err();
-    assert!(matches!(refused, ServiceError::McpError(_)), "{refused:?}");
-    let garbage = client
-        .read_resource(ReadResourceRequestParams::new("file:///etc/passwd"))
-        .await
-        .unwrap_err();
-    assert!(matches!(garbage, ServiceError::McpError(_)), "{garbage:?}");
-    stranger.cancel().await.unwrap();
-    client.cancel().await.unwrap();
 }

@@ -124,21 +124,50 @@ impl Core {
                 ),
             }
         })?;
-        let (sid, name) = (session.id.clone(), actor.name.clone());
+        self.add_plan_version(
+            &actor.name,
+            &session.id,
+            plan,
+            "plan.generate",
+            Some(correlation_id),
+            None,
+        )
+        .await
+    }
+
+    /// Stores `plan` as the session's next version, `pending_approval`, with its audit row (`action`) and a
+    /// `plan_updated` event; `channel` names the face in the audit row when it is not the plan API's own.
+    pub(crate) async fn add_plan_version(
+        &self,
+        actor_name: &str,
+        session_id: &str,
+        plan: Value,
+        action: &'static str,
+        correlation_id: Option<String>,
+        channel: Option<crate::service::Channel>,
+    ) -> Result<PlanRow, CoreError> {
+        let (sid, name) = (session_id.to_owned(), actor_name.to_owned());
         let row = self
             .store(move |s| {
                 let row = s.insert_plan(&sid, &plan, PlanStatus::PendingApproval)?;
                 s.audit_append(&AuditEntry {
                     actor: name,
-                    action: "plan.generate".into(),
+                    action: action.into(),
                     target: Some(row.id.clone()),
-                    correlation_id: Some(correlation_id),
-                    detail: json!({ "version": row.version, "hash": row.content_hash }),
+                    correlation_id,
+                    detail: {
+                        let mut detail =
+                            json!({ "version": row.version, "hash": row.content_hash });
+                        if let Some(channel) = channel {
+                            detail["channel"] = json!(channel.as_str());
+                        }
+                        detail
+                    },
                 })?;
                 Ok(row)
             })
             .await?;
-        self.emit(&session.id, "plan_updated", None, plan_summary(&row))
+        self.emit(session_id, "plan_updated", None, plan_summary(&row))
             .await?;
         Ok(row)
     }

@@ -292,14 +292,14 @@ impl Journal {
         let max_text = self.budget.effect_text_bytes;
         let action = redactor.text_then_cut(&effect.action, max_text);
         let reason = redactor.text_then_cut(&effect.reason, max_text);
-        let detail = bounded_detail(
+        let (detail, detail_bytes) = bounded_detail(
             redactor.json(effect.detail),
             self.budget.effect_detail_bytes,
         );
         let size = EFFECT_OVERHEAD_BYTES
             + action.len()
             + reason.len()
-            + detail.to_string().len()
+            + detail_bytes
             + source.plugin.len()
             + source.tool.len();
         let mut inner = self.lock();
@@ -334,8 +334,9 @@ impl Journal {
 
     /// Adds facts to an effect already recorded (e.g. the status of a response that arrived later).
     pub fn amend(&self, seq: u32, redactor: &Redactor, key: &str, value: serde_json::Value) {
-        let value = bounded_detail(redactor.json(value), self.budget.effect_text_bytes);
-        let size = key.len() + value.to_string().len();
+        let (value, value_bytes) =
+            bounded_detail(redactor.json(value), self.budget.effect_text_bytes);
+        let size = key.len() + value_bytes;
         let mut inner = self.lock();
         if !inner.charge(size as u64, "the effect journal") {
             return;
@@ -571,12 +572,17 @@ fn redact_record(redactor: &Redactor, mut record: Record) -> Record {
 }
 
 /// `detail`, or a note saying how large it was when its JSON text is over `max` bytes.
-fn bounded_detail(detail: serde_json::Value, max: usize) -> serde_json::Value {
+/// Also answers the size of the JSON text of what it returns, so callers do not serialise it again.
+fn bounded_detail(detail: serde_json::Value, max: usize) -> (serde_json::Value, usize) {
     let size = detail.to_string().len();
     if size <= max {
-        return detail;
+        return (detail, size);
     }
-    serde_json::json!({ "omitted": format!("{size} bytes of detail, over the {max}-byte limit per effect") })
+    let note = serde_json::json!({
+        "omitted": format!("{size} bytes of detail, over the {max}-byte limit per effect")
+    });
+    let note_size = note.to_string().len();
+    (note, note_size)
 }
 
 #[cfg(test)]

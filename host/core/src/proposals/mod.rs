@@ -18,9 +18,8 @@ use crate::chat::RunEnd;
 use crate::core_error::CoreError;
 use crate::execute::approval_of;
 use crate::plan_check::check_plan;
-use crate::service::Core;
-use crate::sessions_service::plan_summary;
-use crate::store::{AuditEntry, PlanRow, PlanStatus, Role, SessionRow};
+use crate::service::{Channel, Core};
+use crate::store::{PlanRow, PlanStatus, Role, SessionRow};
 
 /// Most steps one proposal may have.
 pub const MAX_PROPOSED_STEPS: usize = 32;
@@ -100,21 +99,15 @@ impl Core {
             "type": "mcp",
         });
         let session = self.create_session(actor, work_item).await?;
-        let (sid, name) = (session.id.clone(), actor.name.clone());
         let row = self
-            .store(move |s| {
-                let row = s.insert_plan(&sid, &plan, PlanStatus::PendingApproval)?;
-                s.audit_append(&AuditEntry {
-                    actor: name,
-                    action: "plan.propose".into(),
-                    target: Some(row.id.clone()),
-                    correlation_id: None,
-                    detail: json!({ "version": row.version, "hash": row.content_hash, "channel": "mcp" }),
-                })?;
-                Ok(row)
-            })
-            .await?;
-        self.emit(&session.id, "plan_updated", None, plan_summary(&row))
+            .add_plan_version(
+                &actor.name,
+                &session.id,
+                plan,
+                "plan.propose",
+                None,
+                Some(Channel::Mcp),
+            )
             .await?;
         let rehearsal = self.rehearse(actor, &row).await?;
         Ok(Proposal {
