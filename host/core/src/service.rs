@@ -205,6 +205,9 @@ impl Core {
             cancel: controls.cancel,
             ..InvokeRequest::dry_run(tool, args)
         };
+        // Said before the call, so that other calls' audit commits wait for this one's rows (one
+        // transaction for all of them) instead of this one committing alone a moment later.
+        let _expected = self.shared.store.audit_writer().expect();
         let started = Instant::now();
         let report = self.shared.runtime.invoke(request).await;
         tracing::debug!(

@@ -1,7 +1,7 @@
 //! The group commit: concurrent async and sync appends form one chain in commit order, a caller is
 //! answered only after its rows are committed, one bad request in a group fails alone, a lock held
-//! elsewhere is waited for on the blocking pool and never on an async worker, and dropping the store
-//! commits what was queued.
+//! elsewhere is waited for on the blocking pool and never on an async worker, dropping the store commits
+//! what was queued, and a caller with nobody else about to append commits at once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -319,11 +319,38 @@ async fn a_failing_async_request_fails_alone_and_its_group_still_commits() {
          BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;",
     )
     .unwrap();
-    // Both are queued before the leader runs (this runtime has one thread), so they share a group.
+    // Other calls are on their way, so no request commits alone: both are queued before the leader runs
+    // (this runtime has one thread), so they share a group.
+    let _others = [store.audit_writer().expect(), store.audit_writer().expect()];
     let good = store.audit_append_async(vec![entry("alice", 1)]);
     let bad = store.audit_append_async(vec![entry("bob", 2), entry("poison", 3)]);
     let error = bad.await.unwrap_err();
     assert!(error.to_string().contains("poisoned row"), "{error}");
     assert_eq!(good.await.unwrap()[0].seq, 1);
     assert_eq!(intact_rows(&store), 1, "bob's half-request left nothing");
+}
+
+#[tokio::test]
+async fn a_caller_with_nobody_else_about_to_append_commits_at_once() {
+    let (_dir, store) = temp_store();
+    let _mine = store.audit_writer().expect();
+    let pending = store.audit_append_async(vec![entry("alice", 1)]);
+    // No leader was spawned to gather others (this runtime has one thread and has not run it yet).
+    assert_eq!(intact_rows(&store), 1, "committed by the call itself");
+    assert_eq!(pending.await.unwrap()[0].seq, 1);
+}
+
+#[tokio::test]
+async fn with_other_calls_on_their_way_a_commit_waits_to_take_them_in_one_group() {
+    let (_dir, store) = temp_store();
+    let (mine, theirs) = (store.audit_writer().expect(), store.audit_writer().expect());
+    let first = store.audit_append_async(vec![entry("alice", 1)]);
+    assert_eq!(intact_rows(&store), 0, "the first waits for the leader");
+    let second = store.audit_append_async(vec![entry("bob", 2)]);
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    drop((mine, theirs));
+    assert_eq!((first[0].seq, second[0].seq), (1, 2));
+    let stored = store.audit_query(None, None, crate::MAX_PAGE).unwrap();
+    assert_eq!(stored[0].at, stored[1].at, "one group, one commit time");
+    assert_eq!(intact_rows(&store), 2);
 }
