@@ -121,6 +121,40 @@ async fn a_proposed_plan_goes_live_only_after_a_person_approves_it_and_every_key
     )
     .await;
     assert_eq!(plan.json()["status"], "pending_approval", "{}", plan.body);
+    // And the chat API as a task of a conversation of the client user `mcp`.
+    let tasks = send(
+        server.addr,
+        "GET",
+        "/api/v1/tasks?user_id=mcp",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(tasks.status, 200, "{}", tasks.body);
+    let tasks = tasks.json();
+    let task = tasks
+        .as_array()
+        .or_else(|| tasks["tasks"].as_array())
+        .and_then(|all| all.first())
+        .unwrap_or_else(|| panic!("no task listed: {tasks}"))
+        .clone();
+    assert_eq!(task["status"], "pending_approval", "{task}");
+    assert_eq!(task["steps"][0]["tool_name"], "http.request", "{task}");
+    let messages = send(
+        server.addr,
+        "GET",
+        &format!("/api/v1/conversations/{session_id}/messages"),
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert!(
+        messages
+            .body
+            .contains("An agent proposed this plan over MCP"),
+        "{}",
+        messages.body
+    );
     approve(&server, &session_id).await;
 
     let run = client

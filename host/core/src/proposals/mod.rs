@@ -21,6 +21,9 @@ use crate::plan_check::check_plan;
 use crate::service::{Channel, Core};
 use crate::store::{PlanRow, PlanStatus, Role, SessionRow};
 
+/// The chat API's `user_id` of the conversations that proposals become.
+pub const PROPOSALS_USER_ID: &str = "mcp";
+
 /// Most steps one proposal may have.
 pub const MAX_PROPOSED_STEPS: usize = 32;
 
@@ -42,6 +45,8 @@ pub struct Proposal {
     pub session: SessionRow,
     /// Its plan, `pending_approval`.
     pub plan: PlanRow,
+    /// The chat task it is shown as (conversation = the session, `user_id` [`PROPOSALS_USER_ID`]).
+    pub task_id: String,
     /// What the rehearsal did, node by node.
     pub rehearsal: Vec<NodeRun>,
 }
@@ -109,12 +114,54 @@ impl Core {
                 Some(Channel::Mcp),
             )
             .await?;
+        let task_id = self
+            .show_in_chat(&session.id, &row, title, description)
+            .await?;
         let rehearsal = self.rehearse(actor, &row).await?;
+        tracing::info!(
+            session = session.id,
+            task = task_id,
+            actor = actor.name,
+            "an agent proposed a plan over MCP"
+        );
         Ok(Proposal {
             session,
             plan: row,
+            task_id,
             rehearsal,
         })
+    }
+
+    /// Makes the proposal a chat conversation (client user [`PROPOSALS_USER_ID`]) whose task is its plan, with
+    /// a first message saying where it came from, so that the chat API lists it beside the tasks people
+    /// asked for (`GET /api/v1/tasks?user_id=mcp`) and a person can approve it there too.
+    async fn show_in_chat(
+        &self,
+        session_id: &str,
+        plan: &PlanRow,
+        title: &str,
+        description: &str,
+    ) -> Result<String, CoreError> {
+        let (sid, plan_id) = (session_id.to_owned(), plan.id.clone());
+        let summary = if description.trim().is_empty() {
+            title.to_owned()
+        } else {
+            format!("{title}: {description}")
+        };
+        let steps = plan.content["nodes"].as_array().map_or(0, Vec::len);
+        let message = format!(
+            "An agent proposed this plan over MCP ({steps} step{}, rehearsed dry: each step's effects are on              record). Nothing runs for real until a person approves it.",
+            if steps == 1 { "" } else { "s" }
+        );
+        let task = self
+            .store(move |s| {
+                s.insert_conversation(&sid, PROPOSALS_USER_ID)?;
+                let task = s.insert_task(&sid, &plan_id, &summary, &[])?;
+                s.append_message(&sid, "assistant", &message, None, Some(&task.id))?;
+                Ok(task)
+            })
+            .await?;
+        Ok(task.id)
     }
 
     /// Runs every node of `plan` dry, in order, as executions of that plan version.

@@ -157,11 +157,13 @@ async fn propose(core: &Core, actor: &Actor, args: &Value) -> Result<CallToolRes
         }
     }
     text.push_str(&format!(
-        "\nA person approves it with POST /api/sessions/{session_id}/plan/approve; then \
-         drydock_execute_plan runs it."
+        "\nA person approves it with POST /api/sessions/{session_id}/plan/approve (or in the chat, as task \
+         {}); then drydock_execute_plan runs it.",
+        proposal.task_id
     ));
     let structured = json!({
         "sessionId": session_id,
+        "taskId": proposal.task_id,
         "plan": plan_json(&proposal.plan),
         "rehearsal": rehearsal,
         "approve": format!("POST /api/sessions/{session_id}/plan/approve"),
