@@ -134,7 +134,7 @@ impl Core {
 
     /// Makes the proposal a chat conversation (client user [`PROPOSALS_USER_ID`]) whose task is its plan, with
     /// a first message saying where it came from, so that the chat API lists it beside the tasks people
-    /// asked for (`GET /api/v1/tasks?user_id=mcp`) and a person can approve it there too.
+    /// asked for (`GET /api/v1/tasks?user_id=mcp`).
     async fn show_in_chat(
         &self,
         session_id: &str,

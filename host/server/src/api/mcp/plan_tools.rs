@@ -157,8 +157,8 @@ async fn propose(core: &Core, actor: &Actor, args: &Value) -> Result<CallToolRes
         }
     }
     text.push_str(&format!(
-        "\nA person approves it with POST /api/sessions/{session_id}/plan/approve (or in the chat, as task \
-         {}); then drydock_execute_plan runs it.",
+        "\nA person approves it with POST /api/sessions/{session_id}/plan/approve (the chat API lists it as \
+         task {}); then drydock_execute_plan runs it.",
         proposal.task_id
     ));
     let structured = json!({
