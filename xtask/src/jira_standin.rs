@@ -1,31 +1,88 @@
-//! A tiny stand-in for Jira that `cargo xtask serve` and `cargo xtask demo` start on 127.0.0.1:8089, so the
-//! demo runs offline: it answers `GET /rest/api/2/issue/{key}` like Jira REST v2 and logs every request it
-//! receives — which shows that dry-run writes never reach it.
+//! A tiny stand-in for Jira that `cargo xtask serve` and `cargo xtask demo` start on a free loopback port, so
+//! the demo runs offline: it answers `GET /rest/api/2/issue/{key}` like Jira REST v2 and logs every request
+//! it receives — which shows that dry-run writes never reach it.
+//!
+//! The demo policy (`drydock.toml`) grants the `jira` plugin `http://127.0.0.1:8089/rest/api/2/`, the address
+//! to replace with a real Jira. The xtask commands do not take that port (another program may hold it):
+//! they write a copy of the policy whose Jira grant names the stand-in's port ([`demo_policy`]) and run
+//! drydock on that copy, telling it the stand-in's URL through `JIRA_BASE_URL`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 
-/// Where the stand-in listens (the demo policy grants exactly this prefix).
-pub const ADDRESS: &str = "127.0.0.1:8089";
+use anyhow::Context;
 
-/// Starts the stand-in on a background thread; returns its base URL, or `None` if the port is taken
-/// (then the demo's Jira reads fail with a clear connection error instead).
-pub fn start() -> Option<String> {
-    let listener = match TcpListener::bind(ADDRESS) {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!(
-                "xtask: the Jira stand-in cannot listen on {ADDRESS} ({err}); Jira reads will fail"
-            );
-            return None;
-        }
-    };
+/// The Jira address the demo policy grants, which the copy replaces with the stand-in's.
+pub const POLICY_ADDRESS: &str = "http://127.0.0.1:8089/";
+
+/// Starts the stand-in on a free loopback port, on a background thread; returns its base URL.
+pub fn start() -> anyhow::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .context("the Jira stand-in cannot listen on a loopback port")?;
+    let address = listener.local_addr()?;
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let _ = answer(stream);
         }
     });
-    Some(format!("http://{ADDRESS}"))
+    Ok(format!("http://{address}"))
+}
+
+/// Writes `target/xtask/drydock.toml`: the demo policy with every grant of [`POLICY_ADDRESS`] pointed at the
+/// stand-in (`base_url`), and relative fs paths made absolute (they are relative to the policy file, which
+/// moves). Returns its path.
+pub fn demo_policy(root: &Path, base_url: &str) -> anyhow::Result<PathBuf> {
+    let source = root.join("drydock.toml");
+    let text = std::fs::read_to_string(&source)
+        .with_context(|| format!("cannot read the demo policy {}", source.display()))?;
+    let mut policy: toml::Value =
+        toml::from_str(&text).with_context(|| format!("cannot parse {}", source.display()))?;
+    let plugins = policy
+        .get_mut("plugins")
+        .and_then(toml::Value::as_table_mut)
+        .into_iter()
+        .flat_map(|plugins| plugins.iter_mut().map(|(_, grants)| grants));
+    for grants in plugins {
+        for grant in list_mut(grants, "http") {
+            if let Some(url) = grant.get_mut("url")
+                && let Some(rest) = url.as_str().and_then(|u| u.strip_prefix(POLICY_ADDRESS))
+            {
+                *url = toml::Value::String(format!("{base_url}/{rest}"));
+            }
+        }
+        for grant in list_mut(grants, "fs") {
+            if let Some(path) = grant.get_mut("path")
+                && let Some(relative) = path.as_str().filter(|p| Path::new(p).is_relative())
+            {
+                let absolute = root.join(relative.trim_start_matches("./"));
+                *path = toml::Value::String(absolute.display().to_string());
+            }
+        }
+    }
+    let out_dir = root.join("target").join("xtask");
+    std::fs::create_dir_all(&out_dir)?;
+    let out = out_dir.join("drydock.toml");
+    let header = format!(
+        "# Written by `cargo xtask` from {}: the same policy, with the Jira grant pointed at the local\n\
+         # stand-in ({base_url}) and fs paths made absolute. Edit drydock.toml, not this copy.\n\n",
+        source.display()
+    );
+    std::fs::write(&out, header + &toml::to_string_pretty(&policy)?)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(out)
+}
+
+/// The tables of the array `key` in `grants`, if it is one.
+fn list_mut<'a>(
+    grants: &'a mut toml::Value,
+    key: &str,
+) -> impl Iterator<Item = &'a mut toml::Value> {
+    grants
+        .get_mut(key)
+        .and_then(toml::Value::as_array_mut)
+        .into_iter()
+        .flat_map(|items| items.iter_mut())
 }
 
 fn answer(mut stream: TcpStream) -> std::io::Result<()> {
@@ -69,4 +126,55 @@ fn answer(mut stream: TcpStream) -> std::io::Result<()> {
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
         json.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_copy_grants_the_stand_ins_port_and_keeps_fs_paths_where_they_were() {
+        let root = std::env::temp_dir().join(format!("xtask-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("drydock.toml"),
+            "[plugins.jira]\nhttp = [{ url = \"http://127.0.0.1:8089/rest/api/2/\", methods = [\"GET\"] }]\n\
+             [plugins.other]\nhttp = [{ url = \"https://api.github.com/\", methods = [\"GET\"] }]\n\
+             fs = [{ path = \"./demo/workspace\", access = \"rw\" }]\n",
+        )
+        .unwrap();
+        let copy = demo_policy(&root, "http://127.0.0.1:41234").unwrap();
+        let text = std::fs::read_to_string(&copy).unwrap();
+        let policy: toml::Value = toml::from_str(&text).unwrap();
+        let plugins = &policy["plugins"];
+        assert_eq!(
+            plugins["jira"]["http"][0]["url"].as_str(),
+            Some("http://127.0.0.1:41234/rest/api/2/")
+        );
+        assert_eq!(
+            plugins["other"]["http"][0]["url"].as_str(),
+            Some("https://api.github.com/"),
+            "other grants are untouched"
+        );
+        let fs_path = plugins["other"]["fs"][0]["path"].as_str().unwrap();
+        assert_eq!(Path::new(fs_path), root.join("demo/workspace"));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_stand_in_listens_on_a_free_port_and_answers_like_jira() {
+        let (first, second) = (start().unwrap(), start().unwrap());
+        assert_ne!(first, second, "each start takes a port of its own");
+        let address = first.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "GET /rest/api/2/issue/ABC-1 HTTP/1.1\r\nhost: {address}\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(answer.contains(r#""key":"ABC-1""#), "{answer}");
+    }
 }

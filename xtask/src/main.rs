@@ -44,20 +44,46 @@ fn main() -> anyhow::Result<()> {
         "serve" => {
             build_plugins(&root)?;
             let extra: Vec<String> = std::env::args().skip(2).collect();
-            let jira = jira_standin::start()
-                .unwrap_or_else(|| format!("http://{}", jira_standin::ADDRESS));
-            run(Command::new(cargo())
+            let mut serve = Command::new(cargo());
+            serve
                 .current_dir(&root)
                 .args(["run", "--quiet", "-p", "drydock", "--", "serve"])
-                .args(extra)
-                .env("JIRA_BASE_URL", jira)
-                .env("JIRA_TOKEN", "demo-token-not-a-real-secret"))
+                .args(&extra)
+                .env("JIRA_TOKEN", "demo-token-not-a-real-secret");
+            demo_jira(&root, &mut serve)?;
+            run(&mut serve)
         }
         _ => {
             eprintln!("usage: cargo xtask <serve|demo|test|plugins|install>");
             bail!("unknown command `{command}`")
         }
     }
+}
+
+/// Starts the Jira stand-in and points `command` (a `drydock serve`) at it: `JIRA_BASE_URL`, and the demo
+/// policy with its Jira grant on the stand-in's port, unless the caller chose a policy (`--config` or
+/// `DRYDOCK_CONFIG`), which is then used as it is.
+fn demo_jira(root: &Path, command: &mut Command) -> anyhow::Result<()> {
+    let jira = jira_standin::start()?;
+    command.env("JIRA_BASE_URL", &jira);
+    let chosen = std::env::args().any(|a| a == "--config" || a.starts_with("--config="))
+        || std::env::var_os("DRYDOCK_CONFIG").is_some();
+    if chosen {
+        eprintln!(
+            "xtask: Jira stand-in at {jira} (JIRA_BASE_URL); your policy is used as it is, so grant it \
+             there to reach the stand-in"
+        );
+    } else {
+        let policy = jira_standin::demo_policy(root, &jira)?;
+        eprintln!(
+            "xtask: Jira stand-in at {jira} (JIRA_BASE_URL); the server runs on {}, which is drydock.toml \
+             with its Jira grant ({}) pointed at the stand-in",
+            policy.display(),
+            jira_standin::POLICY_ADDRESS
+        );
+        command.env("DRYDOCK_CONFIG", policy);
+    }
+    Ok(())
 }
 
 fn workspace_root() -> PathBuf {
@@ -225,7 +251,12 @@ fn demo(root: &Path) -> anyhow::Result<()> {
         .current_dir(root)
         .args(["build", "--quiet", "-p", "drydock"]))?;
     let drydock = root.join("target/debug/drydock");
-    let jira = jira_standin::start().unwrap_or_else(|| format!("http://{}", jira_standin::ADDRESS));
+    let jira = jira_standin::start()?;
+    let policy = jira_standin::demo_policy(root, &jira)?;
+    eprintln!(
+        "xtask: Jira stand-in at {jira}; the demo runs on {} (drydock.toml with its Jira grant pointed there)",
+        policy.display()
+    );
     let invoke = |tool: &str, args: &str| -> Vec<String> {
         ["tool", "invoke", tool, "--args", args]
             .iter()
@@ -287,6 +318,7 @@ fn demo(root: &Path) -> anyhow::Result<()> {
             .args(&step.args)
             // The demo's Jira is the local stand-in; dry-run writes never reach it.
             .env("JIRA_BASE_URL", &jira)
+            .env("DRYDOCK_CONFIG", &policy)
             .env("JIRA_TOKEN", "demo-token-not-a-real-secret")
             .env_remove("DRYDOCK_LIVE")
             .status()
