@@ -11,6 +11,42 @@ use crate::stamp::now;
 use crate::store::rows::{json_column, query_all};
 use crate::{Store, StoreError};
 
+/// Where the live capabilities of a plugin come from. The rule: an operator's toggle (stored, so it survives
+/// restarts) replaces the policy file's `live = [...]` for that plugin until the next toggle; a plugin no
+/// operator toggled has the file's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveSource {
+    /// The policy file's `live = [...]`.
+    File,
+    /// An operator's toggle (`PUT /api/policy/plugins/{plugin}/live`).
+    Operator {
+        /// Who toggled it.
+        name: String,
+        /// When (RFC 3339 UTC).
+        at: String,
+    },
+}
+
+impl std::fmt::Display for LiveSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LiveSource::File => f.write_str("file"),
+            LiveSource::Operator { name, at } => write!(f, "operator {name} at {at}"),
+        }
+    }
+}
+
+/// One plugin's live capabilities as they are in force, and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveEntry {
+    /// The plugin.
+    pub plugin: String,
+    /// What may go live (empty: an operator said "nothing live").
+    pub capabilities: Vec<String>,
+    /// Where the list comes from.
+    pub source: LiveSource,
+}
+
 /// One override: `(plugin, capabilities, updated_by, updated_at)`.
 pub type LiveOverride = (String, Vec<String>, String, String);
 
@@ -35,12 +71,13 @@ impl Store {
 
     /// Sets (replaces) the plugin's live capabilities. `Invalid` for an empty plugin name or a name that is
     /// not a capability (`http`, `fs`, `secrets`, `env`, `llm`). Stored sorted and without duplicates.
+    /// Answers the time it was stored.
     pub fn set_live_policy(
         &self,
         plugin: &str,
         capabilities: &[String],
         by: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<String, StoreError> {
         if plugin.trim().is_empty() {
             return Err(StoreError::Invalid("plugin name must not be empty".into()));
         }
@@ -54,16 +91,18 @@ impl Store {
         names.sort_unstable();
         names.dedup();
         let json = canonical_json(&serde_json::json!(names));
+        let at = now();
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO live_policy (plugin, capabilities, updated_by, updated_at) \
                  VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (plugin) DO UPDATE SET capabilities = excluded.capabilities, \
                  updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                params![plugin, json, by, now()],
+                params![plugin, json, by, at],
             )?;
             Ok(())
-        })
+        })?;
+        Ok(at)
     }
 }
 

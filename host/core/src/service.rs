@@ -7,7 +7,7 @@
 //! group commit ([`Store::audit_append_async`]), awaited, which needs a blocking-pool thread only when
 //! the store's lock is busy.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::actor::Actor;
 use crate::core_error::CoreError;
+use crate::live_policy::{LiveEntry, LiveSource};
 use crate::store::{AuditEntry, Role, Store};
 
 /// The face a request came through, named in its audit row.
@@ -89,6 +90,8 @@ pub(crate) struct Shared {
     pub(crate) llm: Arc<crate::settings::LlmSlot>,
     /// Bumped when the tools, or what they may do, change.
     pub(crate) tools_tx: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The plugins whose live list is an operator's toggle, with who and when (the others have the file's).
+    pub(crate) live_toggles: std::sync::RwLock<BTreeMap<String, LiveSource>>,
 }
 
 impl Core {
@@ -108,19 +111,10 @@ impl Core {
                 cancellations: Arc::default(),
                 llm: Arc::default(),
                 tools_tx: Arc::new(tokio::sync::watch::channel(0).0),
+                live_toggles: std::sync::RwLock::default(),
             }),
         };
-        for (plugin, capabilities, _, _) in core.store(|s| s.live_policy_overrides()).await? {
-            let caps: BTreeSet<Capability> =
-                capabilities.iter().filter_map(|c| c.parse().ok()).collect();
-            if let Err(reason) = core.shared.runtime.set_live(&plugin, caps) {
-                tracing::warn!(
-                    plugin,
-                    reason,
-                    "a stored LivePolicy toggle no longer fits the policy file; ignored"
-                );
-            }
-        }
+        core.apply_stored_live_toggles().await?;
         core.load_llm_settings().await?;
         let interrupted =
             core.recover_interrupted().await? + core.recover_interrupted_plans().await?;
@@ -313,23 +307,97 @@ impl Core {
             .set_live(plugin, capabilities.clone())
             .map_err(CoreError::Invalid)?;
         let names: Vec<String> = capabilities.iter().map(|c| c.to_string()).collect();
-        let (plugin, by) = (plugin.to_owned(), actor.name.clone());
+        let (key, by) = (plugin.to_owned(), actor.name.clone());
         let stored = self
             .store(move |s| {
-                s.set_live_policy(&plugin, &names, &by)?;
+                let at = s.set_live_policy(&key, &names, &by)?;
                 s.audit_append(&AuditEntry {
                     actor: by.clone(),
                     action: "policy.live.set".into(),
-                    target: Some(plugin.clone()),
+                    target: Some(key.clone()),
                     correlation_id: None,
                     detail: json!({ "capabilities": names }),
                 })?;
-                Ok(())
+                Ok(at)
             })
             .await;
+        if let Ok(at) = &stored {
+            let source = LiveSource::Operator {
+                name: actor.name.clone(),
+                at: at.clone(),
+            };
+            self.live_toggles_mut().insert(plugin.to_owned(), source);
+        }
         // What a tool may do live is part of how it is described (MCP's destructiveHint): say it changed.
         self.shared.tools_tx.send_modify(|version| *version += 1);
-        stored
+        stored.map(drop)
+    }
+
+    /// Applies the LivePolicy toggles operators stored, each replacing the policy file's list for its plugin,
+    /// and says so in the log where that changes what the file says (an operator reading drydock.toml after
+    /// a restart would otherwise not know that the file is not what is in force).
+    async fn apply_stored_live_toggles(&self) -> Result<(), CoreError> {
+        let policy = self.shared.runtime.policy();
+        for (plugin, capabilities, by, at) in self.store(|s| s.live_policy_overrides()).await? {
+            let caps: BTreeSet<Capability> =
+                capabilities.iter().filter_map(|c| c.parse().ok()).collect();
+            let file = &policy.grants(&plugin).live;
+            if let Err(reason) = self.shared.runtime.set_live(&plugin, caps.clone()) {
+                tracing::warn!(
+                    plugin,
+                    reason,
+                    "a stored LivePolicy toggle no longer fits the policy file; ignored, the file's list applies"
+                );
+                continue;
+            }
+            if &caps != file {
+                tracing::warn!(
+                    plugin,
+                    in_force = %listed(&caps),
+                    policy_file = %listed(file),
+                    toggled_by = by,
+                    toggled_at = at,
+                    "the LivePolicy toggle an operator stored replaces the policy file's `live` list for this \
+                     plugin; change it with PUT /api/policy/plugins/{plugin}/live"
+                );
+            }
+            self.live_toggles_mut()
+                .insert(plugin, LiveSource::Operator { name: by, at });
+        }
+        Ok(())
+    }
+
+    /// Every plugin that has a live list in force (from the file, or an operator's toggle, even an empty
+    /// one), with where it comes from; sorted by plugin.
+    pub fn live_entries(&self) -> Vec<LiveEntry> {
+        let live = self.shared.runtime.live_policy();
+        let policy = self.shared.runtime.policy();
+        let toggles = self
+            .shared
+            .live_toggles
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut plugins: BTreeSet<&str> = policy
+            .plugins()
+            .filter(|(_, grants)| !grants.live.is_empty())
+            .map(|(name, _)| name)
+            .collect();
+        plugins.extend(toggles.keys().map(String::as_str));
+        plugins
+            .into_iter()
+            .map(|plugin| LiveEntry {
+                plugin: plugin.to_owned(),
+                capabilities: live.allowed(plugin).iter().map(|c| c.to_string()).collect(),
+                source: toggles.get(plugin).cloned().unwrap_or(LiveSource::File),
+            })
+            .collect()
+    }
+
+    fn live_toggles_mut(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, LiveSource>> {
+        self.shared
+            .live_toggles
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Bumped whenever the loaded tools or what they may do changes (a LivePolicy toggle); MCP sessions
@@ -406,4 +474,10 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|err| CoreError::Internal(format!("a store task failed: {err}")))?
+}
+
+/// `[http, fs]`, for the log.
+fn listed(caps: &BTreeSet<Capability>) -> String {
+    let names: Vec<&str> = caps.iter().map(|c| c.as_str()).collect();
+    format!("[{}]", names.join(", "))
 }

@@ -462,3 +462,92 @@ fn workflow_run_asks_inputs_shows_steps_and_asks_to_continue() {
     shell.send_line("exit").unwrap();
     shell.exp_eof().unwrap();
 }
+
+/// One HTTP/1.1 request with a bearer token (and a JSON body if given); the raw answer.
+fn request(addr: &str, method: &str, path: &str, token: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn serve_says_at_start_when_an_operators_live_toggle_replaces_the_policy_files_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let workspace = dir.path().join("workspace");
+    std::fs::create_dir_all(&workspace).unwrap();
+    std::fs::write(
+        dir.path().join("drydock.toml"),
+        format!(
+            "[plugins.workspace]\nfs = [{{ path = {:?}, access = \"rw\" }}]\nlive = [\"fs\"]\n",
+            workspace.display().to_string()
+        ),
+    )
+    .unwrap();
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_drydock"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--plugins", PLUGIN_DIR])
+            .arg("--data-dir")
+            .arg(&data)
+            .current_dir(dir.path())
+            .env("DRYDOCK_BOOTSTRAP_TOKEN", "toggle-test-token")
+            .env_remove("DRYDOCK_LIVE")
+            .env_remove("DRYDOCK_CONFIG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        (child, stderr)
+    };
+    let (mut first, mut stderr) = start();
+    let serving = line_with(&mut stderr, "drydock is serving on http://");
+    let addr = serving.rsplit("http://").next().unwrap().to_owned();
+    let toggled = request(
+        &addr,
+        "PUT",
+        "/api/policy/plugins/workspace/live",
+        "toggle-test-token",
+        r#"{"capabilities": []}"#,
+    );
+    assert!(toggled.starts_with("HTTP/1.1 200"), "{toggled}");
+    first.kill().unwrap();
+    let _ = first.wait();
+
+    let (mut again, mut stderr) = start();
+    let mut log = String::new();
+    loop {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() == 0 {
+            break;
+        }
+        log.push_str(&line);
+        if line.contains("drydock is serving on http://") {
+            break;
+        }
+    }
+    again.kill().unwrap();
+    let _ = again.wait();
+    let said = log
+        .lines()
+        .find(|l| l.contains("replaces the policy file's `live` list"))
+        .unwrap_or_else(|| panic!("the override is not in the start log:\n{log}"));
+    assert!(
+        said.contains("workspace")
+            && said.contains("policy_file=[fs]")
+            && said.contains("in_force=[]"),
+        "{said}"
+    );
+}

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use drydock_core::live_policy::{LiveEntry, LiveSource};
 use drydock_policy::Capability;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -27,11 +28,28 @@ async fn show(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
         .plugins()
         .map(|(name, grants)| (name.to_owned(), grants_json(grants, HostPaths::Shown)))
         .collect();
+    let live: Vec<Value> = state.core.live_entries().iter().map(live_json).collect();
     Json(json!({
         "plugins": plugins,
         "livePolicy": *runtime.live_policy(),
+        "live": live,
         "masterSwitch": runtime.master_switch(),
     }))
+}
+
+/// One plugin's live list in force and where it comes from: `file`, or `operator <name> at <time>` (an
+/// operator's toggle replaces the file's list for that plugin, also after a restart).
+fn live_json(entry: &LiveEntry) -> Value {
+    let mut shown = json!({
+        "plugin": entry.plugin,
+        "capabilities": entry.capabilities,
+        "source": entry.source.to_string(),
+    });
+    if let LiveSource::Operator { name, at } = &entry.source {
+        shown["setBy"] = json!(name);
+        shown["setAt"] = json!(at);
+    }
+    shown
 }
 
 /// Whether the host directories behind fs grants are shown (the policy view) or only where the plugin sees

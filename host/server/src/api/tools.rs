@@ -22,22 +22,42 @@ async fn list(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
     let runtime = state.core.runtime();
     let policy = runtime.policy();
     let live = runtime.live_policy();
+    let master_switch = runtime.master_switch();
     let tools: Vec<Value> = runtime
         .tools()
         .into_iter()
         .map(|tool| {
             let grants = policy.grants(&tool.plugin);
+            let capabilities = live.allowed(&tool.plugin);
+            let needs = live_needs(&tool.plugin, !capabilities.is_empty(), master_switch);
             json!({
                 "name": tool.name,
                 "description": tool.description,
                 "inputSchema": tool.input_schema,
                 "plugin": tool.plugin,
                 "grants": grants_json(grants, HostPaths::Hidden),
-                "liveCapable": !live.allowed(&tool.plugin).is_empty(),
+                "liveCapable": needs.is_empty(),
+                "liveCapabilities": capabilities,
+                "liveNeeds": needs,
             })
         })
         .collect();
     Json(json!({ "tools": tools }))
+}
+
+/// What the server lacks for the plugin's writes to go live (empty when nothing is lacking; each call then
+/// still needs an operator asking for live, and for plans an approved, unchanged plan).
+fn live_needs(plugin: &str, listed: bool, master_switch: bool) -> Vec<String> {
+    let mut needs = Vec::new();
+    if !listed {
+        needs.push(format!(
+            "an operator turns a capability live for `{plugin}` (PUT /api/policy/plugins/{plugin}/live)"
+        ));
+    }
+    if !master_switch {
+        needs.push("the server runs with DRYDOCK_LIVE=1 (the master switch is off)".to_owned());
+    }
+    needs
 }
 
 #[derive(Deserialize)]

@@ -131,13 +131,19 @@ fn tools_and_policy() -> Value {
             "env": array_of(json!({ "type": "string" })),
             "llm": { "type": "boolean" },
         })),
-        "Tool": open(&["name", "description", "inputSchema", "plugin", "grants", "liveCapable"], json!({
+        "Tool": open(&["name", "description", "inputSchema", "plugin", "grants", "liveCapable", "liveCapabilities", "liveNeeds"], json!({
             "name": { "type": "string", "description": "`<plugin>.<tool>`." },
             "description": { "type": "string" },
             "inputSchema": { "description": "The JSON Schema of the tool's arguments." },
             "plugin": { "type": "string" },
             "grants": reference("Grants"),
-            "liveCapable": { "type": "boolean", "description": "The LivePolicy lets the plugin go live with something." },
+            "liveCapable": { "type": "boolean", "description": "The plugin's writes can go live on this server today: the LivePolicy lists a capability for it and the master switch is on. Each call still needs an operator asking for live (and, for plans, an approved, unchanged plan)." },
+            "liveCapabilities": array_of(reference("Capability")),
+            "liveNeeds": {
+                "type": "array",
+                "items": { "type": "string" },
+                "description": "What the server lacks for `liveCapable`, one sentence each; empty when it is true.",
+            },
         })),
         "ToolList": open(&["tools"], json!({ "tools": array_of(reference("Tool")) })),
         "InvokeRequest": closed(&[], json!({
@@ -210,12 +216,23 @@ fn tools_and_policy() -> Value {
                 ],
             },
         })),
-        "Policy": open(&["plugins", "livePolicy", "masterSwitch"], json!({
+        "Policy": open(&["plugins", "livePolicy", "live", "masterSwitch"], json!({
             "plugins": { "type": "object", "additionalProperties": reference("Grants") },
             "livePolicy": {
                 "type": "object",
                 "description": "Per plugin, the capabilities that may go live.",
                 "additionalProperties": array_of(reference("Capability")),
+            },
+            "live": {
+                "type": "array",
+                "description": "Each plugin with a live list in force and where it comes from. An operator's toggle replaces the policy file's `live` list for that plugin and is kept across restarts; the others have the file's.",
+                "items": open(&["plugin", "capabilities", "source"], json!({
+                    "plugin": { "type": "string" },
+                    "capabilities": array_of(reference("Capability")),
+                    "source": { "type": "string", "description": "`file`, or `operator <name> at <time>`." },
+                    "setBy": { "type": "string", "description": "The operator, for a toggle." },
+                    "setAt": { "type": "string", "format": "date-time", "description": "When, for a toggle." },
+                })),
             },
             "masterSwitch": { "type": "boolean" },
         })),
