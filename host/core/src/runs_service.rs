@@ -247,7 +247,11 @@ impl Core {
         // The crate's `drive` loop, with the run saved after each effect so a restart loses none.
         while let Some(effect) = run.pending_effect().cloned() {
             let outcome = match &effect {
-                Effect::Tool(request) => host.call_tool(request).await,
+                Effect::Tool(request) => {
+                    let (outcome, effects) = host.call_tool_with_effects(request).await;
+                    run.note_effects(&request.call_id, effects);
+                    outcome
+                }
                 Effect::Llm(request) => host.llm(request).await,
             };
             let events = run
@@ -291,9 +295,12 @@ struct CoreHost {
     run_id: String,
 }
 
-#[async_trait]
-impl WorkflowHost for CoreHost {
-    async fn call_tool(&self, request: &ToolRequest) -> Result<Value, String> {
+impl CoreHost {
+    /// The tool call, and what it did outside the sandbox (kept on the step's record for clients).
+    async fn call_tool_with_effects(
+        &self,
+        request: &ToolRequest,
+    ) -> (Result<Value, String>, Vec<Value>) {
         let invoke = InvokeRequest {
             tool: request.function_name.clone(),
             args: request.arguments.clone(),
@@ -315,7 +322,10 @@ impl WorkflowHost for CoreHost {
             )
             .await
         {
-            return Err(format!("the tool call could not be audited: {err}"));
+            return (
+                Err(format!("the tool call could not be audited: {err}")),
+                Vec::new(),
+            );
         }
         let effects: Vec<Value> = report
             .record
@@ -324,6 +334,14 @@ impl WorkflowHost for CoreHost {
             .map(
                 |e| json!({ "capability": e.capability, "action": e.action, "outcome": e.outcome }),
             )
+            .collect();
+        let kept: Vec<Value> = report
+            .record
+            .effects
+            .iter()
+            .map(|e| {
+                json!({ "capability": e.capability, "action": e.action, "outcome": e.outcome, "reason": e.reason })
+            })
             .collect();
         let note = json!({ "type": "effects", "step": request.step, "call_id": request.call_id, "effects": effects });
         let id = self.run_id.clone();
@@ -334,9 +352,17 @@ impl WorkflowHost for CoreHost {
                 Ok(())
             })
             .await;
-        report
+        let outcome = report
             .outcome
-            .map_err(|err| format!("{} ({})", err, err.code()))
+            .map_err(|err| format!("{} ({})", err, err.code()));
+        (outcome, kept)
+    }
+}
+
+#[async_trait]
+impl WorkflowHost for CoreHost {
+    async fn call_tool(&self, request: &ToolRequest) -> Result<Value, String> {
+        self.call_tool_with_effects(request).await.0
     }
 
     async fn llm(&self, request: &LlmRequest) -> Result<Value, String> {

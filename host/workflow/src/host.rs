@@ -20,6 +20,13 @@ pub trait WorkflowHost: Send + Sync {
     /// Calls a tool (sandboxed, under the caller's policy); `Err` is the message the run fails with.
     async fn call_tool(&self, request: &ToolRequest) -> Result<Value, String>;
 
+    /// What the tool call `call_id` did outside the sandbox (each effect: capability, action, outcome,
+    /// reason), taken once after the call to be kept on its step record, so that a client shows whether
+    /// a write was simulated, live or denied. The default: nothing to report.
+    fn take_effects(&self, _call_id: &str) -> Vec<Value> {
+        Vec::new()
+    }
+
     /// Asks the LLM. The default answers that no LLM is configured, so a host without one still
     /// runs flows that have no llm nodes, and fails the others with an error naming the step.
     async fn llm(&self, request: &LlmRequest) -> Result<Value, String> {
@@ -39,7 +46,11 @@ where
 {
     while let Some(effect) = run.pending_effect().cloned() {
         let outcome = match &effect {
-            Effect::Tool(request) => host.call_tool(request).await,
+            Effect::Tool(request) => {
+                let outcome = host.call_tool(request).await;
+                run.note_effects(&request.call_id, host.take_effects(&request.call_id));
+                outcome
+            }
             Effect::Llm(request) => host.llm(request).await,
         };
         for event in run.complete_effect(effect.call_id(), outcome)? {

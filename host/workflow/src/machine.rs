@@ -144,6 +144,8 @@ impl Run {
             output: None,
             feedback,
             error: None,
+            message: None,
+            effects: Vec::new(),
         });
         events.push(Event::StepStarted {
             step: step.to_owned(),
@@ -276,6 +278,7 @@ impl Run {
             .is_some_and(|n| n.user_validation_required);
         if let Some(record) = self.history.last_mut() {
             record.output = Some(output.clone());
+            record.message = message.clone();
             record.status = if validated {
                 StepStatus::Waiting
             } else {

@@ -62,6 +62,15 @@ impl Run {
         }
     }
 
+    /// Keeps what the pending tool call `call_id` did outside the sandbox on its step's record (before
+    /// its outcome is reported). Ignored for any other call.
+    pub fn note_effects(&mut self, call_id: &str, effects: Vec<Value>) {
+        let pending_tool = matches!(&self.pending, Some(Pending::Effect(Effect::Tool(call))) if call.call_id == call_id);
+        if pending_tool && let Some(record) = self.history.last_mut() {
+            record.effects = effects;
+        }
+    }
+
     /// Reports the outcome of the pending effect `call_id` (`Err` = the call failed: the run fails
     /// naming the step; for an llm node with no LLM configured, the host's error says so).
     pub fn complete_effect(

@@ -304,6 +304,13 @@ pub struct StepRecord {
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The node's rendered `user_message`, once it finished (tool, llm and output nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// What a tool step did outside the sandbox, as the host reported it (each effect: capability,
+    /// action, outcome `read|simulated|live|denied`, reason); empty for other steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<Value>,
 }
 
 /// How one step went.

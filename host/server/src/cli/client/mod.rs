@@ -52,7 +52,8 @@ pub enum WorkflowCommand {
         server: ServerArgs,
         /// The workflow's name (or its number in `workflow list`).
         name: String,
-        /// Answers given in advance, `name=value`, used instead of asking (repeatable).
+        /// Answers given in advance, `name=value`, used instead of asking (repeatable): `name` is one of
+        /// the workflow's inputs, or an input node, which is then answered with `value` each time it asks.
         #[arg(long = "input", value_name = "NAME=VALUE")]
         inputs: Vec<String>,
         /// Accept every step that needs validation without asking (for scripts).

@@ -116,12 +116,15 @@ pub async fn run(
                     Some(d) => format!("{input_name} [{d}]: "),
                     None => format!("{input_name}: "),
                 };
-                let Some(line) = term.ask(&prompt).await? else {
-                    bail!("input ended before `{input_name}` was given");
-                };
-                match (line.trim().is_empty(), default) {
-                    (true, Some(_)) => continue,
-                    _ => line,
+                match (term.ask(&prompt).await?, default) {
+                    // Nothing typed (or nothing to read, in a script): the server applies the default.
+                    (None, Some(_)) => continue,
+                    (Some(line), Some(_)) if line.trim().is_empty() => continue,
+                    (Some(line), _) => line,
+                    (None, None) => bail!(
+                        "workflow input `{input_name}` has no default and there is nothing to answer it: pass \
+                         --input {input_name}=<value>"
+                    ),
                 }
             }
         };
@@ -168,11 +171,20 @@ pub async fn run(
                 } else {
                     format!("{prompt} ({}) ", options.join("/"))
                 };
-                let Some(line) = term.ask(&prompt).await? else {
-                    term.say(&format!(
-                        "Input ended; the run {id} waits for you (GET /api/runs/{id})."
-                    ))?;
-                    return Ok(false);
+                let step = question["step"].as_str().unwrap_or_default().to_owned();
+                let line = match preset.iter().find(|(k, _)| *k == step) {
+                    Some((_, value)) => {
+                        term.say(&format!("{prompt}{value}   (from --input {step}=…)"))?;
+                        value.clone()
+                    }
+                    None => match term.ask(&prompt).await? {
+                        Some(line) => line,
+                        None => bail!(
+                            "the run {id} waits for input `{step}` (\"{}\") and there is nothing to answer it: \
+                             pass --input {step}=<value>, or answer it later with POST /api/runs/{id}/answers",
+                            prompt.trim_end()
+                        ),
+                    },
                 };
                 server
                     .post(
@@ -244,10 +256,11 @@ pub async fn run(
     }
 }
 
-/// Which step records were printed as started and as ended.
+/// Which step records were printed as started, with their effects, and as ended.
 #[derive(Default)]
 struct Shown {
     started: usize,
+    detailed: usize,
     ended: usize,
 }
 
@@ -264,7 +277,14 @@ impl Shown {
             if i < self.ended {
                 continue;
             }
-            match step["status"].as_str() {
+            let status = step["status"].as_str();
+            if i >= self.detailed && status.is_some_and(|s| s != "running") {
+                for line in details(step) {
+                    term.say(&line)?;
+                }
+                self.detailed = i + 1;
+            }
+            match status {
                 Some("completed") => {
                     if step["node_type"] == "output" {
                         for line in results(&step["output"]) {
@@ -285,6 +305,39 @@ impl Shown {
         }
         Ok(())
     }
+}
+
+/// What a finished (or waiting) step did: for a tool step, each effect on one line (`simulated`, `live`,
+/// `read` or `denied`, what, why), or that it had none; then its `user_message` (an output node's message
+/// is its output, printed with it).
+fn details(step: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    if step["node_type"] == "tool" {
+        let effects = step["effects"].as_array().cloned().unwrap_or_default();
+        if effects.is_empty() {
+            lines.push("  no effects outside the sandbox".to_owned());
+        }
+        for effect in &effects {
+            let text = |key: &str| effect[key].as_str().unwrap_or("?").to_owned();
+            let reason = effect["reason"].as_str().unwrap_or_default();
+            let mut line = format!(
+                "  {} {} {}",
+                text("outcome"),
+                text("capability"),
+                text("action")
+            );
+            if !reason.is_empty() {
+                line.push_str(&format!(" ({reason})"));
+            }
+            lines.push(shown::line(&line).into_owned());
+        }
+    }
+    if step["node_type"] != "output"
+        && let Some(message) = step["message"].as_str()
+    {
+        lines.extend(message.lines().map(|l| shown::line(l).into_owned()));
+    }
+    lines
 }
 
 /// A step's output as lines: text as it is, an object as `key: value` lines.
