@@ -13,6 +13,7 @@ mod fs_grants;
 mod hardening;
 mod hostile;
 mod http_grants;
+mod languages;
 mod live_gating;
 mod llm_provider;
 mod loading;

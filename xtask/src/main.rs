@@ -16,6 +16,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 mod jira_standin;
+mod python_plugins;
 
 const TARGET: &str = "wasm32-wasip2";
 
@@ -168,14 +169,15 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
     run(Command::new(cargo())
         .current_dir(root.join("plugins"))
         .args(["build", "--release", "--target", TARGET]))?;
-    fill_dist(root)
+    let python = python_plugins::build(root)?;
+    fill_dist(root, &python)
 }
 
 /// Copies the built plugins that are not test fixtures into `plugins/dist`, the default plugin directory
 /// of `drydock serve` and `drydock mcp`: the hostile plugins and the other test-only components are for
 /// the host's tests, never offered to users or agents. A plugin is a fixture when its Cargo.toml says
 /// `[package.metadata.drydock] test-fixture = true`.
-fn fill_dist(root: &Path) -> anyhow::Result<()> {
+fn fill_dist(root: &Path, other_languages: &[PathBuf]) -> anyhow::Result<()> {
     let plugins = root.join("plugins");
     let built = plugins.join("target").join(TARGET).join("release");
     let dist = plugins.join("dist");
@@ -211,6 +213,21 @@ fn fill_dist(root: &Path) -> anyhow::Result<()> {
         std::fs::copy(built.join(&file), dist.join(&file))
             .with_context(|| format!("cannot copy {file} into {}", dist.display()))?;
         shipped.push(stem);
+    }
+    for component in other_languages {
+        let file = component
+            .file_name()
+            .context("a component has a file name")?;
+        std::fs::copy(component, dist.join(file)).with_context(|| {
+            format!(
+                "cannot copy {} into {}",
+                component.display(),
+                dist.display()
+            )
+        })?;
+        if let Some(stem) = component.file_stem().and_then(|s| s.to_str()) {
+            shipped.push(stem.to_owned());
+        }
     }
     shipped.sort();
     eprintln!("xtask: plugins/dist holds {}", shipped.join(", "));
@@ -381,13 +398,15 @@ mod tests {
         write(&built.join("echo.wasm"), "echo");
         write(&built.join("hostile_bomb.wasm"), "bomb");
         write(&plugins.join("dist/stale.wasm"), "old");
-        fill_dist(&root).unwrap();
+        let python = plugins.join("target/componentize/notes_py.wasm");
+        write(&python, "notes");
+        fill_dist(&root, &[python]).unwrap();
         let mut dist: Vec<String> = std::fs::read_dir(plugins.join("dist"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         dist.sort();
-        assert_eq!(dist, ["echo.wasm"]);
+        assert_eq!(dist, ["echo.wasm", "notes_py.wasm"]);
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
