@@ -4,8 +4,8 @@
 //! scratch copy, only granted env and secrets, the call-tool depth limit, crashes and limits reported
 //! cleanly. Every case runs for every language and names the language when it fails.
 //!
-//! Languages so far: Python (`plugins/notes-py`, componentize-py). The components are built by
-//! `cargo xtask plugins`.
+//! Languages: Python (`plugins/notes-py`, componentize-py) and JavaScript (`plugins/notes-js`,
+//! componentize-js); the components are built by `cargo xtask plugins`. Rust's notes plugin is yet to come.
 
 use drydock_policy::Outcome;
 use drydock_runtime::{Limits, Runtime};
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::support::{HostOptions, as_text, dry, effects_with, err_code, host, live, ok};
 
 /// `(language, plugin name)`: the plugin's component is `<plugin>.wasm`, its tools `<plugin>.<tool>`.
-const LANGUAGES: &[(&str, &str)] = &[("python", "notes_py")];
+const LANGUAGES: &[(&str, &str)] = &[("python", "notes_py"), ("javascript", "notes_js")];
 
 const SECRET: &str = "conformance-secret-value-7f3a";
 

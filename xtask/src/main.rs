@@ -16,7 +16,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 mod jira_standin;
-mod python_plugins;
+mod language_plugins;
 
 const TARGET: &str = "wasm32-wasip2";
 
@@ -169,8 +169,8 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
     run(Command::new(cargo())
         .current_dir(root.join("plugins"))
         .args(["build", "--release", "--target", TARGET]))?;
-    let python = python_plugins::build(root)?;
-    fill_dist(root, &python)
+    let other_languages = language_plugins::build(root)?;
+    fill_dist(root, &other_languages)
 }
 
 /// Copies the built plugins that are not test fixtures into `plugins/dist`, the default plugin directory
