@@ -22,29 +22,30 @@ say() {
   local body
   body=$(jq -n --arg message "$1" --arg conversation "${CONVERSATION:-}" \
     '{user_id: "user123", message: $message} + (if $conversation == "" then {} else {conversation_id: $conversation} end)')
-  curl -sf "${H[@]}" -X POST "$URL/api/v1/chat" -d "$body" | tee /dev/stderr
-  echo >&2
+  curl -sf "${H[@]}" -X POST "$URL/api/v1/chat" -d "$body"
+  echo
 }
 
 step "start a conversation"
 answer=$(say "I need to deploy a new web application on AWS with a load balancer and auto-scaling.")
+echo "$answer"
 CONVERSATION=$(echo "$answer" | jq -r .conversation_id)
 TASK=$(echo "$answer" | jq -r .task_id)
 
 step "provide requirements"
-say "It's a Node.js application. I want to deploy it in us-west-2. Auto-scaling should be based on CPU usage (>70%)." >/dev/null
+say "It's a Node.js application. I want to deploy it in us-west-2. Auto-scaling should be based on CPU usage (>70%)."
 
 step "check the task"
 curl -sf "${H[@]}" "$URL/api/v1/tasks/$TASK" | jq -c .
 
 step "modify the plan"
-say "I'd like to make a few changes. Can we use t3.medium instances instead? Also, I want to add CloudFront for content delivery." >/dev/null
+say "I'd like to make a few changes. Can we use t3.medium instances instead? Also, I want to add CloudFront for content delivery."
 
 step "approve the plan"
-say "I approve the plan. Please proceed with the execution." >/dev/null
+say "I approve the plan. Please proceed with the execution."
 
 step "check the task status until the run ends"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   status=$(curl -sf "${H[@]}" "$URL/api/v1/tasks/$TASK" | jq -r .status)
   case "$status" in completed|failed|cancelled) break ;; esac
   sleep 0.1
@@ -53,5 +54,5 @@ echo "task $TASK: $status"
 [ "$status" = completed ]
 
 step "discuss results"
-say "Great! The deployment is complete. How can I access my application now?" >/dev/null
+say "Great! The deployment is complete. How can I access my application now?"
 echo "done: conversation $CONVERSATION, task $TASK"

@@ -34,7 +34,7 @@ run_node() {
   step "execute node $node (dry run)"
   correlation=$(curl -sf "${H[@]}" -X POST "$URL/api/sessions/$SESSION/plan/execute-node" \
     -d "{\"nodeId\": \"$node\"}" | jq -r .correlationId)
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     status=$(curl -sf "${H[@]}" "$URL/api/executions/$correlation" | jq -r .status)
     case "$status" in completed|failed|interrupted) break ;; esac
     sleep 0.1
@@ -51,7 +51,9 @@ step "events so far (SSE replay from Last-Event-ID: 0; the stream stays open, so
 curl -sN --max-time 2 "${H[@]}" -H "Last-Event-ID: 0" "$URL/api/sessions/$SESSION/events" | grep '^event:' | sort | uniq -c || true
 
 step "artifacts of the session"
-ARTIFACT=$(curl -sf "${H[@]}" "$URL/api/sessions/$SESSION/artifacts" | tee /dev/stderr | jq -r '.artifacts[0].id')
+artifacts=$(curl -sf "${H[@]}" "$URL/api/sessions/$SESSION/artifacts")
+echo "$artifacts" | jq -c .
+ARTIFACT=$(echo "$artifacts" | jq -r '.artifacts[0].id')
 
 step "the dry-run diff (the workspace itself is untouched)"
 curl -sf "${H[@]}" "$URL/api/artifacts/$ARTIFACT"
