@@ -20,6 +20,8 @@
 //!
 //! A block that cannot run here is marked `<!-- snippet: skip (CLASS) -->` on the line before its fence;
 //! [`SKIP_CLASSES`] lists the classes and why each is skipped. Every fence must name its language.
+//!
+//! A second test checks that every relative link of those files names a file, and heading, that exist.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -472,4 +474,63 @@ fn skip_marks_and_expected_answers_are_read_as_documented() {
     assert_eq!(blocks[0].skip.as_deref(), Some("paste"));
     assert_eq!((blocks[1].line, blocks[1].text.as_str()), (9, "echo hi\n"));
     assert!(blocks[1].skip.is_none());
+}
+
+/// GitHub's anchor of a heading: lowercase, punctuation dropped (but `-` and `_`), spaces as `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a markdown file's headings (outside fences).
+fn anchors(file: &Path) -> Vec<String> {
+    let mut in_fence = false;
+    let mut found = Vec::new();
+    for line in std::fs::read_to_string(file).unwrap().lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        } else if !in_fence && line.starts_with('#') {
+            found.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_relative_link_of_the_docs_names_a_file_and_heading_that_exist() {
+    let root = repository_root();
+    let mut broken = Vec::new();
+    for file in documents(&root) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for target in text.split("](").skip(1).filter_map(|s| s.split(')').next()) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (path, heading) = target.split_once('#').unwrap_or((target, ""));
+            let linked = if path.is_empty() {
+                file.clone()
+            } else {
+                file.parent().unwrap().join(path)
+            };
+            let exists = linked.exists();
+            let heading_ok =
+                heading.is_empty() || (exists && anchors(&linked).iter().any(|a| a == heading));
+            if !exists || !heading_ok {
+                broken.push(format!(
+                    "{}: {target}",
+                    file.strip_prefix(&root).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    assert_eq!(
+        anchor("Try the API in five commands"),
+        "try-the-api-in-five-commands"
+    );
 }
