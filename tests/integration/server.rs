@@ -505,6 +505,7 @@ async fn the_root_is_a_page_saying_what_this_server_is_and_where_to_go() {
         "/api/openapi.json",
         "/mcp",
         "docs/mcp.md",
+        "docs/operators.md",
         "dry run",
     ] {
         assert!(

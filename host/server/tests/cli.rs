@@ -9,6 +9,8 @@ use drydock_tests::plugins::{ECHO, PLUGIN_DIR};
 mod hostile;
 #[path = "cli/mcp.rs"]
 mod mcp;
+#[path = "cli/snippets.rs"]
+mod snippets;
 
 fn drydock(args: &[&str], workdir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_drydock"))

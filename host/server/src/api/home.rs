@@ -41,8 +41,11 @@ gives one.</li>
 <a href="/.well-known/oauth-protected-resource"><code>/.well-known/oauth-protected-resource</code></a>.</li>
 <li><a href="/healthz"><code>/healthz</code></a> and <a href="/metrics"><code>/metrics</code></a>: liveness and
 Prometheus counters, no token needed.</li>
-<li>The guides are in the <code>docs/</code> folder of Drydock's repository: <code>docs/mcp.md</code> (MCP hosts),
-<code>docs/security.md</code> (the threat model and limits).</li>
+<li>The guides are in the <code>docs/</code> folder of Drydock's repository: <code>docs/plan-api.md</code>,
+<code>docs/chat-api.md</code> and <code>docs/workflows.md</code> (the API faces, with curl),
+<code>docs/mcp.md</code> (MCP hosts), <code>docs/plugins.md</code> (plugin authors),
+<code>docs/operators.md</code> (policy, users, live mode, audit), <code>docs/security.md</code> (the threat
+model and limits).</li>
 </ul>
 <p>A web console will live here; until then, the API and the <code>drydock</code> command line are the way in.</p>
 </body>
