@@ -29,7 +29,7 @@ pub fn start() -> anyhow::Result<String> {
     Ok(format!("http://{address}"))
 }
 
-/// Writes `target/xtask/drydock.toml`: the demo policy with every grant of [`POLICY_ADDRESS`] pointed at the
+/// Writes `target/xtask/drydock.toml` (and the stand-in's address to `target/xtask/jira-url`): the demo policy with every grant of [`POLICY_ADDRESS`] pointed at the
 /// stand-in (`base_url`), and relative fs paths made absolute (they are relative to the policy file, which
 /// moves). Returns its path.
 pub fn demo_policy(root: &Path, base_url: &str) -> anyhow::Result<PathBuf> {
@@ -70,6 +70,8 @@ pub fn demo_policy(root: &Path, base_url: &str) -> anyhow::Result<PathBuf> {
     );
     std::fs::write(&out, header + &toml::to_string_pretty(&policy)?)
         .with_context(|| format!("cannot write {}", out.display()))?;
+    // For commands run beside the server (docs/plugins.md): where the stand-in listens.
+    std::fs::write(out_dir.join("jira-url"), format!("{base_url}\n"))?;
     Ok(out)
 }
 

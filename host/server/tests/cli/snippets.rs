@@ -217,7 +217,12 @@ fn checkout(root: &Path, dir: &Path, jira: &str) {
     let policy = std::fs::read_to_string(root.join("drydock.toml"))
         .unwrap()
         .replace("127.0.0.1:8089", jira);
-    std::fs::write(dir.join("drydock.toml"), policy).unwrap();
+    std::fs::write(dir.join("drydock.toml"), &policy).unwrap();
+    // What `cargo xtask serve` leaves for the docs: its policy copy and the stand-in's address.
+    let xtask = dir.join("target/xtask");
+    std::fs::create_dir_all(&xtask).unwrap();
+    std::fs::write(xtask.join("drydock.toml"), &policy).unwrap();
+    std::fs::write(xtask.join("jira-url"), format!("http://{jira}\n")).unwrap();
 }
 
 /// Whether the plugin component `stem` is a test fixture (`[package.metadata.drydock] test-fixture =
