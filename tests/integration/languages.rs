@@ -388,3 +388,40 @@ async fn each_language_reports_artifacts_crashes_and_broken_limits_cleanly() {
         ok(&again);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_languages_component_is_compiled_once_and_then_loaded_from_the_cache() {
+    use drydock_runtime::{HostValues, RuntimeConfig, StaticValues};
+    // Compiling a Python or JavaScript component takes seconds (it carries an interpreter); a restart must
+    // not pay that again.
+    let cache = tempfile::tempdir().unwrap();
+    let start = || {
+        Runtime::new(
+            RuntimeConfig {
+                cache_dir: Some(cache.path().to_path_buf()),
+                ..RuntimeConfig::default()
+            },
+            drydock_policy::Policy::empty(),
+            HostValues {
+                secrets: std::sync::Arc::new(StaticValues::default()),
+                env: std::sync::Arc::new(StaticValues::default()),
+            },
+        )
+        .unwrap()
+    };
+    for (language, plugin) in LANGUAGES {
+        let file = componentized(plugin);
+        let first = start().check_file(file.as_ref()).await.unwrap();
+        assert!(!first.from_cache, "[{language}] the first load compiles");
+        let second = start().check_file(file.as_ref()).await.unwrap();
+        assert!(second.from_cache, "[{language}] the second load is cached");
+        assert!(
+            second
+                .tools
+                .iter()
+                .any(|t| t.name == format!("{plugin}.read")),
+            "[{language}] {:?}",
+            second.tools
+        );
+    }
+}
