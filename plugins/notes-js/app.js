@@ -18,6 +18,10 @@ function inside(path) {
   return `/workspace/${parts.join('/')}`;
 }
 
+plugin.tool('echo', 'Echoes its text back (the languages benchmark calls it).', object({ text: STRING }, ['text']), (args) => ({
+  text: args.text,
+}));
+
 plugin.tool('read', 'Reads a note (a UTF-8 file) from the workspace.', object({ path: STRING }, ['path']), (args) => {
   return { path: args.path, content: files.readText(inside(args.path)) };
 });

@@ -30,6 +30,11 @@ def _object(properties, required):
 STRING = {"type": "string"}
 
 
+@plugin.tool("echo", "Echoes its text back (the languages benchmark calls it).", _object({"text": STRING}, ["text"]))
+def echo(args):
+    return {"text": args["text"]}
+
+
 @plugin.tool("read", "Reads a note (a UTF-8 file) from the workspace.", _object({"path": STRING}, ["path"]))
 def read(args):
     try:

@@ -12,75 +12,22 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+#[path = "support/baseline.rs"]
+mod baseline;
+
+use baseline::{Baseline, baseline_engine, percentile};
 use drydock_policy::Policy;
 use drydock_runtime::host::tool_world::ToolPluginPre;
 use drydock_runtime::{HostValues, InvokeRequest, Runtime, RuntimeConfig, StaticValues};
+use wasmtime::Store;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
-};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi_http::WasiHttpCtx;
 
 const ROUNDS: usize = 20;
 const CALLS_PER_ROUND: usize = 200;
-
-struct Baseline {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    http: WasiHttpCtx,
-}
-
-impl WasiView for Baseline {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for Baseline {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: Default::default(),
-        }
-    }
-}
-
-fn baseline_engine() -> Engine {
-    let mut pool = PoolingAllocationConfig::default();
-    pool.total_component_instances(64)
-        .total_core_instances(512)
-        .max_core_instances_per_component(16)
-        .total_memories(128)
-        .total_tables(256)
-        .max_tables_per_component(8)
-        .max_memories_per_component(4)
-        .total_stacks(64)
-        .max_memory_size(512 << 20)
-        // The same pooling tuning Drydock's engine uses, so the comparison measures Drydock's own work.
-        .linear_memory_keep_resident(2 << 20)
-        .table_keep_resident(64 << 10)
-        .pagemap_scan(Enabled::Auto);
-    let mut config = Config::new();
-    config
-        .wasm_component_model(true)
-        .epoch_interruption(true)
-        .max_wasm_stack(512 << 10)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&config).expect("the baseline engine")
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[index].as_secs_f64() * 1e6
-}
 
 fn main() {
     let echo = PathBuf::from(drydock_tests::plugins::ECHO);

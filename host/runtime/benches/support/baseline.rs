@@ -1,0 +1,67 @@
+//! What both benches compare against: raw wasmtime with the same engine configuration as Drydock's, a linker
+//! with WASI and wasi-http only, and a fresh store per call.
+
+use std::time::Duration;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// The state of a raw store: WASI and wasi-http contexts, nothing of Drydock.
+pub struct Baseline {
+    pub wasi: WasiCtx,
+    pub table: ResourceTable,
+    pub http: WasiHttpCtx,
+}
+
+impl WasiView for Baseline {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Baseline {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+/// An engine configured as Drydock's (pooling allocator, epoch interruption, stack limit).
+pub fn baseline_engine() -> Engine {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(64)
+        .total_core_instances(512)
+        .max_core_instances_per_component(16)
+        .total_memories(128)
+        .total_tables(256)
+        .max_tables_per_component(8)
+        .max_memories_per_component(4)
+        .total_stacks(64)
+        .max_memory_size(512 << 20)
+        // The same pooling tuning Drydock's engine uses, so the comparison measures Drydock's own work.
+        .linear_memory_keep_resident(2 << 20)
+        .table_keep_resident(64 << 10)
+        .pagemap_scan(Enabled::Auto);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(512 << 10)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config).expect("the baseline engine")
+}
+
+/// The `p` quantile of `samples`, in microseconds.
+pub fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index].as_secs_f64() * 1e6
+}
