@@ -325,7 +325,7 @@ impl WorkflowHost for CoreHost {
                 |e| json!({ "capability": e.capability, "action": e.action, "outcome": e.outcome }),
             )
             .collect();
-        let note = json!({ "type": "effects", "step": request.step, "call_id": request.call_id, "effects": effects });
+        let note = json!({ "type": "effects", "step": request.step, "callId": request.call_id, "effects": effects });
         let id = self.run_id.clone();
         let _ = self
             .core

@@ -177,7 +177,7 @@ pub async fn run(
                 server
                     .post(
                         &format!("/api/runs/{id}/answers"),
-                        &serde_json::json!({ "question_uuid": question["question_uuid"], "value": line }),
+                        &serde_json::json!({ "questionUuid": question["questionUuid"], "value": line }),
                     )
                     .await?
             }
@@ -266,7 +266,7 @@ impl Shown {
             }
             match step["status"].as_str() {
                 Some("completed") => {
-                    if step["node_type"] == "output" {
+                    if step["nodeType"] == "output" {
                         for line in results(&step["output"]) {
                             term.say(&line)?;
                         }
