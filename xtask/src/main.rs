@@ -4,7 +4,8 @@
 //!   the demo tools in dry run and prints each result and effect journal.
 //! - `serve`: installs the target, builds the plugins, and runs `drydock serve` on the demo policy
 //!   (`drydock.toml`) at http://127.0.0.1:8080; the first start prints an operator token.
-//! - `test`: installs the target, builds the plugins, runs the whole test suite.
+//! - `test`: installs the target, builds the plugins, runs the whole test suite, then schemathesis against
+//!   a throwaway server's OpenAPI document (`schemathesis.rs`; needs `python3` with `venv`).
 //! - `plugins`: installs the target and builds the plugins only.
 //! - `install`: builds the plugins and installs the `drydock` binary with `cargo install` (into
 //!   `~/.cargo/bin`, on PATH where rustup set cargo up), so `drydock login`, `drydock shell` and
@@ -16,6 +17,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 mod jira_standin;
+mod schemathesis;
 
 const TARGET: &str = "wasm32-wasip2";
 
@@ -97,9 +99,35 @@ fn ensure_target() -> anyhow::Result<()> {
     run(Command::new("rustup").args(["target", "add", TARGET]))
 }
 
-/// Runs the whole suite, echoing cargo's output, and ends with one summary line over every test binary
-/// (cargo's own last line is that of the last doc-test binary, which is usually "0 passed").
+/// Runs the whole suite, echoing cargo's output, then the schemathesis step when the suite passed, and ends
+/// with one summary line over every test binary (cargo's own last line is that of the last doc-test
+/// binary, which is usually "0 passed").
 fn test(root: &Path) -> anyhow::Result<()> {
+    let suite = cargo_test(root)?;
+    let conformance = if suite.succeeded {
+        schemathesis::run(root, &cargo())
+    } else {
+        Ok(())
+    };
+    println!(
+        "tests: {} passed, {} failed, {} skipped",
+        suite.passed, suite.failed, suite.ignored
+    );
+    if !suite.succeeded {
+        bail!("cargo test failed");
+    }
+    conformance
+}
+
+/// What `cargo test --workspace` reported.
+struct Suite {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    succeeded: bool,
+}
+
+fn cargo_test(root: &Path) -> anyhow::Result<Suite> {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(cargo())
         .current_dir(root)
@@ -129,11 +157,12 @@ fn test(root: &Path) -> anyhow::Result<()> {
         }
     }
     let status = child.wait().context("cargo test did not finish")?;
-    println!("tests: {passed} passed, {failed} failed, {ignored} skipped");
-    if !status.success() {
-        bail!("cargo test failed with {status}");
-    }
-    Ok(())
+    Ok(Suite {
+        passed,
+        failed,
+        ignored,
+        succeeded: status.success(),
+    })
 }
 
 fn build_plugins(root: &Path) -> anyhow::Result<()> {
