@@ -373,4 +373,21 @@ mod tests {
         assert_eq!(started.message["type"], "system_message");
         assert_eq!(started.message["content"], json!({ "message": step }));
     }
+
+    #[test]
+    fn events_stored_with_snake_case_fields_by_earlier_versions_still_map() {
+        let mut mapper = Mapper::new(RUN);
+        let call = mapper
+            .map(
+                1,
+                &json!({"type": "tool_call", "step": "t", "function_name": "echo.echo",
+                        "call_id": "c9", "arguments": {}}),
+            )
+            .unwrap();
+        assert_eq!(call.message["content"]["function_name"], "echo.echo");
+        assert_eq!(call.message["content"]["call_id"], "c9");
+        let asked = mapper.question(&json!({"type": "question", "question_uuid": "q-old",
+            "kind": "input", "step": "s", "prompt": "?", "suggestions": [], "choices": []}));
+        assert_eq!(asked.asks.as_deref(), Some("q-old"));
+    }
 }
