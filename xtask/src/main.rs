@@ -6,6 +6,7 @@
 //!   (`drydock.toml`) at http://127.0.0.1:8080; the first start prints an operator token.
 //! - `test`: installs the target, builds the plugins, runs the whole test suite, then schemathesis against
 //!   a throwaway server's OpenAPI document (`schemathesis.rs`; needs `python3` with `venv`).
+//! - `conformance`: builds the plugins, then only the schemathesis step of `test`.
 //! - `plugins`: installs the target and builds the plugins only.
 //! - `install`: builds the plugins and installs the `drydock` binary with `cargo install` (into
 //!   `~/.cargo/bin`, on PATH where rustup set cargo up), so `drydock login`, `drydock shell` and
@@ -29,6 +30,10 @@ fn main() -> anyhow::Result<()> {
         "test" => {
             build_plugins(&root)?;
             test(&root)
+        }
+        "conformance" => {
+            build_plugins(&root)?;
+            schemathesis::run(&root, &cargo())
         }
         "demo" => demo(&root),
         "install" => {
@@ -56,7 +61,7 @@ fn main() -> anyhow::Result<()> {
                 .env("JIRA_TOKEN", "demo-token-not-a-real-secret"))
         }
         _ => {
-            eprintln!("usage: cargo xtask <serve|demo|test|plugins|install>");
+            eprintln!("usage: cargo xtask <serve|demo|test|conformance|plugins|install>");
             bail!("unknown command `{command}`")
         }
     }
