@@ -1,5 +1,6 @@
 //! The route table of the workflow catalog (issue 5): the same kind of rows as `routes.rs`. Workflow
-//! documents travel as YAML text, both ways; an invalid one is answered with every diagnostic.
+//! documents travel as YAML text, both ways (a read answers JSON instead when asked); the schema describes
+//! the document, not its text. An invalid one is answered with every diagnostic.
 
 use super::{Access, Content, Method, Param, Reply, RequestBody, Route, error, ok, path};
 
