@@ -173,7 +173,8 @@ fn schemathesis(root: &Path, st: &Path, port: u16, token: &str) -> anyhow::Resul
     eprintln!("xtask: schemathesis {PIN} against the OpenAPI document (seed {seed})");
     crate::run(
         Command::new(st)
-            .current_dir(root)
+            // Schemathesis keeps a cache (`.schemathesis/`) in its working directory: under target/.
+            .current_dir(root.join("target"))
             .env("NO_COLOR", "1")
             .arg("--config-file")
             .arg(root.join("xtask").join("schemathesis.toml"))
