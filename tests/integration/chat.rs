@@ -453,6 +453,64 @@ async fn streaming_chat_sends_progress_then_tokens_then_the_reply() {
 }
 
 #[tokio::test]
+async fn a_chat_stream_that_cannot_start_is_a_json_error_not_a_stream() {
+    let (ws, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let server = start(ws.path(), data.path()).await;
+    let cases = [
+        (
+            json!({"user_id": "", "message": "hello"}),
+            400,
+            "invalid_field",
+        ),
+        (
+            json!({"user_id": "u", "message": "   "}),
+            400,
+            "invalid_field",
+        ),
+        (
+            json!({"user_id": "u", "message": "hello", "mode": "yolo"}),
+            400,
+            "invalid_field",
+        ),
+        (
+            json!({"user_id": "u", "conversation_id": "no-such-conversation", "message": "hello"}),
+            404,
+            "not_found",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let answer = send(
+            server.addr,
+            "POST",
+            "/api/v1/chat/stream",
+            Some(OPERATOR),
+            Some(&body.to_string()),
+        )
+        .await;
+        assert_eq!(answer.status, status, "{body}: {}", answer.body);
+        assert!(
+            answer
+                .header("content-type")
+                .unwrap_or_default()
+                .starts_with("application/json"),
+            "{body}: {:?}",
+            answer.headers
+        );
+        assert_eq!(answer.json()["error"]["code"], code, "{body}");
+    }
+    // Nothing was started: no task for that user.
+    let tasks = send(
+        server.addr,
+        "GET",
+        "/api/v1/tasks?user_id=u",
+        Some(OPERATOR),
+        None,
+    )
+    .await;
+    assert_eq!(tasks.json(), json!([]));
+}
+
+#[tokio::test]
 async fn bad_chat_input_is_refused_and_stores_nothing() {
     let (ws, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let server = start(ws.path(), data.path()).await;

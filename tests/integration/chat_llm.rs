@@ -34,8 +34,8 @@ async fn start(workspace: &Path, data: &Path) -> TestServer {
 
 fn settings(peer: &LlmPeer, timeout_ms: u64) -> Value {
     json!({"llm": {
-        "providers": [{"id": "standin", "base_url": peer.base_url(), "model": "stand-in-small", "api_key": KEY, "timeout_ms": timeout_ms}],
-        "default_provider": "standin",
+        "providers": [{"id": "standin", "baseUrl": peer.base_url(), "model": "stand-in-small", "apiKey": KEY, "timeoutMs": timeout_ms}],
+        "defaultProvider": "standin",
     }})
 }
 
@@ -83,13 +83,31 @@ async fn settings_mask_the_key_validate_and_list_the_providers_models() {
     assert_eq!(put.status, 200, "{}", put.body);
     assert!(!put.body.contains(KEY), "{}", put.body);
     assert_eq!(put.json()["active"]["provider"], "standin");
+    // The snake_case names of earlier versions are still read; answers use the camelCase ones only.
+    let snake = json!({"llm": {
+        "providers": [{"id": "standin", "base_url": peer.base_url(), "model": "stand-in-small", "api_key": KEY}],
+        "default_provider": "standin",
+    }});
+    let put = put_settings(addr, &snake).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(
+        put.json()["llm"]["defaultProvider"],
+        "standin",
+        "{}",
+        put.body
+    );
+    assert!(!put.body.contains("base_url"), "{}", put.body);
+    assert_eq!(
+        put_settings(addr, &settings(&peer, 5_000)).await.status,
+        200
+    );
     let shown = send(addr, "GET", "/api/settings", Some(OPERATOR), None).await;
     assert!(!shown.body.contains(KEY), "{}", shown.body);
-    let masked = shown.json()["llm"]["providers"][0]["api_key"].clone();
+    let masked = shown.json()["llm"]["providers"][0]["apiKey"].clone();
     assert!(masked.as_str().unwrap().ends_with("cdef"), "{masked}");
     // Sending the masked key back keeps the real one.
     let mut again = settings(&peer, 5_000);
-    again["llm"]["providers"][0]["api_key"] = masked;
+    again["llm"]["providers"][0]["apiKey"] = masked;
     assert_eq!(put_settings(addr, &again).await.status, 200);
     let models = send(
         addr,
@@ -119,20 +137,20 @@ async fn settings_mask_the_key_validate_and_list_the_providers_models() {
         ),
         (json!({"other": {}}), "unknown settings section"),
         (
-            json!({"llm": {"providers": [{"id": "x", "base_url": "ftp://nowhere", "model": "m"}]}}),
+            json!({"llm": {"providers": [{"id": "x", "baseUrl": "ftp://nowhere", "model": "m"}]}}),
             "providers[0]",
         ),
         (
-            json!({"llm": {"providers": [{"id": "Bad Id", "base_url": "http://127.0.0.1:1/v1", "model": "m"}]}}),
+            json!({"llm": {"providers": [{"id": "Bad Id", "baseUrl": "http://127.0.0.1:1/v1", "model": "m"}]}}),
             "id must be",
         ),
         (
-            json!({"llm": {"providers": [], "default_provider": "ghost"}}),
+            json!({"llm": {"providers": [], "defaultProvider": "ghost"}}),
             "ghost",
         ),
         (
-            json!({"llm": {"providers": [{"id": "a", "base_url": "http://127.0.0.1:1/v1", "model": "m", "timeout_ms": 0}]}}),
-            "timeout_ms",
+            json!({"llm": {"providers": [{"id": "a", "base_url": "http://127.0.0.1:1/v1", "model": "m", "timeoutMs": 0}]}}),
+            "timeoutMs",
         ),
     ] {
         let answer = put_settings(addr, &body).await;
@@ -169,7 +187,7 @@ async fn settings_mask_the_key_validate_and_list_the_providers_models() {
         .status,
         404
     );
-    let unreachable = json!({"llm": {"providers": [{"id": "down", "base_url": "http://127.0.0.1:9/v1", "model": "m"}]}});
+    let unreachable = json!({"llm": {"providers": [{"id": "down", "baseUrl": "http://127.0.0.1:9/v1", "model": "m"}]}});
     assert_eq!(put_settings(addr, &unreachable).await.status, 200);
     let down = send(
         addr,

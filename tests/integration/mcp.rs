@@ -187,7 +187,7 @@ async fn tools_are_listed_sorted_with_annotations_the_host_computes_from_the_gra
             "without the master switch nothing can go live"
         );
         let grants = &http.meta.as_ref().unwrap().0["dev.drydock/grants"];
-        assert_eq!(grants["http"][0]["methods"], "GET, POST");
+        assert_eq!(grants["http"][0]["methods"], json!(["GET", "POST"]));
         assert!(http.input_schema.contains_key("properties"));
         client.cancel().await.unwrap();
     }

@@ -26,7 +26,7 @@ async fn post(addr: SocketAddr, path: &str, body: Value) -> (u16, Value) {
 fn question(run: &Value) -> (String, String) {
     let q = &run["question"];
     (
-        q["question_uuid"].as_str().unwrap().to_owned(),
+        q["questionUuid"].as_str().unwrap().to_owned(),
         q["step"].as_str().unwrap().to_owned(),
     )
 }
@@ -37,7 +37,7 @@ async fn answer(addr: SocketAddr, run: &Value, value: Value) -> Value {
     let (status, body) = post(
         addr,
         &format!("/api/runs/{id}/answers"),
-        json!({"question_uuid": uuid, "value": value}),
+        json!({"questionUuid": uuid, "value": value}),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -53,6 +53,24 @@ async fn validate(addr: SocketAddr, run: &Value, body: Value) -> (u16, Value) {
         body,
     )
     .await
+}
+
+#[tokio::test]
+async fn an_answer_naming_the_question_by_its_earlier_snake_case_name_is_accepted() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path()).await;
+    let (status, run) = post(server.addr, "/api/workflows/echo_loop/runs", json!({})).await;
+    assert_eq!(status, 201, "{run}");
+    let (uuid, _) = question(&run);
+    let id = run["runId"].as_str().unwrap();
+    let (status, run) = post(
+        server.addr,
+        &format!("/api/runs/{id}/answers"),
+        json!({"question_uuid": uuid, "value": "autumn"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["status"], "waiting_validation", "{run}");
 }
 
 #[tokio::test]
@@ -137,6 +155,17 @@ async fn a_run_asks_calls_the_tool_takes_feedback_loops_and_completes() {
     ] {
         assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
     }
+    // Their fields are camelCase, like the run's own.
+    let data = |kind: &str| -> Value {
+        let event = events.iter().find(|e| e.event.as_deref() == Some(kind));
+        serde_json::from_str(&event.expect(kind).data).unwrap()
+    };
+    assert!(data("step_started")["nodeType"].is_string());
+    assert!(data("question")["questionUuid"].is_string());
+    let call = data("tool_call");
+    assert_eq!(call["functionName"], "echo.echo");
+    assert_eq!(data("effects")["callId"], call["callId"]);
+    assert!(run["steps"][0]["nodeType"].is_string(), "{run}");
     // Each tool call was audited under the run's id.
     let audit = send(
         addr,
@@ -218,7 +247,7 @@ async fn bad_run_requests_are_refused_and_runs_are_private() {
     let (status, body) = post(
         addr,
         &format!("/api/runs/{id}/answers"),
-        json!({"question_uuid": "wrong", "value": "x"}),
+        json!({"questionUuid": "wrong", "value": "x"}),
     )
     .await;
     assert_eq!(status, 409, "{body}");
@@ -250,7 +279,7 @@ async fn bad_run_requests_are_refused_and_runs_are_private() {
         "POST",
         &format!("/api/runs/{id}/answers"),
         Some(&user),
-        Some(&json!({"question_uuid": uuid, "value": "x"}).to_string()),
+        Some(&json!({"questionUuid": uuid, "value": "x"}).to_string()),
     )
     .await;
     assert_eq!(answered.status, 404);

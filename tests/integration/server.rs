@@ -122,8 +122,8 @@ async fn a_dry_run_invocation_over_http_returns_the_report_and_is_audited() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     let report = answer.json();
     assert_eq!(report["result"]["text"], "over http");
-    assert_eq!(report["requested_mode"], "dry-run");
-    let correlation = report["correlation_id"].as_str().unwrap();
+    assert_eq!(report["requestedMode"], "dry-run");
+    let correlation = report["correlationId"].as_str().unwrap();
     let audit = send(
         server.addr,
         "GET",
@@ -137,6 +137,89 @@ async fn a_dry_run_invocation_over_http_returns_the_report_and_is_audited() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["actor"], "bob");
     assert_eq!(entries[0]["action"], "tool.invoke");
+}
+
+#[tokio::test]
+async fn reports_and_audit_rows_name_their_fields_in_camel_case_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/tools/echo.echo/invoke",
+        Some(BOOTSTRAP),
+        Some(r#"{"args": {"text": "names"}}"#),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let report = answer.json();
+    for field in [
+        "correlationId",
+        "requestedMode",
+        "masterSwitch",
+        "omittedEffects",
+        "droppedLogLines",
+        "durationMs",
+    ] {
+        assert!(report.get(field).is_some(), "{field} missing: {report}");
+    }
+    let correlation = report["correlationId"].as_str().unwrap();
+    let audit = send(
+        server.addr,
+        "GET",
+        &format!("/api/audit?correlationId={correlation}"),
+        Some(BOOTSTRAP),
+        None,
+    )
+    .await;
+    let row = audit.json()["entries"][0].clone();
+    assert_eq!(row["correlationId"], correlation, "{row}");
+    assert!(row["prevHash"].is_string(), "{row}");
+    for body in [answer.body, audit.body] {
+        for snake in [
+            "correlation_id",
+            "prev_hash",
+            "requested_mode",
+            "duration_ms",
+        ] {
+            assert!(!body.contains(snake), "{snake} in {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn arguments_that_fail_the_input_schema_are_a_400_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    for (args, field) in [(r#"{"text": 42}"#, "/text"), (r#"{}"#, "text")] {
+        let answer = send(
+            server.addr,
+            "POST",
+            "/api/tools/echo.echo/invoke",
+            Some(BOOTSTRAP),
+            Some(&format!(r#"{{"args": {args}}}"#)),
+        )
+        .await;
+        assert_eq!(answer.status, 400, "{args}: {}", answer.body);
+        let error = &answer.json()["error"];
+        assert_eq!(error["code"], "invalid_field", "{args}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(field), "{args}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn the_policy_lists_each_http_grants_methods_as_in_the_policy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = r#"
+        [plugins.http]
+        http = [{ url = "http://127.0.0.1:9/api/", methods = ["GET", "POST"] }]
+    "#;
+    let server = start(policy, dir.path()).await;
+    let answer = send(server.addr, "GET", "/api/policy", Some(BOOTSTRAP), None).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let grant = &answer.json()["plugins"]["http"]["http"][0];
+    assert_eq!(grant["methods"], json!(["GET", "POST"]), "{grant}");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use drydock_core::Role;
-use drydock_tests::client::send;
+use drydock_tests::client::{send, send_with};
 use drydock_tests::plugins::ECHO;
 use serde_json::Value;
 
@@ -126,7 +126,7 @@ async fn a_workflow_is_put_listed_read_replaced_and_deleted_with_audit_rows() {
             ("whisper", "output")
         ]
     );
-    assert_eq!(greet["steps"][1]["user_validation_required"], true);
+    assert_eq!(greet["steps"][1]["userValidationRequired"], true);
 
     let read = send(
         server.addr,
@@ -174,6 +174,47 @@ async fn a_workflow_is_put_listed_read_replaced_and_deleted_with_audit_rows() {
             ("workflow.delete".to_owned(), greet()),
         ]
     );
+}
+
+#[tokio::test]
+async fn a_workflow_is_read_as_json_when_accept_asks_for_json_and_as_yaml_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    assert_eq!(put(&server, OPERATOR, "greet", GREET).await.0, 201);
+    let read = |accept: &'static str| {
+        let addr = server.addr;
+        async move {
+            send_with(
+                addr,
+                "GET",
+                "/api/workflows/greet",
+                Some(OPERATOR),
+                None,
+                &[("accept", accept)],
+            )
+            .await
+        }
+    };
+    let json = read("application/json").await;
+    assert_eq!(json.status, 200, "{}", json.body);
+    assert_eq!(json.header("content-type"), Some("application/json"));
+    let document = json.json();
+    assert_eq!(document["name"], "greet");
+    assert_eq!(document["public"], true);
+    assert_eq!(document["nodes"][0]["output_model"]["style"], "str");
+    for accept in [
+        "application/yaml",
+        "*/*",
+        "application/json, application/yaml",
+    ] {
+        let yaml = read(accept).await;
+        assert_eq!(
+            yaml.header("content-type"),
+            Some("application/yaml"),
+            "{accept}"
+        );
+        assert_eq!(yaml.body, GREET, "{accept}");
+    }
 }
 
 #[tokio::test]

@@ -5,7 +5,10 @@
 //! - `serve`: installs the target, builds the plugins, and runs `drydock serve` on the demo policy
 //!   (`drydock.toml`) at http://127.0.0.1:8080; the first start prints an operator token.
 //! - `test`: installs the target, builds the plugins, makes sure `curl` and `jq` are there (the suite runs the
-//!   documentation's shell snippets; as root it installs them with apt-get), runs the whole test suite.
+//!   documentation's shell snippets; as root it installs them with apt-get), runs the whole test suite, then
+//!   schemathesis against a throwaway server's OpenAPI document (`schemathesis.rs`; needs `python3` with
+//!   `venv`).
+//! - `conformance`: builds the plugins, then only the schemathesis step of `test`.
 //! - `plugins`: installs the target and builds the plugins only.
 //! - `install`: builds the plugins and installs the `drydock` binary with `cargo install` (into
 //!   `~/.cargo/bin`, on PATH where rustup set cargo up), so `drydock login`, `drydock shell` and
@@ -18,6 +21,7 @@ use anyhow::{Context, bail};
 
 mod jira_standin;
 mod language_plugins;
+mod schemathesis;
 
 const TARGET: &str = "wasm32-wasip2";
 
@@ -32,6 +36,10 @@ fn main() -> anyhow::Result<()> {
                 ensure_tool(tool)?;
             }
             test(&root)
+        }
+        "conformance" => {
+            build_plugins(&root)?;
+            schemathesis::run(&root, &cargo())
         }
         "demo" => demo(&root),
         "install" => {
@@ -59,7 +67,7 @@ fn main() -> anyhow::Result<()> {
             run(&mut serve)
         }
         _ => {
-            eprintln!("usage: cargo xtask <serve|demo|test|plugins|install>");
+            eprintln!("usage: cargo xtask <serve|demo|test|conformance|plugins|install>");
             bail!("unknown command `{command}`")
         }
     }
@@ -168,9 +176,35 @@ fn ensure_tool(tool: &str) -> anyhow::Result<()> {
     )
 }
 
-/// Runs the whole suite, echoing cargo's output, and ends with one summary line over every test binary
-/// (cargo's own last line is that of the last doc-test binary, which is usually "0 passed").
+/// Runs the whole suite, echoing cargo's output, then the schemathesis step when the suite passed, and ends
+/// with one summary line over every test binary (cargo's own last line is that of the last doc-test
+/// binary, which is usually "0 passed").
 fn test(root: &Path) -> anyhow::Result<()> {
+    let suite = cargo_test(root)?;
+    let conformance = if suite.succeeded {
+        schemathesis::run(root, &cargo())
+    } else {
+        Ok(())
+    };
+    println!(
+        "tests: {} passed, {} failed, {} skipped",
+        suite.passed, suite.failed, suite.ignored
+    );
+    if !suite.succeeded {
+        bail!("cargo test failed");
+    }
+    conformance
+}
+
+/// What `cargo test --workspace` reported.
+struct Suite {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    succeeded: bool,
+}
+
+fn cargo_test(root: &Path) -> anyhow::Result<Suite> {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(cargo())
         .current_dir(root)
@@ -200,11 +234,12 @@ fn test(root: &Path) -> anyhow::Result<()> {
         }
     }
     let status = child.wait().context("cargo test did not finish")?;
-    println!("tests: {passed} passed, {failed} failed, {ignored} skipped");
-    if !status.success() {
-        bail!("cargo test failed with {status}");
-    }
-    Ok(())
+    Ok(Suite {
+        passed,
+        failed,
+        ignored,
+        succeeded: status.success(),
+    })
 }
 
 fn build_plugins(root: &Path) -> anyhow::Result<()> {

@@ -12,6 +12,7 @@ use crate::{Store, StoreError};
 
 /// An artifact's metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ArtifactRow {
     /// UUID v4.
     pub id: String,

@@ -343,7 +343,7 @@ impl CoreHost {
                 json!({ "capability": e.capability, "action": e.action, "outcome": e.outcome, "reason": e.reason })
             })
             .collect();
-        let note = json!({ "type": "effects", "step": request.step, "call_id": request.call_id, "effects": effects });
+        let note = json!({ "type": "effects", "step": request.step, "callId": request.call_id, "effects": effects });
         let id = self.run_id.clone();
         let _ = self
             .core

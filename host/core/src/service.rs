@@ -245,7 +245,7 @@ impl Core {
                 "mode": report.requested_mode,
                 "outcome": match &report.outcome { Ok(_) => "ok", Err(e) => e.code() },
                 "effects": report.record.effects.len(),
-                "omitted_effects": report.record.omitted_effect_count(),
+                "omittedEffects": report.record.omitted_effect_count(),
                 "channel": channel.as_str(),
             }),
         }];

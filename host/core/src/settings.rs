@@ -31,35 +31,39 @@ const MAX_PROVIDERS: usize = 16;
 const MAX_TIMEOUT_MS: u64 = 600_000;
 
 /// The LLM settings, as stored (keys in clear) and as `PUT /api/settings` takes them.
+///
+/// Field names are camelCase; the snake_case names of earlier versions are still read (stored settings and
+/// old clients).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LlmSettings {
     /// The configured providers.
     #[serde(default)]
     pub providers: Vec<ProviderSettings>,
     /// The provider the agent and plugins use; none means no language model.
-    #[serde(default)]
+    #[serde(default, alias = "default_provider")]
     pub default_provider: Option<String>,
     /// The model to ask the default provider for (its own `model` when absent).
-    #[serde(default)]
+    #[serde(default, alias = "default_model")]
     pub default_model: Option<String>,
 }
 
 /// One provider.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProviderSettings {
     /// Its name: lowercase letters, digits, `-`, `_`.
     pub id: String,
     /// Its API base, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`.
+    #[serde(alias = "base_url")]
     pub base_url: String,
     /// The model it is asked for by default.
     pub model: String,
     /// Bearer key, if it needs one. On `PUT`, a masked value (as `GET` shows it) keeps the stored key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "api_key")]
     pub api_key: Option<String>,
     /// Overall bound on one request, in milliseconds (default 60 000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "timeout_ms")]
     pub timeout_ms: Option<u64>,
 }
 
@@ -102,7 +106,7 @@ impl Core {
         actor.require_operator("changing the settings")?;
         let Some(object) = body.as_object() else {
             return Err(CoreError::Invalid(
-                "the settings must be an object {\"llm\": {providers, default_provider?, default_model?}}".into(),
+                "the settings must be an object {\"llm\": {providers, defaultProvider?, defaultModel?}}".into(),
             ));
         };
         if let Some(unknown) = object.keys().find(|k| *k != "llm") {
@@ -121,9 +125,9 @@ impl Core {
             actor.name.clone(),
         );
         let detail = json!({
-            "providers": settings.providers.iter().map(|p| json!({ "id": p.id, "base_url": p.base_url, "model": p.model, "api_key": p.api_key.is_some() })).collect::<Vec<_>>(),
-            "default_provider": settings.default_provider,
-            "default_model": settings.default_model,
+            "providers": settings.providers.iter().map(|p| json!({ "id": p.id, "baseUrl": p.base_url, "model": p.model, "apiKey": p.api_key.is_some() })).collect::<Vec<_>>(),
+            "defaultProvider": settings.default_provider,
+            "defaultModel": settings.default_model,
         });
         self.store(move |s| {
             s.put_setting(LLM_KEY, &value, &name)?;
@@ -268,7 +272,7 @@ fn build_default(settings: &LlmSettings) -> Result<Option<Arc<Provider>>, CoreEr
     let Some(default) = &settings.default_provider else {
         if settings.default_model.is_some() {
             return Err(CoreError::Invalid(
-                "llm.default_model needs llm.default_provider".into(),
+                "llm.defaultModel needs llm.defaultProvider".into(),
             ));
         }
         return Ok(None);
@@ -278,13 +282,13 @@ fn build_default(settings: &LlmSettings) -> Result<Option<Arc<Provider>>, CoreEr
         .find(|p| p.id() == default)
         .ok_or_else(|| {
             CoreError::Invalid(format!(
-                "llm.default_provider `{default}` is not one of llm.providers"
+                "llm.defaultProvider `{default}` is not one of llm.providers"
             ))
         })?;
     Ok(Some(Arc::new(match &settings.default_model {
         Some(model) if model.trim().is_empty() => {
             return Err(CoreError::Invalid(
-                "llm.default_model must name a model".into(),
+                "llm.defaultModel must name a model".into(),
             ));
         }
         Some(model) => provider.with_model(model.clone()),
@@ -300,7 +304,7 @@ fn provider_config(provider: &ProviderSettings) -> Result<ProviderConfig, CoreEr
     if let Some(ms) = provider.timeout_ms {
         if ms == 0 || ms > MAX_TIMEOUT_MS {
             return Err(CoreError::Invalid(format!(
-                "provider `{}`: timeout_ms must be between 1 and {MAX_TIMEOUT_MS}",
+                "provider `{}`: timeoutMs must be between 1 and {MAX_TIMEOUT_MS}",
                 provider.id
             )));
         }

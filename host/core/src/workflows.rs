@@ -24,6 +24,18 @@ pub struct WorkflowRow {
     pub updated_at: String,
 }
 
+impl WorkflowRow {
+    /// The document as JSON (its YAML parsed), for clients that ask for JSON.
+    pub fn document_json(&self) -> Result<serde_json::Value, crate::CoreError> {
+        drydock_workflow::document_to_json(&self.yaml).map_err(|err| {
+            crate::CoreError::Internal(format!(
+                "stored workflow `{}` does not parse: {err}",
+                self.name
+            ))
+        })
+    }
+}
+
 impl Store {
     /// Every workflow, by name.
     pub fn workflows(&self) -> Result<Vec<WorkflowRow>, StoreError> {

@@ -37,6 +37,7 @@ pub struct WorkflowSummary {
 
 /// One node of a listed workflow.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct WorkflowStep {
     /// The node's name.
     pub name: String,

@@ -99,7 +99,11 @@ pub enum ToolError {
 
 /// Which per-invocation limit was broken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum LimitBreach {
     /// The wall-clock timeout passed.
     #[error("timed out after {limit_ms} ms (the plugin's wall-clock limit)")]
@@ -184,7 +188,11 @@ impl LimitBreach {
 
 /// Why one invocation produced no result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum InvokeError {
     /// No loaded plugin offers this tool.
     #[error("no tool named `{tool}` is loaded{hint}")]

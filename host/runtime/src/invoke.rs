@@ -78,6 +78,7 @@ impl InvokeRequest {
 
 /// Everything one invocation produced.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InvocationReport {
     /// The correlation id.
     pub correlation_id: String,

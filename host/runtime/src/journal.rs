@@ -38,6 +38,7 @@ use artifact::{check_artifact_name, check_media_type};
 
 /// One capability use that left (or tried to leave) the sandbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Effect {
     /// Position in the journal of the top-level invocation, from 1.
     pub seq: u32,
@@ -59,6 +60,7 @@ pub struct Effect {
     /// Capability-specific facts (status code, byte counts, diff summary). Redacted and bounded.
     pub detail: serde_json::Value,
     /// Milliseconds since the top-level invocation started.
+    #[serde(alias = "at_ms")]
     pub at_ms: u64,
 }
 
@@ -186,17 +188,19 @@ pub struct NewEffect {
 
 /// Everything a journal holds, taken out at the end of an invocation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Record {
     /// Effects in order.
     pub effects: Vec<Effect>,
     /// Effects not kept because the journal's budget was spent (see [`OmittedEffects`]).
-    #[serde(default)]
+    #[serde(default, alias = "omitted_effects")]
     pub omitted_effects: Vec<OmittedEffects>,
     /// Artifacts in order.
     pub artifacts: Vec<Artifact>,
     /// Log lines in order.
     pub logs: Vec<LogLine>,
     /// Log lines dropped because the budget was spent.
+    #[serde(alias = "dropped_log_lines")]
     pub dropped_log_lines: u64,
 }
 

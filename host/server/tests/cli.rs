@@ -70,8 +70,8 @@ fn tool_invoke_prints_the_report_as_json() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(report["result"]["text"], "hi");
-    assert_eq!(report["requested_mode"], "dry-run");
-    assert_eq!(report["master_switch"], false);
+    assert_eq!(report["requestedMode"], "dry-run");
+    assert_eq!(report["masterSwitch"], false);
 }
 
 #[test]

@@ -19,9 +19,14 @@ use serde_json::{Map, Value};
 use crate::flow::NodeType;
 use crate::run::Question;
 
-/// One thing that happened in a run.
+/// One thing that happened in a run. The `type` is snake_case, the fields camelCase (`nodeType`,
+/// `functionName`, `callId`); events stored by earlier versions with snake_case fields are still read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Event {
     /// The run started.
     WorkflowStarted {
@@ -37,6 +42,7 @@ pub enum Event {
         /// The node's name.
         step: String,
         /// The node's type.
+        #[serde(alias = "node_type")]
         node_type: NodeType,
         /// Which start of this node (1 for the first).
         iteration: u32,
@@ -46,8 +52,10 @@ pub enum Event {
         /// The step calling.
         step: String,
         /// The tool's qualified name.
+        #[serde(alias = "function_name")]
         function_name: String,
         /// Pairs the call with its result.
+        #[serde(alias = "call_id")]
         call_id: String,
         /// The rendered arguments.
         arguments: Value,
@@ -57,8 +65,10 @@ pub enum Event {
         /// The step calling.
         step: String,
         /// The tool's qualified name.
+        #[serde(alias = "function_name")]
         function_name: String,
         /// Pairs the result with its call.
+        #[serde(alias = "call_id")]
         call_id: String,
         /// The result, or `{"error": message}` when the call failed.
         retval: Value,

@@ -95,7 +95,7 @@ pub use run::{
     ToolRequest,
 };
 pub use template::TemplateError;
-pub use yaml::Pos;
+pub use yaml::{Pos, document_to_json};
 
 #[cfg(test)]
 mod demo_workflows;

@@ -249,10 +249,13 @@ pub struct LlmRequest {
     pub tools: Vec<String>,
 }
 
-/// A question for a person.
+/// A question for a person. Fields are camelCase (`questionUuid`); the snake_case name of stored runs
+/// from earlier versions is still read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Question {
     /// Answer with this id ([`Run::answer`]).
+    #[serde(alias = "question_uuid")]
     pub question_uuid: String,
     /// What kind of answer is expected.
     pub kind: QuestionKind,
@@ -281,12 +284,14 @@ pub enum QuestionKind {
     Validation,
 }
 
-/// One started step.
+/// One started step (camelCase; stored runs of earlier versions with `node_type` are still read).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StepRecord {
     /// The node's name.
     pub step: String,
     /// The node's type.
+    #[serde(alias = "node_type")]
     pub node_type: NodeType,
     /// Which start of this node it was (1 for the first).
     pub iteration: u32,

@@ -117,6 +117,17 @@ impl Yaml {
     }
 }
 
+/// A workflow document as JSON, for clients that ask for it as JSON instead of YAML text. `Err` names the
+/// first syntax problem with its line and column (a stored workflow has none).
+pub fn document_to_json(source: &str) -> Result<serde_json::Value, String> {
+    parse(source).map(|yaml| yaml.to_json()).map_err(|err| {
+        format!(
+            "{} at line {}, column {}",
+            err.message, err.pos.line, err.pos.column
+        )
+    })
+}
+
 /// Parses one YAML document, keeping positions.
 pub(crate) fn parse(source: &str) -> Result<Yaml, YamlError> {
     let mut builder = Builder::default();

@@ -62,8 +62,10 @@ pub struct AuditEntry {
     pub detail: Value,
 }
 
-/// A stored audit row.
+/// A stored audit row, as the API shows it (camelCase; the hash input of `audit/chain.rs` keeps its own
+/// fixed key names).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditRow {
     /// Position in the chain: 1, 2, 3, ... without gaps.
     pub seq: i64,

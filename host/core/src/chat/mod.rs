@@ -123,6 +123,17 @@ impl Core {
             .await
     }
 
+    /// What [`Core::chat`] checks before the agent starts: the request's fields and, when it names a
+    /// conversation, that it is the caller's and this `user_id`'s. The streaming route calls it first, so
+    /// that a request that cannot start is an HTTP error rather than a stream that ends in one.
+    pub async fn check_chat(&self, actor: &Actor, request: &ChatRequest) -> Result<(), CoreError> {
+        check_request(request)?;
+        if let Some(id) = &request.conversation_id {
+            self.conversation_for(actor, id, &request.user_id).await?;
+        }
+        Ok(())
+    }
+
     /// The conversation `id` if the actor may see it and it belongs to the client user `user_id`.
     async fn conversation_for(
         &self,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// An output kept by the host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Artifact {
     /// Unique id (a UUID).
     pub id: String,
@@ -14,8 +15,10 @@ pub struct Artifact {
     /// [`RecordBudget::artifact_name_bytes`], no control characters.
     pub name: String,
     /// Media type, e.g. `text/x-diff`. Redacted, `type/subtype[; parameters]` in printable ASCII.
+    #[serde(alias = "media_type")]
     pub media_type: String,
     /// Who produced it: a plugin name, or `host` for host-made artifacts such as the dry-run diff.
+    #[serde(alias = "produced_by")]
     pub produced_by: String,
     /// The content, redacted.
     #[serde(with = "content_as_text_or_base64")]

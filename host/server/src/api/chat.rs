@@ -1,5 +1,6 @@
 //! The chat API of seed 000: `POST /api/v1/chat`, its streaming variant `POST /api/v1/chat/stream` (SSE:
-//! `progress`, `token`, then `done` with the same body as the plain route, or `error`), `GET /api/v1/tasks`
+//! `progress`, `token`, then `done` with the same body as the plain route, or `error`; a request that
+//! cannot start is a plain JSON 400 or 404 before any stream), `GET /api/v1/tasks`
 //! and `GET /api/v1/tasks/{id}`, and the conversation's messages. Field names are the seed's (snake_case).
 
 use std::convert::Infallible;
@@ -48,6 +49,9 @@ async fn chat_stream(
     body: JsonBody<ChatRequest>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let Json(request) = body?;
+    // A request that cannot start (an invalid field, a conversation that is not the caller's) is answered
+    // as a plain JSON error before any stream begins.
+    state.core.check_chat(&actor, &request).await?;
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let core = state.core.clone();

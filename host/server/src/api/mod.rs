@@ -14,7 +14,7 @@
 //! | `executions` | `GET /api/executions/{id}` (a correlation id), `GET /api/artifacts/{id}` |
 //! | `chat`    | seed 000's chat API: `POST /api/v1/chat` (+ `/stream`, SSE), `GET /api/v1/tasks[/{id}]`, conversation messages |
 //! | `settings` | `GET/PUT /api/settings` (LLM providers, keys masked), `GET /api/providers/{id}/models` |
-//! | `workflows` | `GET /api/workflows`, `GET/PUT/DELETE /api/workflows/{name}` (YAML), `POST /api/workflows/validate` |
+//! | `workflows` | `GET /api/workflows`, `GET/PUT/DELETE /api/workflows/{name}` (YAML; read as JSON on request), `POST /api/workflows/validate` |
 //! | `runs`    | workflow runs: `POST /api/workflows/{name}/runs`, `GET /api/runs/{id}` (+ `/events` SSE), answers, step validation, cancel |
 //! | `fastagency` | FastAgency's FastAPIAdapter routes: `GET /fastagency/discovery`, `POST /fastagency/initiate_workflow`, `WS /fastagency/ws` (token optional: public workflows without one) |
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |

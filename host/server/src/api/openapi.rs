@@ -114,14 +114,27 @@ enum Content {
     PrometheusText,
     /// An HTML page for a person.
     Html,
-    /// Server-sent events whose `data` lines are JSON described by a component schema.
-    EventStream(&'static str),
+    /// Server-sent events: each event's `event` name and `data` as one of these kinds.
+    EventStream(&'static [SseEvent]),
     /// Bytes in a media type chosen at run time (an artifact's own).
     AnyBytes,
-    /// `application/yaml` text described by a component schema (a workflow document).
-    Yaml(&'static str),
+    /// A document as `application/yaml` (the default) or, when `Accept` asks for it, `application/json`;
+    /// the component schema describes the document either way.
+    YamlOrJson(&'static str),
+    /// A short body the MCP transport (rmcp) writes without a `Content-Type`: a line of text, or a
+    /// JSON-RPC error object. Described in words only, since it names no media type to describe.
+    TransportText,
     /// No body (204).
     Empty,
+}
+
+/// One kind of server-sent event: the `event` names it is sent under, and what its `data` line holds.
+struct SseEvent {
+    /// The `event` field's possible values; empty for any (a stream that sends unnamed `message` events).
+    names: &'static [&'static str],
+    /// The component schema of the `data` line, which is JSON text; `None` for text that another
+    /// specification defines (MCP's JSON-RPC messages).
+    data: Option<&'static str>,
 }
 
 /// One response a route can give.
@@ -291,15 +304,16 @@ fn response(reply: &Reply) -> Value {
             "text/plain; version=0.0.4": { "schema": { "type": "string" } },
         }),
         Content::Html => json!({ "text/html": { "schema": { "type": "string" } } }),
-        // OpenAPI 3.1 cannot type the events of a stream; `x-event-data` names the schema of each `data`.
-        Content::EventStream(schema) => json!({
-            "text/event-stream": {
-                "schema": { "type": "string" },
-                "x-event-data": schema_ref(schema),
-            },
+        Content::EventStream(events) => json!({
+            "text/event-stream": { "schema": event_stream(events) },
         }),
-        Content::Yaml(schema) => json!({ "application/yaml": { "schema": schema_ref(schema) } }),
-        Content::Empty => return json!({ "description": reply.description }),
+        Content::YamlOrJson(schema) => json!({
+            "application/yaml": { "schema": schema_ref(schema) },
+            "application/json": { "schema": schema_ref(schema) },
+        }),
+        Content::Empty | Content::TransportText => {
+            return json!({ "description": reply.description });
+        }
         Content::AnyBytes => json!({
             "*/*": {
                 "schema": { "type": "string", "contentMediaType": "application/octet-stream" },
@@ -307,6 +321,43 @@ fn response(reply: &Reply) -> Value {
         }),
     };
     json!({ "description": reply.description, "content": content })
+}
+
+/// The schema of one event of a stream, as OpenAPI 3.1 tools read `text/event-stream` (each event an
+/// object of its `event`, `data`, `id` and `retry` fields): one alternative per kind of event, each `data`
+/// JSON text whose shape `contentSchema` gives.
+fn event_stream(events: &[SseEvent]) -> Value {
+    let frames: Vec<Value> = events
+        .iter()
+        .map(|event| {
+            let mut name = json!({ "type": "string" });
+            if !event.names.is_empty() {
+                name["enum"] = json!(event.names);
+            }
+            let data = match event.data {
+                Some(schema) => json!({
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": schema_ref(schema),
+                }),
+                None => json!({ "type": "string" }),
+            };
+            json!({
+                "type": "object",
+                "required": ["event", "data"],
+                "properties": {
+                    "event": name,
+                    "data": data,
+                    "id": { "type": "string", "description": "Where the stream can resume (`Last-Event-ID`)." },
+                    "retry": { "type": "integer", "minimum": 0 },
+                },
+            })
+        })
+        .collect();
+    match <[Value; 1]>::try_from(frames) {
+        Ok([frame]) => frame,
+        Err(frames) => json!({ "oneOf": frames }),
+    }
 }
 
 fn schema_ref(name: &str) -> Value {

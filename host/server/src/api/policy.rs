@@ -73,8 +73,17 @@ pub(crate) fn grants_json(grants: &drydock_policy::PluginGrants, paths: HostPath
             grant
         })
         .collect();
+    // `methods` is a list, as in the policy file.
+    let http: Vec<Value> = grants
+        .http
+        .iter()
+        .map(|g| {
+            let methods: Vec<&str> = g.methods.iter().map(|m| m.as_str()).collect();
+            json!({ "url": g.prefix.to_string(), "methods": methods })
+        })
+        .collect();
     json!({
-        "http": grants.http.iter().map(|g| json!({"url": g.prefix.to_string(), "methods": g.methods_list()})).collect::<Vec<_>>(),
+        "http": http,
         "fs": fs,
         "secrets": grants.secrets,
         "env": grants.env,

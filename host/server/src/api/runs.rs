@@ -61,9 +61,11 @@ async fn show(
     Ok(Json(state.core.run_view(&actor, &id).await?.to_json()))
 }
 
+/// `{questionUuid, value}`; `question_uuid`, the name of earlier versions, is still accepted.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Answer {
+    #[serde(alias = "question_uuid")]
     question_uuid: String,
     value: Value,
 }

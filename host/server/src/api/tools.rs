@@ -1,4 +1,6 @@
 //! `GET /api/tools` and `POST /api/tools/{name}/invoke {args, mode?}` (dry-run unless asked and allowed).
+//! Arguments that do not fit the tool's input schema are a 400 `invalid_field` naming the field; the plugin
+//! does not run.
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -99,8 +101,14 @@ async fn invoke(
             .iter()
             .map(|e| (e.capability.to_string(), e.outcome.to_string())),
     );
-    if let Err(drydock_runtime::InvokeError::UnknownTool { .. }) = &report.outcome {
-        return Err(ApiError::NotFound(report.outcome.unwrap_err().to_string()));
+    // The tool did not run in either case, so there is no report to show: an error answers instead.
+    match &report.outcome {
+        Err(err @ drydock_runtime::InvokeError::UnknownTool { .. }) => {
+            Err(ApiError::NotFound(err.to_string()))
+        }
+        Err(err @ drydock_runtime::InvokeError::InvalidArguments { .. }) => {
+            Err(ApiError::invalid(err.to_string()))
+        }
+        _ => Ok(Json(report)),
     }
-    Ok(Json(report))
 }

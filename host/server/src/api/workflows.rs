@@ -1,5 +1,6 @@
 //! The workflow catalog (issue 5): list, read, put and delete workflows as YAML, and validate a document
-//! without storing it. Bodies are the YAML text itself (any content type), refused above 256 KiB before
+//! without storing it. A read answers the YAML text, or the document as JSON when `Accept` asks for
+//! `application/json` and not YAML. Bodies are the YAML text itself (any content type), refused above 256 KiB before
 //! the parser sees them; an invalid document is a 400 `invalid_workflow` whose `error.details` lists every
 //! problem with its line and hint.
 
@@ -8,8 +9,8 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use drydock_core::workflows_service::WorkflowSummary;
 use serde_json::{Value, json};
@@ -38,13 +39,38 @@ async fn list(
     Ok(Json(state.core.workflows(&actor).await?))
 }
 
+/// The YAML text as stored, or, for a client whose `Accept` asks for JSON and not YAML, the same document
+/// as a JSON object.
 async fn show(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(name): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let row = state.core.workflow(&actor, &name).await?;
-    Ok(([(header::CONTENT_TYPE, "application/yaml")], row.yaml))
+    if wants_json(&headers) {
+        return Ok(Json(row.document_json()?).into_response());
+    }
+    Ok(([(header::CONTENT_TYPE, "application/yaml")], row.yaml).into_response())
+}
+
+/// True when `Accept` names `application/json` and no YAML type (YAML, the stored form, is the default).
+fn wants_json(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|media| {
+            media
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect::<Vec<_>>();
+    accept.iter().any(|m| m == "application/json") && !accept.iter().any(|m| m.contains("yaml"))
 }
 
 async fn put_one(

@@ -16,7 +16,7 @@
 //! | anything else (`step_started`, `step_ended`, `step_validated`) | `system_message{message: <the event>}` |
 //!
 //! Each message's `uuid` is derived from the run and the event's sequence number (a question's from its
-//! `question_uuid`), so a client that reconnects and sees a message again can tell it is the same one.
+//! `questionUuid`), so a client that reconnects and sees a message again can tell it is the same one.
 
 use std::collections::HashMap;
 
@@ -32,7 +32,7 @@ const RECIPIENT: &str = "User";
 pub struct Outgoing {
     /// The IOMessage.
     pub message: Value,
-    /// The `question_uuid` of the question it asks, for `text_input` / `multiple_choice`.
+    /// The `questionUuid` of the question it asks, for `text_input` / `multiple_choice`.
     pub asks: Option<String>,
 }
 
@@ -81,18 +81,23 @@ impl Mapper {
             "tool_call" => say(
                 "suggested_function_call",
                 json!({
-                    "function_name": event["function_name"],
-                    "call_id": event["call_id"],
+                    "function_name": field(event, "functionName", "function_name"),
+                    "call_id": field(event, "callId", "call_id"),
                     "arguments": event["arguments"],
                 }),
             ),
             "effects" => {
-                let call_id = event["call_id"].as_str().unwrap_or_default().to_owned();
+                let call_id = field(event, "callId", "call_id")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 self.effects.insert(call_id, event["effects"].clone());
                 return None;
             }
             "tool_result" => {
-                let call_id = event["call_id"].as_str().unwrap_or_default();
+                let call_id = field(event, "callId", "call_id")
+                    .as_str()
+                    .unwrap_or_default();
                 let effects = self.effects.remove(call_id).unwrap_or_else(|| json!([]));
                 let ok = event["ok"].as_bool().unwrap_or(false);
                 let mut retval = json!({ "ok": ok, "mode": "dry-run", "effects": effects });
@@ -104,8 +109,8 @@ impl Mapper {
                 say(
                     "function_call_execution",
                     json!({
-                        "function_name": event["function_name"],
-                        "call_id": event["call_id"],
+                        "function_name": field(event, "functionName", "function_name"),
+                        "call_id": field(event, "callId", "call_id"),
                         "retval": retval,
                     }),
                 )
@@ -129,7 +134,9 @@ impl Mapper {
 
     /// The asking message of a `question` event (also used to ask again after an invalid answer).
     pub fn question(&self, event: &Value) -> Outgoing {
-        let question_uuid = event["question_uuid"].as_str().unwrap_or_default();
+        let question_uuid = field(event, "questionUuid", "question_uuid")
+            .as_str()
+            .unwrap_or_default();
         let uuid = Uuid::parse_str(question_uuid)
             .map(|u| u.simple().to_string())
             .unwrap_or_else(|_| question_uuid.to_owned());
@@ -198,6 +205,15 @@ fn display(value: &Value) -> String {
     }
 }
 
+/// A field of a stored event by its camelCase name, or by the snake_case name that events stored by
+/// earlier versions carry.
+fn field<'a>(event: &'a Value, camel: &str, snake: &str) -> &'a Value {
+    match &event[camel] {
+        Value::Null => &event[snake],
+        found => found,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,7 +266,7 @@ mod tests {
     fn questions_ask_with_text_input_or_multiple_choice() {
         let mapper = Mapper::new(RUN);
         let input = mapper.question(&json!({
-            "type": "question", "question_uuid": "5f0c7e8a-1b2c-4d3e-8f90-a1b2c3d4e5f6", "kind": "input",
+            "type": "question", "questionUuid": "5f0c7e8a-1b2c-4d3e-8f90-a1b2c3d4e5f6", "kind": "input",
             "step": "ask", "prompt": "Your name?", "suggestions": ["Ada"], "choices": []
         }));
         assert_eq!(input.message["type"], "text_input");
@@ -264,7 +280,7 @@ mod tests {
             Some("5f0c7e8a-1b2c-4d3e-8f90-a1b2c3d4e5f6")
         );
         let choice = mapper.question(&json!({
-            "type": "question", "question_uuid": "q2", "kind": "choice", "step": "pick",
+            "type": "question", "questionUuid": "q2", "kind": "choice", "step": "pick",
             "prompt": "Which?", "suggestions": [], "choices": ["a", "b"]
         }));
         assert_eq!(choice.message["type"], "multiple_choice");
@@ -273,7 +289,7 @@ mod tests {
             json!({"prompt": "Which?", "choices": ["a", "b"], "default": null, "single": true})
         );
         let validation = mapper.question(&json!({
-            "type": "question", "question_uuid": "q3", "kind": "validation", "step": "draft",
+            "type": "question", "questionUuid": "q3", "kind": "validation", "step": "draft",
             "prompt": "Validate the result of step `draft`", "suggestions": ["yes", "no"],
             "choices": ["yes", "no"], "output": "the draft"
         }));
@@ -288,8 +304,8 @@ mod tests {
         let call = mapper
             .map(
                 1,
-                &json!({"type": "tool_call", "step": "t", "function_name": "workspace.write_file",
-                        "call_id": "c1", "arguments": {"path": "a"}}),
+                &json!({"type": "tool_call", "step": "t", "functionName": "workspace.write_file",
+                        "callId": "c1", "arguments": {"path": "a"}}),
             )
             .unwrap();
         assert_eq!(call.message["type"], "suggested_function_call");
@@ -301,15 +317,15 @@ mod tests {
         assert_eq!(
             mapper.map(
                 2,
-                &json!({"type": "effects", "step": "t", "call_id": "c1", "effects": effects})
+                &json!({"type": "effects", "step": "t", "callId": "c1", "effects": effects})
             ),
             None
         );
         let result = mapper
             .map(
                 3,
-                &json!({"type": "tool_result", "step": "t", "function_name": "workspace.write_file",
-                        "call_id": "c1", "retval": {"written": 1}, "ok": true}),
+                &json!({"type": "tool_result", "step": "t", "functionName": "workspace.write_file",
+                        "callId": "c1", "retval": {"written": 1}, "ok": true}),
             )
             .unwrap();
         assert_eq!(result.message["type"], "function_call_execution");
@@ -320,7 +336,7 @@ mod tests {
         let failed = mapper
             .map(
                 4,
-                &json!({"type": "tool_result", "step": "t", "function_name": "x.y", "call_id": "c2",
+                &json!({"type": "tool_result", "step": "t", "functionName": "x.y", "callId": "c2",
                         "retval": {"error": "boom"}, "ok": false}),
             )
             .unwrap();
@@ -352,10 +368,26 @@ mod tests {
             error.message["content"],
             json!({"short": "too many loops", "long": "details"})
         );
-        let step =
-            json!({"type": "step_started", "step": "s", "node_type": "tool", "iteration": 1});
+        let step = json!({"type": "step_started", "step": "s", "nodeType": "tool", "iteration": 1});
         let started = mapper.map(4, &step).unwrap();
         assert_eq!(started.message["type"], "system_message");
         assert_eq!(started.message["content"], json!({ "message": step }));
+    }
+
+    #[test]
+    fn events_stored_with_snake_case_fields_by_earlier_versions_still_map() {
+        let mut mapper = Mapper::new(RUN);
+        let call = mapper
+            .map(
+                1,
+                &json!({"type": "tool_call", "step": "t", "function_name": "echo.echo",
+                        "call_id": "c9", "arguments": {}}),
+            )
+            .unwrap();
+        assert_eq!(call.message["content"]["function_name"], "echo.echo");
+        assert_eq!(call.message["content"]["call_id"], "c9");
+        let asked = mapper.question(&json!({"type": "question", "question_uuid": "q-old",
+            "kind": "input", "step": "s", "prompt": "?", "suggestions": [], "choices": []}));
+        assert_eq!(asked.asks.as_deref(), Some("q-old"));
     }
 }

@@ -2,8 +2,8 @@
 //! responses). The document is rendered from it and a test checks it against the registered routes.
 
 use super::{
-    Access, Content, Location, Method, Param, Reply, RequestBody, Route, Scalar, error, json_body,
-    ok, path,
+    Access, Content, Location, Method, Param, Reply, RequestBody, Route, Scalar, SseEvent, error,
+    json_body, ok, path,
 };
 
 const BAD_BODY: Reply = error(
@@ -21,6 +21,23 @@ const INTERNAL: Reply = error(500, "a fault on the server; the cause is in its l
 const SESSION_NOT_FOUND: Reply = error(404, "no such session, or it is not the caller's");
 
 const SESSION_ID: Param = path("id", "The session id.");
+
+/// The kinds of session events: each is the SSE `event` name and the `kind` of its data.
+pub(super) const SESSION_EVENT_KINDS: &[&str] = &[
+    "session_created",
+    "chat_message",
+    "plan_updated",
+    "plan_approved",
+    "plan_status",
+    "node_started",
+    "step_started",
+    "effect",
+    "artifact_created",
+    "step_completed",
+    "node_completed",
+    "node_failed",
+    "node_interrupted",
+];
 
 /// Every route of the API, in the order `api::app` merges them.
 pub(super) const ROUTES: &[Route] = &[
@@ -99,7 +116,11 @@ pub(super) const ROUTES: &[Route] = &[
                  the report",
                 Content::Json("InvocationReport"),
             ),
-            BAD_BODY,
+            error(
+                400,
+                "the body is not JSON or not sent as JSON, a field is missing or unknown, or `args` do not \
+                 fit the tool's input schema (`invalid_field`, naming the field); the tool did not run",
+            ),
             UNAUTHORIZED,
             error(403, "`mode: live` from a caller who is not an operator"),
             error(404, "no tool of that name is loaded"),
@@ -378,7 +399,10 @@ pub(super) const ROUTES: &[Route] = &[
                 200,
                 "an endless SSE stream: each event's `id` is its sequence number, its `event` its kind, its \
                  `data` a SessionEvent; a keep-alive comment every 15 s",
-                Content::EventStream("SessionEvent"),
+                Content::EventStream(&[SseEvent {
+                    names: SESSION_EVENT_KINDS,
+                    data: Some("SessionEvent"),
+                }]),
             ),
             error(
                 400,

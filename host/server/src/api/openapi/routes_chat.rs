@@ -1,7 +1,7 @@
 //! The route table of the chat face (seed 000) and the settings: the same kind of rows as `routes.rs`,
 //! kept apart so each table stays readable.
 
-use super::{Access, Content, Method, Param, Reply, Route, error, json_body, ok, path};
+use super::{Access, Content, Method, Param, Reply, Route, SseEvent, error, json_body, ok, path};
 
 const BAD_BODY: Reply = error(
     400,
@@ -57,12 +57,34 @@ pub(super) const ROUTES: &[Route] = &[
         responses: &[
             ok(
                 200,
-                "an SSE stream ending with `done` (data: ChatReply) or `error` (data: Error); errors found before \
-                 the agent starts (a malformed body, no token) are answered as plain JSON errors instead",
-                Content::EventStream("ChatStreamEvent"),
+                "an SSE stream of `progress` and `token` events ending with `done` (data: ChatReply) or `error` \
+                 (data: Error, for what the agent meets on the way: a live approval by a non-operator, a stale \
+                 plan version). A request that cannot start is answered before any stream, as a JSON error",
+                Content::EventStream(&[
+                    SseEvent {
+                        names: &["progress"],
+                        data: Some("ChatProgress"),
+                    },
+                    SseEvent {
+                        names: &["token"],
+                        data: Some("ChatToken"),
+                    },
+                    SseEvent {
+                        names: &["done"],
+                        data: Some("ChatReply"),
+                    },
+                    SseEvent {
+                        names: &["error"],
+                        data: Some("Error"),
+                    },
+                ]),
             ),
             BAD_BODY,
             UNAUTHORIZED,
+            error(
+                404,
+                "no such conversation for this `user_id` (or it is not the caller's)",
+            ),
             TOO_LARGE,
             INTERNAL,
         ],

@@ -1,7 +1,7 @@
 //! The route table of the MCP face: the streamable HTTP transport at `/mcp` (JSON-RPC messages of the Model
 //! Context Protocol, answered as JSON or server-sent events) and the RFC 9728 protected-resource metadata.
 
-use super::{Access, Content, Method, Reply, Route, error, json_body, ok};
+use super::{Access, Content, Method, Reply, Route, SseEvent, error, json_body, ok};
 
 const UNAUTHORIZED: Reply = error(
     401,
@@ -9,6 +9,26 @@ const UNAUTHORIZED: Reply = error(
      says where the protected-resource metadata is",
 );
 const FOREIGN_ORIGIN: Reply = error(403, "the request's `Origin` is another site's");
+/// MCP messages as server-sent events: unnamed (`message`) events whose `data` is a JSON-RPC message (or
+/// empty, for the priming event of a resumable stream).
+const MCP_EVENTS: Content = Content::EventStream(&[SseEvent {
+    names: &[],
+    data: None,
+}]);
+/// What rmcp's transport answers by itself, with a line of text and no `Content-Type` (a JSON-RPC error
+/// object for a body that does not parse).
+const fn transport(status: u16, description: &'static str) -> Reply {
+    ok(status, description, Content::TransportText)
+}
+const NO_SESSION: Reply = transport(
+    404,
+    "no session by that `Mcp-Session-Id` (it ended, or never was)",
+);
+const NOT_ACCEPTABLE: Reply = transport(
+    406,
+    "`Accept` does not name what this transport answers with (`text/event-stream`, and for POST also \
+     `application/json`)",
+);
 const METADATA_REPLIES: &[Reply] = &[ok(
     200,
     "the protected-resource metadata of `/mcp`",
@@ -30,20 +50,27 @@ pub(super) const ROUTES: &[Route] = &[
             ok(
                 200,
                 "the JSON-RPC answer (or a stream of messages ending with it)",
-                Content::EventStream("JsonRpcMessage"),
+                MCP_EVENTS,
             ),
             ok(
                 202,
                 "a notification or response was accepted",
                 Content::Empty,
             ),
-            error(
+            transport(
                 400,
-                "not a JSON-RPC message for this session, or a bad MCP header",
+                "not a JSON-RPC message (a JSON-RPC parse error), no `Mcp-Session-Id` where one is needed, or \
+                 a bad MCP header",
             ),
             UNAUTHORIZED,
             FOREIGN_ORIGIN,
+            NO_SESSION,
+            NOT_ACCEPTABLE,
             error(413, "the body is larger than 1 MiB"),
+            transport(
+                415,
+                "the body is not sent as JSON, or is JSON but not a JSON-RPC message",
+            ),
         ],
     },
     Route {
@@ -55,13 +82,17 @@ pub(super) const ROUTES: &[Route] = &[
         params: &[],
         request: None,
         responses: &[
-            ok(
-                200,
-                "server-sent MCP messages",
-                Content::EventStream("JsonRpcMessage"),
-            ),
+            ok(200, "server-sent MCP messages", MCP_EVENTS),
+            transport(400, "no `Mcp-Session-Id`, or a bad MCP header"),
             UNAUTHORIZED,
             FOREIGN_ORIGIN,
+            NO_SESSION,
+            transport(
+                405,
+                "this transport keeps no standalone stream (stateless mode)",
+            ),
+            NOT_ACCEPTABLE,
+            transport(409, "the session already has its standalone stream open"),
         ],
     },
     Route {
@@ -74,8 +105,11 @@ pub(super) const ROUTES: &[Route] = &[
         request: None,
         responses: &[
             ok(202, "the session is closed", Content::Empty),
+            transport(400, "no `Mcp-Session-Id`"),
             UNAUTHORIZED,
             FOREIGN_ORIGIN,
+            NO_SESSION,
+            transport(405, "this transport keeps no sessions (stateless mode)"),
         ],
     },
     Route {

@@ -1,6 +1,6 @@
 //! The route table of workflow runs: start, read, follow, answer, validate, cancel.
 
-use super::{Access, Content, Method, Param, Reply, Route, error, json_body, ok, path};
+use super::{Access, Content, Method, Param, Reply, Route, SseEvent, error, json_body, ok, path};
 
 const BAD_BODY: Reply = error(
     400,
@@ -18,6 +18,23 @@ const NOT_WAITING: Reply = error(
 const TOO_LARGE: Reply = error(413, "the body is larger than the server accepts (1 MiB)");
 const INTERNAL: Reply = error(500, "a fault on the server; the cause is in its log");
 const RUN_ID: Param = path("id", "The run id.");
+
+/// The types of run events: each is the SSE `event` name and the `type` of its data.
+pub(super) const RUN_EVENT_TYPES: &[&str] = &[
+    "workflow_started",
+    "step_started",
+    "tool_call",
+    "effects",
+    "tool_result",
+    "message",
+    "step_ended",
+    "question",
+    "step_validated",
+    "error",
+    "completed",
+    "rejected",
+    "cancelled",
+];
 
 /// The run routes.
 pub(super) const ROUTES: &[Route] = &[
@@ -81,7 +98,10 @@ pub(super) const ROUTES: &[Route] = &[
                 "an endless SSE stream: `id` is the sequence number, `event` the event's type (workflow_started, \
                  step_started, tool_call, effects, tool_result, message, step_ended, question, step_validated, \
                  error, completed, rejected, cancelled)",
-                Content::EventStream("RunEvent"),
+                Content::EventStream(&[SseEvent {
+                    names: RUN_EVENT_TYPES,
+                    data: Some("RunEvent"),
+                }]),
             ),
             error(
                 400,

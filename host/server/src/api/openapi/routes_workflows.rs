@@ -1,5 +1,6 @@
 //! The route table of the workflow catalog (issue 5): the same kind of rows as `routes.rs`. Workflow
-//! documents travel as YAML text, both ways; an invalid one is answered with every diagnostic.
+//! documents travel as YAML text, both ways (a read answers JSON instead when asked); the schema describes
+//! the document, not its text. An invalid one is answered with every diagnostic.
 
 use super::{Access, Content, Method, Param, Reply, RequestBody, Route, error, ok, path};
 
@@ -14,7 +15,7 @@ const TOO_LARGE: Reply = error(413, "the document is larger than 256 KiB");
 const INTERNAL: Reply = error(500, "a fault on the server; the cause is in its log");
 const NAME: Param = path("name", "The workflow's name (the `name` in its YAML).");
 const YAML_BODY: Option<RequestBody> = Some(RequestBody {
-    schema: "WorkflowYaml",
+    schema: "WorkflowDocument",
     media_type: "application/yaml",
     required: true,
 });
@@ -39,12 +40,18 @@ pub(super) const ROUTES: &[Route] = &[
         method: Method::Get,
         path: "/api/workflows/{name}",
         operation_id: "getWorkflow",
-        summary: "The workflow's YAML, exactly as it was stored",
+        summary: "The workflow: its YAML exactly as it was stored, or with `Accept: application/json` the same \
+                  document as JSON",
         access: Access::User,
         params: &[NAME],
         request: None,
         responses: &[
-            ok(200, "the YAML", Content::Yaml("WorkflowYaml")),
+            ok(
+                200,
+                "the document: `application/yaml` text by default; `application/json` when `Accept` names \
+                 JSON and no YAML type",
+                Content::YamlOrJson("WorkflowDocument"),
+            ),
             UNAUTHORIZED,
             NOT_FOUND,
             INTERNAL,

@@ -1,9 +1,10 @@
 //! The component schemas of the OpenAPI document: request bodies as the handlers' serde structs accept them
 //! (`deny_unknown_fields` becomes `additionalProperties: false`) and responses as the handlers build them.
 //!
-//! Field names follow the code, not a convention: most answers are camelCase, but rows serialised straight
-//! from the store or the runtime (audit rows, artifact metadata, the invocation report, `/healthz`) are
-//! snake_case, and the schemas say so rather than pretend otherwise.
+//! Field names: Drydock's own routes are camelCase throughout (tools, invocation reports, effects, audit
+//! rows, artifacts, executions, sessions, plans, policy, settings, workflows and runs). The shapes that
+//! other systems define keep their names exactly: seed 000's chat API (`/api/v1`, snake_case), FastAgency's
+//! routes and messages, MCP's JSON-RPC and RFC 9728's metadata.
 
 use serde_json::{Value, json};
 
@@ -120,7 +121,11 @@ fn tools_and_policy() -> Value {
         "Grants": open(&["http", "fs", "secrets", "env", "llm"], json!({
             "http": array_of(open(&["url", "methods"], json!({
                 "url": { "type": "string", "description": "The granted URL prefix." },
-                "methods": { "type": "string", "description": "Comma-separated, e.g. `GET, POST`." },
+                "methods": {
+                    "type": "array",
+                    "items": { "type": "string", "enum": ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"] },
+                    "description": "The allowed methods, as in the policy file.",
+                },
             }))),
             "fs": array_of(open(&["mount", "access"], json!({
                 "path": { "type": "string", "description": "The host directory; only in GET /api/policy." },
@@ -153,23 +158,23 @@ fn tools_and_policy() -> Value {
         "InvocationReport": {
             "type": "object",
             "description": "Exactly one of `result` (the tool's answer) or `error` (why there is none).",
-            "required": ["correlation_id", "tool", "plugin", "requested_mode", "master_switch", "effects",
-                "omitted_effects", "artifacts", "logs", "dropped_log_lines", "duration_ms"],
+            "required": ["correlationId", "tool", "plugin", "requestedMode", "masterSwitch", "effects",
+                "omittedEffects", "artifacts", "logs", "droppedLogLines", "durationMs"],
             "oneOf": [{ "required": ["result"] }, { "required": ["error"] }],
             "properties": {
-                "correlation_id": { "type": "string" },
+                "correlationId": { "type": "string" },
                 "tool": { "type": "string" },
                 "plugin": nullable_string("The plugin that ran it; null for an unknown tool."),
-                "requested_mode": reference("Mode"),
-                "master_switch": { "type": "boolean" },
+                "requestedMode": reference("Mode"),
+                "masterSwitch": { "type": "boolean" },
                 "result": { "description": "The tool's answer." },
                 "error": open(&["code", "message", "detail"], json!({
                     "code": { "type": "string" },
                     "message": { "type": "string" },
-                    "detail": { "type": "object", "description": "The runtime's error, tagged by `kind`." },
+                    "detail": { "type": "object", "description": "The runtime's error, tagged by `kind` (camelCase fields)." },
                 })),
                 "effects": array_of(reference("Effect")),
-                "omitted_effects": {
+                "omittedEffects": {
                     "description": "Effects past the journal's budget, counted instead of kept. Those not yet \
                         performed were refused (`denied`); file changes happened and are in the diff artifact.",
                     "type": "array",
@@ -185,12 +190,12 @@ fn tools_and_policy() -> Value {
                     "level": { "type": "string" },
                     "message": { "type": "string" },
                 }))),
-                "dropped_log_lines": { "type": "integer", "minimum": 0 },
-                "duration_ms": { "type": "integer", "minimum": 0 },
+                "droppedLogLines": { "type": "integer", "minimum": 0 },
+                "durationMs": { "type": "integer", "minimum": 0 },
             },
         },
         "Effect": open(
-            &["seq", "plugin", "tool", "depth", "capability", "action", "outcome", "reason", "detail", "at_ms"],
+            &["seq", "plugin", "tool", "depth", "capability", "action", "outcome", "reason", "detail", "atMs"],
             json!({
                 "seq": { "type": "integer", "minimum": 1 },
                 "plugin": { "type": "string" },
@@ -201,14 +206,14 @@ fn tools_and_policy() -> Value {
                 "outcome": { "type": "string", "enum": ["read", "simulated", "live", "denied"] },
                 "reason": { "type": "string" },
                 "detail": { "type": "object" },
-                "at_ms": { "type": "integer", "minimum": 0 },
+                "atMs": { "type": "integer", "minimum": 0 },
             }),
         ),
-        "InvocationArtifact": open(&["id", "name", "media_type", "produced_by", "content"], json!({
+        "InvocationArtifact": open(&["id", "name", "mediaType", "producedBy", "content"], json!({
             "id": { "type": "string" },
             "name": { "type": "string" },
-            "media_type": { "type": "string" },
-            "produced_by": { "type": "string" },
+            "mediaType": { "type": "string" },
+            "producedBy": { "type": "string" },
             "content": {
                 "oneOf": [
                     closed(&["text"], json!({ "text": { "type": "string" } })),
@@ -253,16 +258,16 @@ fn tools_and_policy() -> Value {
 fn audit() -> Value {
     json!({
         "AuditRow": open(
-            &["seq", "at", "actor", "action", "target", "correlation_id", "detail", "prev_hash", "hash"],
+            &["seq", "at", "actor", "action", "target", "correlationId", "detail", "prevHash", "hash"],
             json!({
                 "seq": { "type": "integer", "minimum": 1 },
                 "at": timestamp(),
                 "actor": { "type": "string", "description": "A username, `anonymous`, `system` or `plugin:<name>`." },
                 "action": { "type": "string", "description": "e.g. `session.create`, `policy.live.set`, `effect`." },
                 "target": nullable_string("The object acted on."),
-                "correlation_id": nullable_string("The execution it belongs to."),
+                "correlationId": nullable_string("The execution it belongs to."),
                 "detail": {},
-                "prev_hash": { "type": "string" },
+                "prevHash": { "type": "string" },
                 "hash": { "type": "string" },
             }),
         ),
@@ -362,12 +367,15 @@ fn sessions_and_plans() -> Value {
             "seq": { "type": "integer", "description": "Global, strictly increasing; also the SSE `id`." },
             "kind": {
                 "type": "string",
-                "description": "Also the SSE `event`: session_created, plan_updated, plan_approved, node_started, \
-                    step_started, effect, artifact_created, step_completed, node_completed, node_failed, \
-                    node_interrupted.",
+                "enum": super::routes::SESSION_EVENT_KINDS,
+                "description": "Also the SSE `event`.",
             },
             "correlationId": nullable_string("The execution that caused it."),
-            "payload": { "description": "Kind-specific data." },
+            "payload": {
+                "type": "object",
+                "description": "Kind-specific data (camelCase): `nodeId`, `step`, `tool`, `outcome`, `reason`; an \
+                    Effect for `effect`; an ArtifactMeta for `artifact_created`; a PlanSummary for `plan_updated`.",
+            },
             "createdAt": timestamp(),
         })),
     })
@@ -376,18 +384,18 @@ fn sessions_and_plans() -> Value {
 fn executions() -> Value {
     json!({
         "ArtifactMeta": open(
-            &["id", "session_id", "correlation_id", "name", "media_type", "produced_by", "size", "sha256",
-                "created_at"],
+            &["id", "sessionId", "correlationId", "name", "mediaType", "producedBy", "size", "sha256",
+                "createdAt"],
             json!({
                 "id": { "type": "string", "description": "GET /api/artifacts/{id} serves the content." },
-                "session_id": nullable_string("The session it belongs to."),
-                "correlation_id": nullable_string("The execution that produced it."),
+                "sessionId": nullable_string("The session it belongs to."),
+                "correlationId": nullable_string("The execution that produced it."),
                 "name": { "type": "string" },
-                "media_type": { "type": "string" },
-                "produced_by": { "type": "string", "description": "`host` or the plugin's name." },
+                "mediaType": { "type": "string" },
+                "producedBy": { "type": "string", "description": "`host` or the plugin's name." },
                 "size": { "type": "integer", "minimum": 0 },
                 "sha256": { "type": "string" },
-                "created_at": timestamp(),
+                "createdAt": timestamp(),
             }),
         ),
         "ArtifactList": open(&["artifacts"], json!({ "artifacts": array_of(reference("ArtifactMeta")) })),
@@ -458,19 +466,19 @@ fn chat_and_settings() -> Value {
             required,
             json!({
                 "id": { "type": "string", "pattern": "^[a-z0-9_-]{1,64}$" },
-                "base_url": { "type": "string", "description": "e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1" },
+                "baseUrl": { "type": "string", "description": "e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1" },
                 "model": { "type": "string" },
-                "api_key": { "type": "string", "description": "Masked when read; sending the masked value back keeps the stored key." },
-                "timeout_ms": { "type": "integer", "minimum": 1, "maximum": 600000 },
+                "apiKey": { "type": "string", "description": "Masked when read; sending the masked value back keeps the stored key." },
+                "timeoutMs": { "type": "integer", "minimum": 1, "maximum": 600000 },
             }),
         )
     };
     let llm = closed(
         &[],
         json!({
-            "providers": array_of(provider(&["id", "base_url", "model"])),
-            "default_provider": nullable_string("The provider the agent and plugins use; null for none."),
-            "default_model": nullable_string("Overrides the default provider's model."),
+            "providers": array_of(provider(&["id", "baseUrl", "model"])),
+            "defaultProvider": nullable_string("The provider the agent and plugins use; null for none."),
+            "defaultModel": nullable_string("Overrides the default provider's model."),
         }),
     );
     json!({
@@ -494,9 +502,12 @@ fn chat_and_settings() -> Value {
                 "enum": ["new_request", "requirements", "modify", "approve", "cancel", "status", "question", "unclear"],
             },
         })),
-        "ChatStreamEvent": {
-            "description": "`progress`: {message}; `token`: {text}; `done`: a ChatReply; `error`: an Error.",
-        },
+        "ChatProgress": closed(&["message"], json!({
+            "message": { "type": "string", "description": "A step of the work, e.g. `planning`." },
+        })),
+        "ChatToken": closed(&["text"], json!({
+            "text": { "type": "string", "description": "The next piece of the answer's text." },
+        })),
         "Task": open(&["id", "status", "description", "steps", "created_at", "updated_at"], json!({
             "id": { "type": "string" },
             "status": {

@@ -39,19 +39,32 @@ pub(super) fn all() -> Value {
         }),
     );
     let step = closed(
-        &["name", "type", "user_validation_required"],
+        &["name", "type", "userValidationRequired"],
         json!({
             "name": { "type": "string" },
             "type": { "enum": ["input", "llm", "tool", "output", "update_state"] },
-            "user_validation_required": { "type": "boolean" },
+            "userValidationRequired": { "type": "boolean" },
         }),
     );
+    let node_type = json!({ "enum": ["input", "llm", "tool", "output", "update_state"] });
     let fastagency = fastagency_schemas();
     let mut merged = json!({
-        "WorkflowYaml": {
-            "type": "string",
-            "description": "A workflow document (seed 002's YAML: name, description, nodes, flow; plus inputs, \
-                public, max_iterations and per-node user_validation_required). At most 256 KiB.",
+        "WorkflowDocument": {
+            "type": "object",
+            "description": "A workflow document: seed 002's YAML (name, description, nodes, flow; plus inputs, \
+                public, max_iterations and per-node user_validation_required, the YAML's own key names). Sent \
+                and stored as YAML text of at most 256 KiB; read as that text or, on request, as JSON.",
+            "required": ["name", "nodes", "flow"],
+            "properties": {
+                "name": { "type": "string" },
+                "description": { "type": "string" },
+                "model": { "type": "string" },
+                "public": { "type": "boolean" },
+                "max_iterations": { "type": "integer", "minimum": 1 },
+                "inputs": array_of(json!({ "type": "object" })),
+                "nodes": array_of(json!({ "type": "object", "required": ["name", "type"] })),
+                "flow": array_of(json!({ "type": "object" })),
+            },
         },
         "WorkflowSummary": closed(&["name", "description", "inputs", "steps", "public"], json!({
             "name": { "type": "string" },
@@ -85,9 +98,28 @@ pub(super) fn all() -> Value {
                 "workflow": { "type": "string" },
                 "status": { "type": "string", "enum": ["running", "waiting_input", "waiting_validation", "completed", "failed", "rejected", "cancelled"] },
                 "startedBy": { "type": "string" },
-                "question": { "description": "{question_uuid, kind: input|choice|validation, step, prompt, suggestions, choices, output?} or null" },
+                "question": {
+                    "oneOf": [reference("RunQuestion"), { "type": "null" }],
+                    "description": "What the run waits on a person for; null when it does not.",
+                },
                 "currentStep": { "type": ["string", "null"] },
-                "steps": { "type": "array", "items": { "type": "object" } },
+                "steps": array_of(open(&["step", "nodeType", "iteration", "status"], json!({
+                    "step": { "type": "string" },
+                    "nodeType": node_type.clone(),
+                    "iteration": { "type": "integer", "minimum": 1 },
+                    "status": { "type": "string" },
+                    "input": {},
+                    "output": {},
+                    "feedback": { "type": "string" },
+                    "error": { "type": "string" },
+                    "message": { "type": "string", "description": "The node's rendered user_message, once it finished." },
+                    "effects": array_of(open(&["capability", "action", "outcome"], json!({
+                        "capability": { "type": "string" },
+                        "action": { "type": "string" },
+                        "outcome": { "enum": ["read", "simulated", "live", "denied"] },
+                        "reason": { "type": "string" },
+                    }))),
+                }))),
                 "state": { "type": "object" },
                 "result": { "description": "The final state, once completed." },
                 "failure": { "description": "{step, edge, short, long} once failed." },
@@ -95,20 +127,85 @@ pub(super) fn all() -> Value {
                 "updatedAt": { "type": "string", "format": "date-time" },
             },
         },
+        "RunQuestion": open(&["questionUuid", "kind", "step", "prompt", "suggestions", "choices"], json!({
+            "questionUuid": { "type": "string", "description": "Answer with it (POST .../answers)." },
+            "kind": { "enum": ["input", "choice", "validation"] },
+            "step": { "type": "string" },
+            "prompt": { "type": "string" },
+            "suggestions": array_of(json!({ "type": "string" })),
+            "choices": array_of(json!({ "type": "string" })),
+            "output": { "description": "For `validation`: the output to validate." },
+        })),
         "RunAnswer": {
-            "type": "object", "additionalProperties": false, "required": ["question_uuid", "value"],
-            "properties": { "question_uuid": { "type": "string" }, "value": { "description": "The answer." } },
+            "type": "object", "additionalProperties": false, "required": ["questionUuid", "value"],
+            "properties": {
+                "questionUuid": { "type": "string", "description": "The question's id (`question_uuid`, the name of earlier versions, is still accepted)." },
+                "value": { "description": "The answer." },
+            },
         },
         "StepValidation": {
             "type": "object", "additionalProperties": false, "required": ["validated"],
             "properties": { "validated": { "type": "boolean" }, "feedback": { "type": "string" } },
         },
-        "RunEvent": { "type": "object", "required": ["type"], "description": "One engine event; `type` names it." },
+        "RunEvent": run_event(),
     });
     if let (Some(merged), Value::Object(fastagency)) = (merged.as_object_mut(), fastagency) {
         merged.extend(fastagency);
     }
     merged
+}
+
+/// One run event: the engine's events (`drydock_workflow::Event`, camelCase fields) and the host's
+/// `effects` note after each tool call, told apart by `type`.
+fn run_event() -> Value {
+    let string = json!({ "type": "string" });
+    let kind = |name: &str, required: &[&str], properties: Value| {
+        let mut properties = properties;
+        properties["type"] = json!({ "const": name });
+        let mut required = required.to_vec();
+        required.push("type");
+        open(&required, properties)
+    };
+    let tool_fields = json!({
+        "step": string, "functionName": string, "callId": string,
+    });
+    let mut tool_call = tool_fields.clone();
+    tool_call["arguments"] = json!({});
+    let mut tool_result = tool_fields;
+    tool_result["retval"] = json!({});
+    tool_result["ok"] = json!({ "type": "boolean" });
+    let question = json!({ "allOf": [
+        reference("RunQuestion"),
+        { "required": ["type"], "properties": { "type": { "const": "question" } } },
+    ] });
+    json!({
+        "description": "One event of a run; `type` names it and is also the SSE `event`.",
+        "oneOf": [
+            kind("workflow_started", &["name", "description", "params"], json!({
+                "name": string, "description": string, "params": { "type": "object" },
+            })),
+            kind("step_started", &["step", "nodeType", "iteration"], json!({
+                "step": string,
+                "nodeType": { "enum": ["input", "llm", "tool", "output", "update_state"] },
+                "iteration": { "type": "integer", "minimum": 1 },
+            })),
+            kind("tool_call", &["step", "functionName", "callId", "arguments"], tool_call),
+            kind("effects", &["step", "callId", "effects"], json!({
+                "step": string, "callId": string, "effects": array_of(reference("Effect")),
+            })),
+            kind("tool_result", &["step", "functionName", "callId", "retval", "ok"], tool_result),
+            kind("message", &["step", "body"], json!({ "step": string, "body": string })),
+            kind("step_ended", &["step", "output"], json!({ "step": string, "output": {} })),
+            question,
+            kind("step_validated", &["step", "validated"], json!({
+                "step": string, "validated": { "type": "boolean" }, "feedback": string,
+            })),
+            kind("error", &["short", "long"], json!({ "step": string, "short": string, "long": string })),
+            kind("completed", &["result"], json!({ "result": {} })),
+            kind("rejected", &["step"], json!({ "step": string })),
+            kind("cancelled", &[], json!({})),
+        ],
+    })
 }
 
 /// FastAgency's shapes, as its `FastAPIAdapter` and `IOMessage.model_dump()` define them.

@@ -401,3 +401,51 @@ fn every_schema_reference_resolves_and_every_schema_is_used() {
         .collect();
     assert!(unused.is_empty(), "schemas nothing refers to: {unused:?}");
 }
+
+#[test]
+fn every_event_stream_describes_the_data_of_each_of_its_events() {
+    let doc = document();
+    let mut streams = 0;
+    for (method, path, op) in operations(&doc) {
+        for (status, reply) in op["responses"].as_object().expect("responses") {
+            let Some(stream) = reply["content"].get("text/event-stream") else {
+                continue;
+            };
+            streams += 1;
+            let schema = &stream["schema"];
+            let frames = match schema["oneOf"].as_array() {
+                Some(frames) => frames.clone(),
+                None => vec![schema.clone()],
+            };
+            for frame in frames {
+                let at = format!("{method} {path} {status}");
+                assert_eq!(
+                    frame["required"],
+                    serde_json::json!(["event", "data"]),
+                    "{at}"
+                );
+                let data = &frame["properties"]["data"];
+                assert_eq!(data["type"], "string", "{at}");
+                // MCP's messages are the MCP specification's; every stream of Drydock's own is typed.
+                if path != "/mcp" {
+                    assert_eq!(data["contentMediaType"], "application/json", "{at}");
+                    assert!(data["contentSchema"]["$ref"].is_string(), "{at}");
+                    assert!(frame["properties"]["event"]["enum"].is_array(), "{at}");
+                }
+            }
+        }
+    }
+    assert_eq!(streams, 5, "sessions, runs, chat and MCP's two");
+}
+
+#[test]
+fn a_workflow_is_documented_as_yaml_and_as_json() {
+    let doc = document();
+    let content = &doc["paths"]["/api/workflows/{name}"]["get"]["responses"]["200"]["content"];
+    for media in ["application/yaml", "application/json"] {
+        assert_eq!(
+            content[media]["schema"]["$ref"], "#/components/schemas/WorkflowDocument",
+            "{media}"
+        );
+    }
+}

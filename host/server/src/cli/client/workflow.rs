@@ -189,7 +189,7 @@ pub async fn run(
                 server
                     .post(
                         &format!("/api/runs/{id}/answers"),
-                        &serde_json::json!({ "question_uuid": question["question_uuid"], "value": line }),
+                        &serde_json::json!({ "questionUuid": question["questionUuid"], "value": line }),
                     )
                     .await?
             }
@@ -286,7 +286,7 @@ impl Shown {
             }
             match status {
                 Some("completed") => {
-                    if step["node_type"] == "output" {
+                    if step["nodeType"] == "output" {
                         for line in results(&step["output"]) {
                             term.say(&line)?;
                         }
@@ -312,7 +312,7 @@ impl Shown {
 /// is its output, printed with it).
 fn details(step: &Value) -> Vec<String> {
     let mut lines = Vec::new();
-    if step["node_type"] == "tool" {
+    if step["nodeType"] == "tool" {
         let effects = step["effects"].as_array().cloned().unwrap_or_default();
         if effects.is_empty() {
             lines.push("  no effects outside the sandbox".to_owned());
@@ -332,7 +332,7 @@ fn details(step: &Value) -> Vec<String> {
             lines.push(shown::line(&line).into_owned());
         }
     }
-    if step["node_type"] != "output"
+    if step["nodeType"] != "output"
         && let Some(message) = step["message"].as_str()
     {
         lines.extend(message.lines().map(|l| shown::line(l).into_owned()));
