@@ -269,11 +269,27 @@ fn classify_failure(
                 tool: tool.to_owned(),
                 message: ctx
                     .redactor
-                    .text_then_cut(&format!("{err:#}"), TRAP_MESSAGE_BYTES),
+                    .text_then_cut(&trap_message(&err), TRAP_MESSAGE_BYTES),
                 stderr_tail: tail,
             }
         }
     }
+}
+
+/// The trap and its context, without wasmtime's wasm backtrace: a list of function offsets that says nothing
+/// to the plugin's author (an interpreted plugin's frames are all the interpreter's) and would push the
+/// plugin's own message, in the stderr tail, out of sight.
+fn trap_message(err: &wasmtime::Error) -> String {
+    // The backtrace is attached as context (not an error type of its own), so it is known by its words.
+    let causes: Vec<String> = err
+        .chain()
+        .map(|cause| cause.to_string())
+        .filter(|text| !text.starts_with("error while executing at wasm backtrace"))
+        .collect();
+    if causes.is_empty() {
+        return err.to_string();
+    }
+    causes.join(": ")
 }
 
 fn stderr_tail(text: &str) -> Option<String> {
