@@ -367,15 +367,18 @@ async fn each_language_reports_artifacts_crashes_and_broken_limits_cleanly() {
             .dry("crash", json!({"message": "the notes are on fire"}))
             .await;
         assert_eq!(err_code(&crash), "trap", "{}", f.say("crash"));
+        let said = crash.outcome.as_ref().unwrap_err().to_string();
         assert!(
-            crash
-                .outcome
-                .as_ref()
-                .unwrap_err()
-                .to_string()
-                .contains("the notes are on fire"),
+            said.contains("the notes are on fire"),
             "{}",
             f.say("the trap names the plugin's message")
+        );
+        assert!(
+            !said.contains("wasm backtrace"),
+            "{}",
+            f.say(&format!(
+                "the interpreter's frame offsets are left out: {said}"
+            ))
         );
 
         let spin = f.dry("spin", json!({})).await;
