@@ -291,7 +291,7 @@ fn main() {
         .await;
         assert_eq!(check.status, 200, "{}", check.body);
         assert_eq!(check.json()["result"]["text"], "hello", "{}", check.body);
-        assert_eq!(check.json()["requested_mode"], "dry-run", "{}", check.body);
+        assert_eq!(check.json()["requestedMode"], "dry-run", "{}", check.body);
 
         let healthz = Arc::new(Target {
             label: "GET /healthz",
