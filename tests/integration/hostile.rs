@@ -265,6 +265,8 @@ fn every_built_component_has_a_test() {
         "http",
         "jira",
         "workspace",
+        // The conformance suite's Rust build (languages.rs).
+        "notes",
         "template_planner",
         "llm_planner",
         "relay",

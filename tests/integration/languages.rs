@@ -4,8 +4,9 @@
 //! scratch copy, only granted env and secrets, the call-tool depth limit, crashes and limits reported
 //! cleanly. Every case runs for every language and names the language when it fails.
 //!
-//! Languages: Python (`plugins/notes-py`, componentize-py) and JavaScript (`plugins/notes-js`,
-//! componentize-js); the components are built by `cargo xtask plugins`. Rust's notes plugin is yet to come.
+//! Languages: Rust (`plugins/notes`, the Rust SDK), Python (`plugins/notes-py`, componentize-py) and
+//! JavaScript (`plugins/notes-js`, componentize-js); the Python and JavaScript components are built by
+//! `cargo xtask plugins`, the Rust one with the other Rust plugins.
 
 use drydock_policy::Outcome;
 use drydock_runtime::{Limits, Runtime};
@@ -16,7 +17,21 @@ use serde_json::{Value, json};
 use crate::support::{HostOptions, as_text, dry, effects_with, err_code, host, live, ok};
 
 /// `(language, plugin name)`: the plugin's component is `<plugin>.wasm`, its tools `<plugin>.<tool>`.
-const LANGUAGES: &[(&str, &str)] = &[("python", "notes_py"), ("javascript", "notes_js")];
+const LANGUAGES: &[(&str, &str)] = &[
+    ("rust", "notes"),
+    ("python", "notes_py"),
+    ("javascript", "notes_js"),
+];
+
+/// The built component of `plugin`: Rust plugins are built by the plugin workspace, the others by their
+/// language's toolchain.
+fn component(language: &str, plugin: &str) -> String {
+    if language == "rust" {
+        format!("{}/{plugin}.wasm", drydock_tests::plugins::PLUGIN_DIR)
+    } else {
+        componentized(plugin)
+    }
+}
 
 const SECRET: &str = "conformance-secret-value-7f3a";
 
@@ -55,7 +70,7 @@ impl Fixture {
             }),
             ..HostOptions::default()
         };
-        let runtime = host(&policy, &[&componentized(plugin)], options).await;
+        let runtime = host(&policy, &[&component(language, plugin)], options).await;
         Self {
             plugin,
             language,
@@ -413,7 +428,7 @@ async fn each_languages_component_is_compiled_once_and_then_loaded_from_the_cach
         .unwrap()
     };
     for (language, plugin) in LANGUAGES {
-        let file = componentized(plugin);
+        let file = component(language, plugin);
         let first = start().check_file(file.as_ref()).await.unwrap();
         assert!(!first.from_cache, "[{language}] the first load compiles");
         let second = start().check_file(file.as_ref()).await.unwrap();
