@@ -443,3 +443,51 @@ async fn each_languages_component_is_compiled_once_and_then_loaded_from_the_cach
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_whose_describe_throws_is_refused_with_its_message_and_the_others_load() {
+    // Each language's fixture raises in `describe`; each sits beside that language's working plugin.
+    let files: Vec<std::path::PathBuf> = [
+        "hostile_py_describe",
+        "notes_py",
+        "hostile_js_describe",
+        "notes_js",
+    ]
+    .iter()
+    .map(|name| componentized(name).into())
+    .collect();
+    let runtime = Runtime::new(
+        drydock_runtime::RuntimeConfig {
+            cache_dir: Some(
+                std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("drydock-compile-cache"),
+            ),
+            ..drydock_runtime::RuntimeConfig::default()
+        },
+        drydock_policy::Policy::empty(),
+        drydock_runtime::HostValues {
+            secrets: std::sync::Arc::new(drydock_runtime::StaticValues::default()),
+            env: std::sync::Arc::new(drydock_runtime::StaticValues::default()),
+        },
+    )
+    .unwrap();
+    let report = runtime.load_files(&files).await;
+    let loaded: Vec<&str> = report.loaded.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(loaded, ["notes_py", "notes_js"], "{:?}", report.failed);
+    assert_eq!(report.failed.len(), 2);
+    for failure in &report.failed {
+        let said = failure.error.to_string();
+        assert!(
+            said.contains("describe is broken on purpose"),
+            "{}: {said}",
+            failure.file.display()
+        );
+    }
+    let tools: Vec<String> = runtime.tools().into_iter().map(|t| t.name).collect();
+    assert!(
+        tools.iter().all(|t| !t.starts_with("hostile_")),
+        "nothing of a refused plugin is offered: {tools:?}"
+    );
+    assert!(
+        tools.contains(&"notes_py.read".to_owned()) && tools.contains(&"notes_js.read".to_owned())
+    );
+}

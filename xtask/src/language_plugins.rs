@@ -42,8 +42,16 @@ impl Language {
     }
 }
 
+/// One built component of a plugin in another language.
+pub struct Built {
+    /// `plugins/target/componentize/<name>.wasm`.
+    pub component: PathBuf,
+    /// A test fixture (under `plugins/hostile/`): for the host's tests, never in `plugins/dist`.
+    pub fixture: bool,
+}
+
 /// Builds every plugin in another language that is out of date; returns all their components.
-pub fn build(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn build(root: &Path) -> anyhow::Result<Vec<Built>> {
     let mut built = Vec::new();
     for language in [Language::Python, Language::JavaScript] {
         built.extend(build_language(root, language)?);
@@ -51,7 +59,7 @@ pub fn build(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(built)
 }
 
-fn build_language(root: &Path, language: Language) -> anyhow::Result<Vec<PathBuf>> {
+fn build_language(root: &Path, language: Language) -> anyhow::Result<Vec<Built>> {
     let plugins = root.join("plugins");
     let sources = plugin_dirs(&plugins, language)?;
     if sources.is_empty() {
@@ -63,12 +71,7 @@ fn build_language(root: &Path, language: Language) -> anyhow::Result<Vec<PathBuf
     let inputs_of_all = newest(&[sdk.clone(), root.join("wit")])?;
     let mut built = Vec::new();
     let mut toolchain = None;
-    for dir in sources {
-        let name = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .replace('-', "_");
+    for (dir, name, fixture) in sources {
         let out = out_dir.join(format!("{name}.wasm"));
         let newest_input = newest(std::slice::from_ref(&dir))?.max(inputs_of_all);
         let fresh = modified(&out).is_some_and(|made| made >= newest_input);
@@ -121,18 +124,33 @@ fn build_language(root: &Path, language: Language) -> anyhow::Result<Vec<PathBuf
                 );
             }
         }
-        built.push(out);
+        built.push(Built {
+            component: out,
+            fixture,
+        });
     }
     Ok(built)
 }
 
-/// The directories under `plugins/` holding a plugin in `language`, sorted.
-fn plugin_dirs(plugins: &Path, language: Language) -> anyhow::Result<Vec<PathBuf>> {
+/// The plugins in `language`, sorted: `(directory, component name, test fixture)`. Examples are directories
+/// of `plugins/` (`notes-py` → `notes_py`); test fixtures are directories of `plugins/hostile/`
+/// (`py-describe` → `hostile_py_describe`).
+fn plugin_dirs(plugins: &Path, language: Language) -> anyhow::Result<Vec<(PathBuf, String, bool)>> {
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(plugins)? {
-        let path = entry?.path();
-        if path.join(language.entry()).is_file() {
-            found.push(path);
+    for (dir, prefix, fixture) in [
+        (plugins.to_path_buf(), "", false),
+        (plugins.join("hostile"), "hostile_", true),
+    ] {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.join(language.entry()).is_file() {
+                let stem = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .replace('-', "_");
+                found.push((path, format!("{prefix}{stem}"), fixture));
+            }
         }
     }
     found.sort();

@@ -256,7 +256,7 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
 /// of `drydock serve` and `drydock mcp`: the hostile plugins and the other test-only components are for
 /// the host's tests, never offered to users or agents. A plugin is a fixture when its Cargo.toml says
 /// `[package.metadata.drydock] test-fixture = true`.
-fn fill_dist(root: &Path, other_languages: &[PathBuf]) -> anyhow::Result<()> {
+fn fill_dist(root: &Path, other_languages: &[language_plugins::Built]) -> anyhow::Result<()> {
     let plugins = root.join("plugins");
     let built = plugins.join("target").join(TARGET).join("release");
     let dist = plugins.join("dist");
@@ -293,7 +293,8 @@ fn fill_dist(root: &Path, other_languages: &[PathBuf]) -> anyhow::Result<()> {
             .with_context(|| format!("cannot copy {file} into {}", dist.display()))?;
         shipped.push(stem);
     }
-    for component in other_languages {
+    for built in other_languages.iter().filter(|built| !built.fixture) {
+        let component = &built.component;
         let file = component
             .file_name()
             .context("a component has a file name")?;
@@ -479,7 +480,19 @@ mod tests {
         write(&plugins.join("dist/stale.wasm"), "old");
         let python = plugins.join("target/componentize/notes_py.wasm");
         write(&python, "notes");
-        fill_dist(&root, &[python]).unwrap();
+        let broken = plugins.join("target/componentize/hostile_py_describe.wasm");
+        write(&broken, "broken");
+        let built = [
+            language_plugins::Built {
+                component: python,
+                fixture: false,
+            },
+            language_plugins::Built {
+                component: broken,
+                fixture: true,
+            },
+        ];
+        fill_dist(&root, &built).unwrap();
         let mut dist: Vec<String> = std::fs::read_dir(plugins.join("dist"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
