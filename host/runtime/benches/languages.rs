@@ -17,14 +17,11 @@ use std::time::Instant;
 #[path = "support/baseline.rs"]
 mod baseline;
 
-use baseline::{Baseline, baseline_engine, percentile};
+use baseline::{Baseline, baseline_engine, percentile, raw_call};
 use drydock_policy::Policy;
 use drydock_runtime::host::tool_world::ToolPluginPre;
 use drydock_runtime::{HostValues, InvokeRequest, Runtime, RuntimeConfig, StaticValues};
-use wasmtime::Store;
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime_wasi::WasiCtx;
-use wasmtime_wasi_http::WasiHttpCtx;
+use wasmtime::component::{Component, Linker};
 
 /// Alternating rounds after one unmeasured round.
 const ROUNDS: usize = 10;
@@ -126,24 +123,7 @@ fn main() {
                     }
                 }
                 for _ in 0..subject.calls_per_round {
-                    let start = Instant::now();
-                    let mut store = Store::new(
-                        &engine,
-                        Baseline {
-                            wasi: WasiCtx::builder().build(),
-                            table: ResourceTable::new(),
-                            http: WasiHttpCtx::new(),
-                        },
-                    );
-                    store.set_epoch_deadline(u64::MAX / 2);
-                    let plugin = pre.instantiate_async(&mut store).await.expect("instantiate");
-                    let result = plugin
-                        .drydock_plugin_tool()
-                        .call_invoke(&mut store, subject.tool, &args_text)
-                        .await
-                        .expect("call");
-                    drop(store);
-                    let elapsed = start.elapsed();
+                    let (elapsed, result) = raw_call(&engine, &pre, subject.tool, &args_text).await;
                     assert!(result.is_ok(), "{}: {result:?}", subject.label);
                     if round > 0 {
                         raw.push(elapsed);

@@ -189,6 +189,18 @@ impl Shared {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Commits `group` if neither the store's lock nor SQLite's write lock makes it wait; otherwise (or if it
+    /// failed) hands it back, untouched, for a committer that may wait.
+    fn try_commit(&self, group: Vec<Request>) -> Option<Vec<Request>> {
+        match self.conn.try_lock() {
+            Ok(mut conn) => commit_group_without_waiting(&mut conn, group).err(),
+            Err(TryLockError::Poisoned(poisoned)) => {
+                commit_group_without_waiting(&mut poisoned.into_inner(), group).err()
+            }
+            Err(TryLockError::WouldBlock) => Some(group),
+        }
+    }
+
     /// Up to [`MAX_GROUP`] waiting requests, oldest first.
     fn take_group(&self) -> Vec<Request> {
         let mut queue = self.lock_queue();
@@ -219,13 +231,7 @@ fn start_leader_task(shared: &Arc<Shared>) {
 fn commit_alone(shared: &Arc<Shared>) {
     let handover = Handover(Arc::clone(shared));
     let group = shared.take_group();
-    let left = match shared.conn.try_lock() {
-        Ok(mut conn) => commit_group_without_waiting(&mut conn, group).err(),
-        Err(TryLockError::Poisoned(poisoned)) => {
-            commit_group_without_waiting(&mut poisoned.into_inner(), group).err()
-        }
-        Err(TryLockError::WouldBlock) => Some(group),
-    };
+    let left = shared.try_commit(group);
     if let Some(group) = left {
         // Back at the front of the queue: the handover finds it waiting and starts a leader, which may wait.
         shared.lock_queue().waiting.splice(0..0, group);
@@ -249,13 +255,7 @@ async fn lead(shared: Weak<Shared>) {
     if group.is_empty() {
         return;
     }
-    let left = match shared.conn.try_lock() {
-        Ok(mut conn) => commit_group_without_waiting(&mut conn, group).err(),
-        Err(TryLockError::Poisoned(poisoned)) => {
-            commit_group_without_waiting(&mut poisoned.into_inner(), group).err()
-        }
-        Err(TryLockError::WouldBlock) => Some(group),
-    };
+    let left = shared.try_commit(group);
     if let Some(group) = left {
         // Waiting is the blocking pool's job. If the runtime is shutting down and refuses, the group is
         // dropped and its callers are told it was not committed.

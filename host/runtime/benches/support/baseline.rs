@@ -1,10 +1,14 @@
 //! What both benches compare against: raw wasmtime with the same engine configuration as Drydock's, a linker
 //! with WASI and wasi-http only, and a fresh store per call.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use drydock_runtime::host::tool_world::ToolPluginPre;
+use drydock_runtime::host::wit_types::ToolError;
 use wasmtime::component::ResourceTable;
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -64,4 +68,36 @@ pub fn percentile(samples: &mut [Duration], p: f64) -> f64 {
     samples.sort();
     let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
     samples[index].as_secs_f64() * 1e6
+}
+
+/// One raw call of `tool`: a fresh store, instantiate, `invoke`, and dropping the store (the pooling
+/// allocator decommits the instance's memory then; Drydock's side is timed through the same); how long it
+/// took and the tool's answer.
+pub async fn raw_call(
+    engine: &Engine,
+    pre: &ToolPluginPre<Baseline>,
+    tool: &str,
+    args: &String,
+) -> (Duration, Result<String, ToolError>) {
+    let start = Instant::now();
+    let mut store = Store::new(
+        engine,
+        Baseline {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+        },
+    );
+    store.set_epoch_deadline(u64::MAX / 2);
+    let plugin = pre
+        .instantiate_async(&mut store)
+        .await
+        .expect("instantiate");
+    let result = plugin
+        .drydock_plugin_tool()
+        .call_invoke(&mut store, tool, args)
+        .await
+        .expect("call");
+    drop(store);
+    (start.elapsed(), result)
 }
