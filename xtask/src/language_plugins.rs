@@ -134,7 +134,7 @@ fn build_language(root: &Path, language: Language) -> anyhow::Result<Vec<Built>>
 
 /// The plugins in `language`, sorted: `(directory, component name, test fixture)`. Examples are directories
 /// of `plugins/` (`notes-py` → `notes_py`); test fixtures are directories of `plugins/hostile/`
-/// (`py-describe` → `hostile_py_describe`).
+/// (`py-describe` → `hostile_py_describe`) and those whose `drydock-plugin.toml` says `test-fixture = true`.
 fn plugin_dirs(plugins: &Path, language: Language) -> anyhow::Result<Vec<(PathBuf, String, bool)>> {
     let mut found = Vec::new();
     for (dir, prefix, fixture) in [
@@ -149,12 +149,23 @@ fn plugin_dirs(plugins: &Path, language: Language) -> anyhow::Result<Vec<(PathBu
                     .and_then(|n| n.to_str())
                     .unwrap_or_default()
                     .replace('-', "_");
-                found.push((path, format!("{prefix}{stem}"), fixture));
+                let marked = is_marked_fixture(&path);
+                found.push((path, format!("{prefix}{stem}"), fixture || marked));
             }
         }
     }
     found.sort();
     Ok(found)
+}
+
+/// Whether the plugin's `drydock-plugin.toml` says `test-fixture = true` (the other languages' counterpart
+/// of a Rust plugin's `[package.metadata.drydock] test-fixture = true`).
+fn is_marked_fixture(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("drydock-plugin.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|table| table.get("test-fixture").and_then(toml::Value::as_bool))
+        .unwrap_or(false)
 }
 
 fn node() -> String {
