@@ -1,29 +1,29 @@
 //! Seed 000's chat walkthrough over real HTTP with no language model configured: request → requirements →
 //! check the task → modify → approve → follow the run → discuss the results; plus conversation isolation,
-//! stale approvals, cancel, the streaming variant and bad input.
+//! stale approvals, cancel and bad input. The streaming variant is in `chat_stream.rs`.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use drydock_core::Role;
-use drydock_tests::client::{send, sse_post};
+use drydock_tests::client::send;
 use drydock_tests::plugins::{TEMPLATE_PLANNER, WORKSPACE};
 use serde_json::{Value, json};
 
 use crate::support::{TestServer, start_server};
 
-const OPERATOR: &str = "operator-token-for-chat-tests";
+pub(crate) const OPERATOR: &str = "operator-token-for-chat-tests";
 
 /// The seed's five messages, word for word.
-const REQUEST: &str =
+pub(crate) const REQUEST: &str =
     "I need to deploy a new web application on AWS with a load balancer and auto-scaling.";
 const REQUIREMENTS: &str = "It's a Node.js application. I want to deploy it in us-west-2. Auto-scaling should be based on CPU usage (>70%).";
 const MODIFY: &str = "I'd like to make a few changes. Can we use t3.medium instances instead? Also, I want to add CloudFront for content delivery.";
 const APPROVE: &str = "I approve the plan. Please proceed with the execution.";
 const DISCUSS: &str = "Great! The deployment is complete. How can I access my application now?";
 
-async fn start(workspace: &Path, data: &Path) -> TestServer {
+pub(crate) async fn start(workspace: &Path, data: &Path) -> TestServer {
     let policy = format!(
         "[plugins.workspace]\nfs = [{{ path = {:?}, access = \"rw\" }}]\n",
         workspace.display().to_string()
@@ -69,7 +69,7 @@ async fn wait_until_finished(addr: SocketAddr, token: &str, id: &str) -> Value {
     panic!("task {id} did not finish");
 }
 
-fn content(reply: &Value) -> &str {
+pub(crate) fn content(reply: &Value) -> &str {
     reply["message"]["content"].as_str().unwrap()
 }
 
@@ -418,96 +418,6 @@ async fn cancel_withdraws_the_plan_and_unclear_messages_are_answered_honestly() 
     .await;
     assert_ne!(after["intent"], "approve");
     assert_eq!(task(addr, OPERATOR, task_id).await["status"], "cancelled");
-}
-
-#[tokio::test]
-async fn streaming_chat_sends_progress_then_tokens_then_the_reply() {
-    let (ws, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let server = start(ws.path(), data.path()).await;
-    let (status, events) = sse_post(
-        server.addr,
-        "/api/v1/chat/stream",
-        OPERATOR,
-        &json!({"user_id": "u", "message": REQUEST}).to_string(),
-        "done",
-        Duration::from_secs(20),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let kinds: Vec<&str> = events.iter().filter_map(|e| e.event.as_deref()).collect();
-    assert_eq!(kinds.first(), Some(&"progress"), "{kinds:?}");
-    assert_eq!(kinds.last(), Some(&"done"), "{kinds:?}");
-    let tokens: String = events
-        .iter()
-        .filter(|e| e.event.as_deref() == Some("token"))
-        .map(|e| {
-            serde_json::from_str::<Value>(&e.data).unwrap()["text"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    let done: Value = serde_json::from_str(&events.last().unwrap().data).unwrap();
-    assert_eq!(tokens, content(&done), "the tokens make up the answer");
-    assert!(done["task_id"].is_string());
-}
-
-#[tokio::test]
-async fn a_chat_stream_that_cannot_start_is_a_json_error_not_a_stream() {
-    let (ws, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let server = start(ws.path(), data.path()).await;
-    let cases = [
-        (
-            json!({"user_id": "", "message": "hello"}),
-            400,
-            "invalid_field",
-        ),
-        (
-            json!({"user_id": "u", "message": "   "}),
-            400,
-            "invalid_field",
-        ),
-        (
-            json!({"user_id": "u", "message": "hello", "mode": "yolo"}),
-            400,
-            "invalid_field",
-        ),
-        (
-            json!({"user_id": "u", "conversation_id": "no-such-conversation", "message": "hello"}),
-            404,
-            "not_found",
-        ),
-    ];
-    for (body, status, code) in cases {
-        let answer = send(
-            server.addr,
-            "POST",
-            "/api/v1/chat/stream",
-            Some(OPERATOR),
-            Some(&body.to_string()),
-        )
-        .await;
-        assert_eq!(answer.status, status, "{body}: {}", answer.body);
-        assert!(
-            answer
-                .header("content-type")
-                .unwrap_or_default()
-                .starts_with("application/json"),
-            "{body}: {:?}",
-            answer.headers
-        );
-        assert_eq!(answer.json()["error"]["code"], code, "{body}");
-    }
-    // Nothing was started: no task for that user.
-    let tasks = send(
-        server.addr,
-        "GET",
-        "/api/v1/tasks?user_id=u",
-        Some(OPERATOR),
-        None,
-    )
-    .await;
-    assert_eq!(tasks.json(), json!([]));
 }
 
 #[tokio::test]

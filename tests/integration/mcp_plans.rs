@@ -37,6 +37,20 @@ async fn propose_post(client: &RunningService<RoleClient, Client>, peer: &Peer) 
     structured["sessionId"].as_str().unwrap().to_owned()
 }
 
+/// `drydock_execute_plan` of the session's plan.
+async fn execute(
+    client: &RunningService<RoleClient, Client>,
+    session_id: &str,
+) -> rmcp::model::CallToolResult {
+    client
+        .call_tool(call(
+            "drydock_execute_plan",
+            json!({"sessionId": session_id}),
+        ))
+        .await
+        .unwrap()
+}
+
 async fn approve(server: &TestServer, session_id: &str) {
     let approved = send(
         server.addr,
@@ -94,13 +108,7 @@ async fn a_proposed_plan_goes_live_only_after_a_person_approves_it_and_every_key
         status.structured_content.unwrap()["plan"]["status"],
         "pending_approval"
     );
-    let early = client
-        .call_tool(call(
-            "drydock_execute_plan",
-            json!({"sessionId": session_id}),
-        ))
-        .await
-        .unwrap();
+    let early = execute(&client, &session_id).await;
     assert_eq!(early.is_error, Some(true), "an unapproved plan is refused");
     assert!(
         early.content[0]
@@ -157,13 +165,7 @@ async fn a_proposed_plan_goes_live_only_after_a_person_approves_it_and_every_key
     );
     approve(&server, &session_id).await;
 
-    let run = client
-        .call_tool(call(
-            "drydock_execute_plan",
-            json!({"sessionId": session_id}),
-        ))
-        .await
-        .unwrap();
+    let run = execute(&client, &session_id).await;
     assert_ne!(run.is_error, Some(true), "{run:?}");
     let structured = run.structured_content.unwrap();
     assert_eq!(structured["mode"], "live");
@@ -182,13 +184,7 @@ async fn an_approved_plan_stays_dry_without_the_master_switch() {
         session_id,
     } = proposed(false).await;
     approve(&server, &session_id).await;
-    let run = client
-        .call_tool(call(
-            "drydock_execute_plan",
-            json!({"sessionId": session_id}),
-        ))
-        .await
-        .unwrap();
+    let run = execute(&client, &session_id).await;
     assert_ne!(run.is_error, Some(true), "{run:?}");
     assert_eq!(
         peer.count(),

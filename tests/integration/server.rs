@@ -1,23 +1,22 @@
-//! The HTTP server over real loopback sockets: auth, roles, tool invocation, LivePolicy toggles, audit,
-//! health, metrics and bad input. Each test starts its own server on an ephemeral port with its own data
-//! directory.
+//! The HTTP server over real loopback sockets: auth, roles, tool invocation, audit, Host and Origin,
+//! health, metrics, the root page and bad input (the policy API is in `policy_api.rs`). Each test starts
+//! its own server on an ephemeral port with its own data directory.
 
 use std::path::Path;
 
 use drydock_core::Role;
 use drydock_tests::client::send;
 use drydock_tests::plugins::{ECHO, HTTP};
-use serde_json::json;
 
 use crate::support::{TestServer, start_server};
 
-const BOOTSTRAP: &str = "bootstrap-token-for-tests";
+pub(crate) const BOOTSTRAP: &str = "bootstrap-token-for-tests";
 
-async fn start(policy: &str, data_dir: &Path) -> TestServer {
+pub(crate) async fn start(policy: &str, data_dir: &Path) -> TestServer {
     start_server(policy, &[ECHO, HTTP], data_dir, BOOTSTRAP).await
 }
 
-async fn user_token(server: &TestServer, name: &str, role: Role) -> String {
+pub(crate) async fn user_token(server: &TestServer, name: &str, role: Role) -> String {
     server
         .core
         .add_user(name, "correct horse", role, "test")
@@ -209,20 +208,6 @@ async fn arguments_that_fail_the_input_schema_are_a_400_naming_the_field() {
 }
 
 #[tokio::test]
-async fn the_policy_lists_each_http_grants_methods_as_in_the_policy_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let policy = r#"
-        [plugins.http]
-        http = [{ url = "http://127.0.0.1:9/api/", methods = ["GET", "POST"] }]
-    "#;
-    let server = start(policy, dir.path()).await;
-    let answer = send(server.addr, "GET", "/api/policy", Some(BOOTSTRAP), None).await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    let grant = &answer.json()["plugins"]["http"]["http"][0];
-    assert_eq!(grant["methods"], json!(["GET", "POST"]), "{grant}");
-}
-
-#[tokio::test]
 async fn live_mode_needs_an_operator() {
     let dir = tempfile::tempdir().unwrap();
     let server = start("", dir.path()).await;
@@ -324,82 +309,6 @@ async fn bad_input_gets_a_precise_4xx() {
     let openapi = send(server.addr, "GET", "/api/openapi.json", None, None).await;
     assert_eq!(openapi.status, 200);
     assert_eq!(openapi.json()["openapi"], "3.1.0");
-}
-
-#[tokio::test]
-async fn live_policy_toggles_are_operator_only_persisted_and_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let peer = drydock_tests::peer::Peer::start().await;
-    let policy = format!(
-        "[plugins.http]\nhttp = [{{ url = \"{}/\", methods = [\"GET\", \"POST\"] }}]\n",
-        peer.base_url()
-    );
-    {
-        let server = start(&policy, dir.path()).await;
-        let user = user_token(&server, "dave", Role::User).await;
-        let body = Some(r#"{"capabilities": ["http"]}"#);
-        let refused = send(
-            server.addr,
-            "PUT",
-            "/api/policy/plugins/http/live",
-            Some(&user),
-            body,
-        )
-        .await;
-        assert_eq!(refused.status, 403);
-        let ok = send(
-            server.addr,
-            "PUT",
-            "/api/policy/plugins/http/live",
-            Some(BOOTSTRAP),
-            body,
-        )
-        .await;
-        assert_eq!(ok.status, 200, "{}", ok.body);
-        let nonsense = send(
-            server.addr,
-            "PUT",
-            "/api/policy/plugins/echo/live",
-            Some(BOOTSTRAP),
-            Some(r#"{"capabilities": ["fs"]}"#),
-        )
-        .await;
-        assert_eq!(nonsense.status, 400, "{}", nonsense.body);
-        let shown = send(server.addr, "GET", "/api/policy", Some(&user), None)
-            .await
-            .json();
-        assert_eq!(shown["livePolicy"]["http"], json!(["http"]));
-        assert_eq!(shown["masterSwitch"], false);
-        let audit = send(server.addr, "GET", "/api/audit", Some(BOOTSTRAP), None)
-            .await
-            .json();
-        assert!(
-            audit["entries"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["action"] == "policy.live.set")
-        );
-    }
-    let restarted = start(&policy, dir.path()).await;
-    let shown = send(restarted.addr, "GET", "/api/policy", Some(BOOTSTRAP), None)
-        .await
-        .json();
-    assert_eq!(
-        shown["livePolicy"]["http"],
-        json!(["http"]),
-        "the toggle survives a restart"
-    );
-    let verify = send(
-        restarted.addr,
-        "GET",
-        "/api/audit/verify",
-        Some(BOOTSTRAP),
-        None,
-    )
-    .await
-    .json();
-    assert_eq!(verify["status"], "intact", "{verify}");
 }
 
 #[tokio::test]
@@ -597,98 +506,4 @@ async fn the_root_is_a_page_saying_what_this_server_is_and_where_to_go() {
             page.body
         );
     }
-}
-
-#[tokio::test]
-async fn the_policy_says_where_each_live_list_comes_from_and_tools_say_what_live_still_needs() {
-    let dir = tempfile::tempdir().unwrap();
-    let peer = drydock_tests::peer::Peer::start().await;
-    let policy = format!(
-        "[plugins.http]\nhttp = [{{ url = \"{}/\", methods = [\"GET\", \"POST\"] }}]\nlive = [\"http\"]\n",
-        peer.base_url()
-    );
-    let live_of = |shown: &serde_json::Value, plugin: &str| {
-        shown["live"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|entry| entry["plugin"] == plugin)
-            .cloned()
-            .unwrap_or_else(|| panic!("no live entry for {plugin}: {shown}"))
-    };
-    {
-        let server = start(&policy, dir.path()).await;
-        let shown = send(server.addr, "GET", "/api/policy", Some(BOOTSTRAP), None)
-            .await
-            .json();
-        let http = live_of(&shown, "http");
-        assert_eq!(http["capabilities"], json!(["http"]));
-        assert_eq!(http["source"], "file");
-
-        // The master switch is off: nothing is live-capable, and each tool says what it lacks.
-        let tools = send(server.addr, "GET", "/api/tools", Some(BOOTSTRAP), None)
-            .await
-            .json();
-        let tool = |name: &str| {
-            tools["tools"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|t| t["name"] == name)
-                .cloned()
-                .unwrap()
-        };
-        let request = tool("http.request");
-        assert_eq!(request["liveCapable"], false, "{request}");
-        assert_eq!(request["liveCapabilities"], json!(["http"]));
-        let needs = request["liveNeeds"].as_array().unwrap();
-        assert_eq!(needs.len(), 1, "{request}");
-        assert!(needs[0].as_str().unwrap().contains("DRYDOCK_LIVE=1"));
-        let echo = tool("echo.echo");
-        let needs: Vec<&str> = echo["liveNeeds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n.as_str().unwrap())
-            .collect();
-        assert!(
-            needs[0].contains("PUT /api/policy/plugins/echo/live")
-                && needs[1].contains("DRYDOCK_LIVE=1"),
-            "{needs:?}"
-        );
-
-        // An operator's toggle (here: nothing live) replaces the file's list, and says whose it is.
-        let off = send(
-            server.addr,
-            "PUT",
-            "/api/policy/plugins/http/live",
-            Some(BOOTSTRAP),
-            Some(r#"{"capabilities": []}"#),
-        )
-        .await;
-        assert_eq!(off.status, 200, "{}", off.body);
-        let shown = send(server.addr, "GET", "/api/policy", Some(BOOTSTRAP), None)
-            .await
-            .json();
-        let http = live_of(&shown, "http");
-        assert_eq!(http["capabilities"], json!([]));
-        let source = http["source"].as_str().unwrap();
-        let by = http["setBy"].as_str().unwrap();
-        assert!(
-            source.starts_with(&format!("operator {by} at "))
-                && source.ends_with(http["setAt"].as_str().unwrap()),
-            "{http}"
-        );
-    }
-    // After a restart the toggle still wins over the file, and still says so.
-    let restarted = start(&policy, dir.path()).await;
-    let shown = send(restarted.addr, "GET", "/api/policy", Some(BOOTSTRAP), None)
-        .await
-        .json();
-    let http = live_of(&shown, "http");
-    assert_eq!(http["capabilities"], json!([]), "{shown}");
-    assert!(
-        http["source"].as_str().unwrap().starts_with("operator "),
-        "{http}"
-    );
 }
