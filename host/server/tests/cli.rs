@@ -9,6 +9,8 @@ use drydock_tests::plugins::{ECHO, PLUGIN_DIR};
 mod hostile;
 #[path = "cli/mcp.rs"]
 mod mcp;
+#[path = "cli/plugin_projects.rs"]
+mod plugin_projects;
 #[path = "cli/snippets.rs"]
 mod snippets;
 #[path = "cli/workflow_run.rs"]
