@@ -12,7 +12,11 @@
 //!   workflows and demo, with `plugins/dist` (the example plugins, without the test fixtures), the demo
 //!   policy (Jira address rewritten) and the server's data directory `.drydock-data` of its own, and `HOME`
 //!   of its own (so `drydock login` never writes the developer's credentials); the `drydock` under test is
-//!   first on `PATH`.
+//!   first on `PATH`;
+//! - the plugin toolchains: `DRYDOCK_TOOLCHAINS` names the ones `cargo xtask plugins` installed for the
+//!   repository (so `drydock plugin build` never downloads them again), `CARGO_TARGET_DIR` a target
+//!   directory that outlives the run (a new Rust plugin's dependencies compile once per checkout), and
+//!   `CARGO_HOME`/`RUSTUP_HOME` the real ones (`HOME` is the throw-away one).
 //!
 //! Each block must succeed (the snippets use `curl -sf`, so a 4xx fails them), and where a block shows an
 //! expected answer on a line `# → …`, every quoted string on that line that holds no `…` must appear in
@@ -61,8 +65,9 @@ const SKIP_CLASSES: &[(&str, &str)] = &[
     ),
 ];
 
-/// How long one file's blocks may take together.
-const FILE_TIMEOUT: Duration = Duration::from_secs(240);
+/// How long one file's blocks may take together: a guard against a hang, not a timing check (the plugin
+/// guide builds a plugin in each language, while the other tests build theirs).
+const FILE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// One fenced shell block.
 #[derive(Debug)]
@@ -131,6 +136,13 @@ fn shell_blocks(file: &Path) -> Vec<Block> {
         previous = "";
     }
     blocks
+}
+
+/// Where cargo or rustup keep their state for the real user: the variable, or its default under `HOME`.
+fn real_home_dir(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(default)
+    })
 }
 
 /// `CLASS` of a line `<!-- snippet: skip (CLASS) -->`.
@@ -388,6 +400,13 @@ async fn every_documented_shell_block_runs_as_pasted() {
             .env("TOKEN", &token)
             .env("DRYDOCK_URL", format!("http://{}", server.address))
             .env("NO_COLOR", "1")
+            .env("DRYDOCK_TOOLCHAINS", root.join("plugins/target/toolchains"))
+            .env(
+                "CARGO_TARGET_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-project-rust"),
+            )
+            .env("CARGO_HOME", real_home_dir("CARGO_HOME", ".cargo"))
+            .env("RUSTUP_HOME", real_home_dir("RUSTUP_HOME", ".rustup"))
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .process_group(0);
