@@ -23,6 +23,7 @@ mod mcp_calls;
 mod mcp_plans;
 mod plan_api;
 mod planner;
+mod plugin_changes;
 mod policy_api;
 mod runs;
 mod secrets_env;

@@ -89,6 +89,28 @@ impl Policy {
         &self.defaults
     }
 
+    /// Whether the policy names `plugin` (an unnamed plugin gets nothing).
+    pub fn names(&self, plugin: &str) -> bool {
+        self.plugins.contains_key(plugin)
+    }
+
+    /// This policy with `plugin`'s grants replaced by `grants` (merged with the top-level limits, as the
+    /// file's own sections are), or removed when `None`: how an installed package's accepted grants join
+    /// the policy in force.
+    pub fn with_grants(&self, plugin: &str, grants: Option<PluginGrants>) -> Policy {
+        let mut changed = self.clone();
+        match grants {
+            Some(mut grants) => {
+                grants.limits = grants.limits.or(self.defaults);
+                changed.plugins.insert(plugin.to_owned(), grants);
+            }
+            None => {
+                changed.plugins.remove(plugin);
+            }
+        }
+        changed
+    }
+
     /// The LivePolicy the file asks for: each plugin's `live = [...]`. Operators may change it later.
     pub fn initial_live_policy(&self) -> LivePolicy {
         let mut live = LivePolicy::default();

@@ -6,6 +6,8 @@
 //!
 //! # Layout
 //! - [`runtime`]: [`Runtime`], the public face: build, load plugins, list tools, change the LivePolicy.
+//! - [`changes`]: the loaded plugins changed while the runtime serves: add, replace, remove, and the
+//!   grants of installed plugins.
 //! - [`invoke`]: [`Runtime::invoke`] and planner calls; the runtime as the call-tool [`ToolCaller`].
 //! - [`loader`]: one component file → hash, pin check, compile (cached), world check, `describe`.
 //! - [`sandbox`]: one guest call in a fresh store; limits and traps turned into precise errors.
@@ -23,6 +25,7 @@
 
 pub mod cache;
 pub mod capability;
+pub mod changes;
 pub mod context;
 pub mod engine;
 pub mod error;

@@ -62,7 +62,7 @@ pub struct LoadedPlugin {
 }
 
 /// A consistent set of loaded plugins.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Registry {
     plugins: BTreeMap<String, Arc<LoadedPlugin>>,
     /// tool name → plugin name.
@@ -97,6 +97,13 @@ impl Registry {
         self.plugins
             .insert(plugin.info.name.clone(), Arc::new(plugin));
         Ok(())
+    }
+
+    /// Takes a plugin and its tools out; answers it, or `None` when no plugin has that name.
+    pub fn remove(&mut self, name: &str) -> Option<Arc<LoadedPlugin>> {
+        let plugin = self.plugins.remove(name)?;
+        self.tools.retain(|_, owner| owner != name);
+        Some(plugin)
     }
 
     /// The plugin offering `tool`.

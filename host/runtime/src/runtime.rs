@@ -79,9 +79,14 @@ pub(crate) struct RuntimeInner {
     pub(crate) config: RuntimeConfig,
     pub(crate) registry: RwLock<Arc<Registry>>,
     pub(crate) policy: RwLock<Arc<Policy>>,
+    /// The policy file as it was read: which plugins it names.
+    pub(crate) file_policy: Arc<Policy>,
     pub(crate) live_policy: RwLock<Arc<LivePolicy>>,
     pub(crate) values: HostValues,
     pub(crate) llm: RwLock<Option<Arc<dyn LlmProvider>>>,
+    /// Held while the loaded plugins change at run time ([`crate::changes`]), so two changes never
+    /// build on the same old registry and lose one another.
+    pub(crate) changing: tokio::sync::Mutex<()>,
 }
 
 impl Runtime {
@@ -105,10 +110,12 @@ impl Runtime {
                 cache,
                 config,
                 registry: RwLock::new(Arc::new(Registry::default())),
+                file_policy: Arc::new(policy.clone()),
                 policy: RwLock::new(Arc::new(policy)),
                 live_policy: RwLock::new(Arc::new(live_policy)),
                 values,
                 llm: RwLock::new(None),
+                changing: tokio::sync::Mutex::new(()),
             }),
         })
     }
