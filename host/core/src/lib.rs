@@ -50,6 +50,7 @@ pub mod events;
 pub mod execute;
 pub mod executions;
 pub mod live_policy;
+pub mod packages;
 pub mod plan_check;
 pub mod plans;
 pub mod proposals;

@@ -92,6 +92,10 @@ pub(crate) struct Shared {
     pub(crate) tools_tx: Arc<tokio::sync::watch::Sender<u64>>,
     /// The plugins whose live list is an operator's toggle, with who and when (the others have the file's).
     pub(crate) live_toggles: std::sync::RwLock<BTreeMap<String, LiveSource>>,
+    /// The data directory (installed packages live under it).
+    pub(crate) data_dir: PathBuf,
+    /// Installed packages that did not load at start, with why.
+    pub(crate) package_failures: std::sync::RwLock<BTreeMap<String, String>>,
 }
 
 impl Core {
@@ -112,8 +116,11 @@ impl Core {
                 llm: Arc::default(),
                 tools_tx: Arc::new(tokio::sync::watch::channel(0).0),
                 live_toggles: std::sync::RwLock::default(),
+                data_dir: config.data_dir.clone(),
+                package_failures: std::sync::RwLock::default(),
             }),
         };
+        core.load_installed_packages().await?;
         core.apply_stored_live_toggles().await?;
         core.load_llm_settings().await?;
         let interrupted =

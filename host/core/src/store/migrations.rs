@@ -41,6 +41,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "workflow runs and their events",
         sql: include_str!("schema_v4.sql"),
     },
+    Migration {
+        version: 5,
+        description: "installed plugin packages",
+        sql: include_str!("schema_v5.sql"),
+    },
 ];
 
 /// The schema version this build writes and understands.
