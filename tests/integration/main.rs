@@ -21,6 +21,7 @@ mod loading;
 mod mcp;
 mod mcp_calls;
 mod mcp_plans;
+mod packages;
 mod plan_api;
 mod planner;
 mod plugin_changes;

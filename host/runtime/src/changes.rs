@@ -68,6 +68,13 @@ impl Runtime {
         Some(removed.info.clone())
     }
 
+    /// Sets the grants of the installed plugin `plugin` (an operator accepted more, or fewer, of its
+    /// requests); takes effect on the next call.
+    pub async fn set_grants(&self, plugin: &str, grants: PluginGrants) {
+        let _changing = self.inner.changing.lock().await;
+        self.grant(plugin, Some(grants));
+    }
+
     /// Whether the policy file itself names `plugin` (its grants then come from the file, whatever an
     /// install accepted).
     pub fn file_names(&self, plugin: &str) -> bool {

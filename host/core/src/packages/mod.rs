@@ -9,9 +9,11 @@
 //! restart and an upgrade never overwrites the file a call in flight runs from.
 //!
 //! - [`rows`]: the `packages` table.
+//! - [`install`]: install, upgrade and grant.
 //! - [`requests`]: a manifest's requests, as the core weighs and grants them.
 //! - this file: the lifecycle on [`Core`].
 
+pub mod install;
 pub mod requests;
 pub mod rows;
 
@@ -21,7 +23,8 @@ use drydock_policy::{PluginGrants, Policy};
 use serde_json::json;
 
 use crate::{Actor, AuditEntry, Core, CoreError};
-pub use requests::{Accept, PackageFacts, Request};
+pub use install::Install;
+pub use requests::{Accept, Accepted, PackageFacts, Request, RequestGrant};
 pub use rows::PackageRow;
 
 /// The directory of the installed components inside the data directory.
@@ -54,16 +57,17 @@ impl Core {
         failures.clear();
         drop(failures);
         for row in rows {
-            let loaded = match grants_of(&row.name, &requests::policy_text(&row.name, &row.accepted)) {
-                Ok(grants) => self
-                    .shared
-                    .runtime
-                    .add_plugin(&self.package_file(&row.name, &row.digest), grants)
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string()),
-                Err(err) => Err(err),
-            };
+            let loaded =
+                match grants_of(&row.name, &requests::policy_text(&row.name, &row.accepted)) {
+                    Ok(grants) => self
+                        .shared
+                        .runtime
+                        .add_plugin(&self.package_file(&row.name, &row.digest), grants)
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                    Err(err) => Err(err),
+                };
             if let Err(reason) = loaded {
                 tracing::warn!(plugin = %row.name, version = %row.version, %reason, "an installed package did not load");
                 self.package_failures_mut().insert(row.name.clone(), reason);
@@ -129,22 +133,34 @@ impl Core {
             // Put it back as it was: the store still says it is installed.
             if removed.is_some() {
                 let file = self.package_file(&row.name, &row.digest);
-                if let Ok(grants) = grants_of(&row.name, &requests::policy_text(&row.name, &row.accepted)) {
+                if let Ok(grants) =
+                    grants_of(&row.name, &requests::policy_text(&row.name, &row.accepted))
+                {
                     let _ = self.shared.runtime.add_plugin(&file, grants).await;
                 }
             }
             return Err(err);
         }
         self.package_failures_mut().remove(name);
-        let _ = std::fs::remove_dir_all(self.shared.data_dir.join(PACKAGES_DIR).join(&row.digest));
+        self.forget_component(&row.name, &row.digest);
         self.shared.tools_tx.send_modify(|version| *version += 1);
         Ok(row)
     }
 
     /// Writes an audit row for a refused change (who tried what, and why it was refused).
-    pub(crate) async fn audit_refusal(&self, actor: &Actor, action: &str, target: &str, err: &CoreError) {
+    pub(crate) async fn audit_refusal(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        err: &CoreError,
+    ) {
         let entry = AuditEntry {
-            actor: if actor.name.is_empty() { "anonymous".into() } else { actor.name.clone() },
+            actor: if actor.name.is_empty() {
+                "anonymous".into()
+            } else {
+                actor.name.clone()
+            },
             action: format!("{action}.refused"),
             target: Some(target.to_owned()),
             correlation_id: None,
@@ -155,7 +171,9 @@ impl Core {
         }
     }
 
-    fn package_failures(&self) -> std::sync::RwLockReadGuard<'_, std::collections::BTreeMap<String, String>> {
+    fn package_failures(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, std::collections::BTreeMap<String, String>> {
         self.shared
             .package_failures
             .read()
@@ -175,7 +193,11 @@ impl Core {
 /// The grants of `name` in `policy_text` (a policy file holding its section), through the policy's own
 /// parser.
 pub(crate) fn grants_of(name: &str, policy_text: &str) -> Result<PluginGrants, String> {
-    Policy::parse(policy_text, &format!("the grants of the installed package `{name}`"), Path::new("/"))
-        .map(|policy| policy.grants(name).clone())
-        .map_err(|e| e.to_string())
+    Policy::parse(
+        policy_text,
+        &format!("the grants of the installed package `{name}`"),
+        Path::new("/"),
+    )
+    .map(|policy| policy.grants(name).clone())
+    .map_err(|e| e.to_string())
 }

@@ -71,10 +71,16 @@ impl RequestGrant {
     /// How a person reads it: `POST, GET under https://x.example/api/`.
     pub fn summary(&self) -> String {
         match self {
-            RequestGrant::Http { url, methods } => format!("http {} under {url}", methods.join(", ")),
+            RequestGrant::Http { url, methods } => {
+                format!("http {} under {url}", methods.join(", "))
+            }
             RequestGrant::Fs { access } => format!(
                 "fs: a directory you choose, {}",
-                if access == "rw" { "read-write" } else { "read-only" }
+                if access == "rw" {
+                    "read-write"
+                } else {
+                    "read-only"
+                }
             ),
             RequestGrant::Secrets { name } => format!("secret {name}"),
             RequestGrant::Env { name } => format!("environment variable {name}"),
@@ -117,7 +123,11 @@ pub fn accept(
                 let known: Vec<&str> = requests.iter().map(|r| r.id.as_str()).collect();
                 return Err(CoreError::Invalid(format!(
                     "the package makes no request `{id}` (its requests: {})",
-                    if known.is_empty() { "none".into() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
                 )));
             }
         }
@@ -225,7 +235,9 @@ mod tests {
             },
             Request {
                 id: "fs:0".into(),
-                grant: RequestGrant::Fs { access: "ro".into() },
+                grant: RequestGrant::Fs {
+                    access: "ro".into(),
+                },
                 reason: "reads notes".into(),
             },
             Request {
@@ -251,13 +263,26 @@ mod tests {
 
     #[test]
     fn an_fs_request_needs_a_directory_and_unknown_ids_are_named() {
-        let err = accept(&requests(), &Accept::All, &BTreeMap::new()).unwrap_err().to_string();
-        assert!(err.contains("`fs:0` asks for a directory"), "{err}");
-        let err = accept(&requests(), &Accept::Only(vec!["http:9".into()]), &BTreeMap::new())
+        let err = accept(&requests(), &Accept::All, &BTreeMap::new())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("no request `http:9`") && err.contains("secrets:NOTES_TOKEN"), "{err}");
-        assert!(accept(&requests(), &Accept::None, &BTreeMap::new()).unwrap().is_empty());
+        assert!(err.contains("`fs:0` asks for a directory"), "{err}");
+        let err = accept(
+            &requests(),
+            &Accept::Only(vec!["http:9".into()]),
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("no request `http:9`") && err.contains("secrets:NOTES_TOKEN"),
+            "{err}"
+        );
+        assert!(
+            accept(&requests(), &Accept::None, &BTreeMap::new())
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -265,6 +290,9 @@ mod tests {
         let before = accept(&requests()[..1], &Accept::All, &BTreeMap::new()).unwrap();
         let (kept, held) = carry_over(&requests(), &before);
         assert_eq!(kept, before);
-        assert_eq!(held.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["fs:0", "secrets:NOTES_TOKEN"]);
+        assert_eq!(
+            held.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["fs:0", "secrets:NOTES_TOKEN"]
+        );
     }
 }

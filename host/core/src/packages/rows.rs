@@ -4,10 +4,10 @@
 use rusqlite::{Row, params};
 
 use super::requests::{Accepted, Request};
-use crate::{AuditEntry, StoreError};
 use crate::audit::append_checked;
 use crate::store::Store;
 use crate::store::rows::{json_column, query_all, query_one};
+use crate::{AuditEntry, StoreError};
 
 /// One installed package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,11 @@ impl Store {
 
     /// Stores `row` (a new install or a new state of an installed one; `installed_by`/`installed_at` of
     /// an existing row are kept) and appends `audit`, in one transaction.
-    pub fn put_package_audited(&self, row: &PackageRow, audit: &AuditEntry) -> Result<(), StoreError> {
+    pub fn put_package_audited(
+        &self,
+        row: &PackageRow,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
         let accepted = serde_json::to_string(&row.accepted)
             .map_err(|e| StoreError::Invalid(format!("accepted requests: {e}")))?;
         let held = serde_json::to_string(&row.held)
@@ -125,7 +129,11 @@ impl Store {
 
     /// Forgets the installed package `name` and appends `audit`, in one transaction; answers whether there
     /// was one.
-    pub fn delete_package_audited(&self, name: &str, audit: &AuditEntry) -> Result<bool, StoreError> {
+    pub fn delete_package_audited(
+        &self,
+        name: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
         self.write(|tx| {
             let deleted = tx.execute("DELETE FROM packages WHERE name = ?1", params![name])? > 0;
             append_checked(tx, audit)?;
@@ -159,7 +167,9 @@ mod tests {
             manifest: "name = \"notes\"".into(),
             signer: None,
             accepted: vec![Accepted {
-                grant: RequestGrant::Env { name: "HOME".into() },
+                grant: RequestGrant::Env {
+                    name: "HOME".into(),
+                },
                 dir: None,
             }],
             held: vec![Request {
@@ -177,22 +187,50 @@ mod tests {
     #[test]
     fn a_package_is_stored_updated_and_forgotten() {
         let (_dir, store) = temp_store();
-        store.put_package_audited(&row("0.1.0"), &audit("plugin.install")).unwrap();
+        store
+            .put_package_audited(&row("0.1.0"), &audit("plugin.install"))
+            .unwrap();
         let mut upgraded = row("0.2.0");
         upgraded.installed_by = "someone else".into();
         upgraded.updated_by = "grace".into();
-        store.put_package_audited(&upgraded, &audit("plugin.upgrade")).unwrap();
+        store
+            .put_package_audited(&upgraded, &audit("plugin.upgrade"))
+            .unwrap();
         let stored = store.package("notes").unwrap().unwrap();
         assert_eq!(stored.version, "0.2.0");
-        assert_eq!(stored.installed_by, "ada", "the first install is remembered");
+        assert_eq!(
+            stored.installed_by, "ada",
+            "the first install is remembered"
+        );
         assert_eq!(stored.updated_by, "grace");
         assert_eq!(stored.held[0].grant, RequestGrant::Llm);
         assert_eq!(stored.accepted, row("0.1.0").accepted);
         assert_eq!(store.packages().unwrap().len(), 1);
-        assert!(store.delete_package_audited("notes", &audit("plugin.remove")).unwrap());
-        assert!(!store.delete_package_audited("notes", &audit("plugin.remove")).unwrap());
-        let actions: Vec<String> = store.audit_query(None, None, 100).unwrap().into_iter().map(|r| r.action).collect();
-        assert_eq!(actions, ["plugin.install", "plugin.upgrade", "plugin.remove", "plugin.remove"]);
+        assert!(
+            store
+                .delete_package_audited("notes", &audit("plugin.remove"))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .delete_package_audited("notes", &audit("plugin.remove"))
+                .unwrap()
+        );
+        let actions: Vec<String> = store
+            .audit_query(None, None, 100)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "plugin.install",
+                "plugin.upgrade",
+                "plugin.remove",
+                "plugin.remove"
+            ]
+        );
         assert!(store.package("notes").unwrap().is_none());
     }
 }
