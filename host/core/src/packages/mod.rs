@@ -53,9 +53,7 @@ impl Core {
     /// that no longer loads is reported in the log and in the listing, and the others still load.
     pub(crate) async fn load_installed_packages(&self) -> Result<(), CoreError> {
         let rows = self.store(|s| s.packages()).await?;
-        let mut failures = self.package_failures_mut();
-        failures.clear();
-        drop(failures);
+        self.package_failures_mut().clear();
         for row in rows {
             let loaded =
                 match grants_of(&row.name, &requests::policy_text(&row.name, &row.accepted)) {
