@@ -1,10 +1,37 @@
-//! Plugin packages: what a third party ships and what an operator installs. A package is a component, a
-//! manifest (name, version, contract version, the grants it *requests*, each with a reason) and optionally a
-//! signature. Nothing a package requests is granted by itself: installing it (in drydock-core) turns the
-//! requests an operator accepts into grants. This crate knows nothing of wasmtime, HTTP routes or the
-//! store; it reads, verifies and fetches packages.
+//! Plugin packages: what a third party ships and what an operator installs. A package is one component
+//! file carrying its manifest (name, version, contract version, the grants it *requests*, each with a
+//! reason) and optionally a signature, as custom sections. Nothing a package requests is granted by
+//! itself: installing it (in drydock-core) turns the requests an operator accepts into grants. This crate
+//! knows nothing of wasmtime, HTTP routes or the store; it reads, checks and signs packages.
 //!
 //! # Layout
 //! - [`digest`]: the SHA-256 digest that names a component's bytes (`sha256:<hex>`).
+//! - [`sections`]: the `drydock-package` and `drydock-signature` custom sections: read, embed, strip.
+//! - [`manifest`]: [`Manifest`], the validated TOML manifest.
+//! - [`requests`]: [`Requests`], the grants a manifest asks for, each with a reason.
+//! - [`accept`]: accepted requests → the policy's `PluginGrants`; comparing two versions' requests.
+//! - [`contract`]: the WIT contract version a plugin was built against, and [`HOST_CONTRACT`].
+//! - [`keys`]: [`SecretKey`] files; public keys are the policy's `Ed25519PublicKey`.
+//! - [`signature`]: [`sign`] and [`verify`].
+//! - [`package`]: [`Package`], a component with its manifest (embedded, or beside the file).
 
+pub mod accept;
+pub mod contract;
 pub mod digest;
+pub mod keys;
+pub mod manifest;
+pub mod package;
+pub mod requests;
+pub mod sections;
+pub mod signature;
+#[cfg(test)]
+mod test_fixture;
+
+pub use accept::{AcceptError, Acceptance, RequestDiff, RequestedGrant, compare};
+pub use contract::{Contract, ContractError, HOST_CONTRACT};
+pub use keys::{KeyError, SecretKey};
+pub use manifest::{Manifest, ManifestError};
+pub use package::{ManifestSource, Package, PackageError};
+pub use requests::{FsRequest, HttpRequest, NamedRequest, RequestEntry, RequestId, Requests};
+pub use sections::{SectionError, embed, read_sections, strip};
+pub use signature::{SignError, Verified, VerifyError, sign, verify};

@@ -18,7 +18,7 @@ pub struct Location {
 
 impl Location {
     /// The location of byte `offset` in `text` (clamped to the text).
-    pub(crate) fn of_offset(origin: &str, text: &str, offset: usize) -> Location {
+    pub fn of_offset(origin: &str, text: &str, offset: usize) -> Location {
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;

@@ -14,7 +14,9 @@ use toml::Spanned;
 use crate::capability::Capability;
 use crate::error::{Location, PolicyError};
 use crate::grants::{FsAccess, FsGrant, HttpGrant, HttpMethod, LimitOverrides, PluginGrants};
+use crate::names::{check_env_name, check_mount, check_secret_name};
 use crate::path_match::normalize;
+use crate::trust::{Ed25519PublicKey, SeenKeys, Trust, TrustedKey, check_signer_name};
 use crate::url_match::UrlPrefix;
 
 /// Where the guest sees the first fs grant when the policy does not say.
@@ -27,6 +29,23 @@ struct RawPolicy {
     limits: RawLimits,
     #[serde(default)]
     plugins: BTreeMap<Spanned<String>, RawPlugin>,
+    #[serde(default)]
+    trust: RawTrust,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTrust {
+    #[serde(default)]
+    keys: Vec<RawTrustedKey>,
+    require_signature: Option<Spanned<bool>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrustedKey {
+    name: Spanned<String>,
+    key: Spanned<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -81,6 +100,7 @@ struct RawFs {
 pub(crate) struct ParsedPolicy {
     pub(crate) plugins: BTreeMap<String, PluginGrants>,
     pub(crate) defaults: LimitOverrides,
+    pub(crate) trust: Trust,
 }
 
 /// Parses and validates a policy file; `base_dir` must be absolute.
@@ -112,7 +132,43 @@ pub(crate) fn parse_policy(
         let grants = validator.validate(raw_plugin, defaults)?;
         plugins.insert(name.into_inner(), grants);
     }
-    Ok(ParsedPolicy { plugins, defaults })
+    let trust = validate_trust(&file, raw.trust)?;
+    Ok(ParsedPolicy {
+        plugins,
+        defaults,
+        trust,
+    })
+}
+
+fn validate_trust(file: &SourceFile, raw: RawTrust) -> Result<Trust, PolicyError> {
+    let mut seen = SeenKeys::default();
+    let mut keys = Vec::with_capacity(raw.keys.len());
+    for entry in raw.keys {
+        check_signer_name(entry.name.get_ref())
+            .map_err(|message| file.invalid(entry.name.span(), None, message))?;
+        let key: Ed25519PublicKey = entry.key.get_ref().parse().map_err(|error| {
+            file.invalid(entry.key.span(), None, format!("in [trust] keys: {error}"))
+        })?;
+        seen.add(entry.name.get_ref(), key)
+            .map_err(|message| file.invalid(entry.name.span(), None, message))?;
+        keys.push(TrustedKey {
+            name: entry.name.into_inner(),
+            key,
+        });
+    }
+    let require_signature = match raw.require_signature {
+        Some(flag) if *flag.get_ref() && keys.is_empty() => {
+            let message = "require_signature = true but [trust] lists no keys, so no package could \
+                           be installed; add the signers' keys (keys = [{ name = \"acme\", key = \"ed25519:...\" }])";
+            return Err(file.invalid(flag.span(), None, message));
+        }
+        Some(flag) => flag.into_inner(),
+        None => false,
+    };
+    Ok(Trust {
+        keys,
+        require_signature,
+    })
 }
 
 struct SourceFile<'a> {
@@ -186,8 +242,8 @@ impl PluginValidator<'_> {
         let mut grants = PluginGrants {
             http,
             fs,
-            secrets: self.names(&raw.secrets, "secret")?,
-            env: self.names(&raw.env, "env variable")?,
+            secrets: self.names(&raw.secrets, NameKind::Secret)?,
+            env: self.names(&raw.env, NameKind::Env)?,
             llm: raw.llm,
             live: BTreeSet::new(),
             limits: validate_limits(self.file, Some(self.plugin), &raw.limits)?.or(defaults),
@@ -255,25 +311,7 @@ impl PluginValidator<'_> {
                 }
                 Some(mount) => {
                     let text = mount.get_ref();
-                    let valid = text.starts_with('/')
-                        && text.len() > 1
-                        && text.len() <= 128
-                        && !text.ends_with('/')
-                        && text[1..].split('/').all(|segment| {
-                            !segment.is_empty()
-                                && segment != "."
-                                && segment != ".."
-                                && segment
-                                    .bytes()
-                                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-                        });
-                    if !valid {
-                        let message = format!(
-                            "fs mount `{text}` must be an absolute guest path like `/data` (letters, digits, \
-                             `_`, `-`, `.`; no `..`, no trailing `/`)"
-                        );
-                        return Err(self.invalid(mount.span(), message));
-                    }
+                    check_mount(text).map_err(|message| self.invalid(mount.span(), message))?;
                     text.clone()
                 }
             };
@@ -301,21 +339,19 @@ impl PluginValidator<'_> {
         })
     }
 
-    fn names(&self, raw: &[Spanned<String>], kind: &str) -> Result<BTreeSet<String>, PolicyError> {
+    fn names(
+        &self,
+        raw: &[Spanned<String>],
+        kind: NameKind,
+    ) -> Result<BTreeSet<String>, PolicyError> {
         let mut names = BTreeSet::new();
         for name in raw {
             let text = name.get_ref();
-            if !is_variable_name(text) {
-                let message = format!("{kind} name `{text}` must match ^[A-Za-z_][A-Za-z0-9_]*$");
-                return Err(self.invalid(name.span(), message));
-            }
-            // The host's own switches (DRYDOCK_LIVE above all) must never be readable by a plugin.
-            if kind == "env variable" && text.to_ascii_uppercase().starts_with("DRYDOCK_") {
-                let message = format!(
-                    "env variable `{text}` is reserved: DRYDOCK_* variables are the host's own"
-                );
-                return Err(self.invalid(name.span(), message));
-            }
+            let checked = match kind {
+                NameKind::Secret => check_secret_name(text),
+                NameKind::Env => check_env_name(text),
+            };
+            checked.map_err(|message| self.invalid(name.span(), message))?;
             names.insert(text.clone());
         }
         Ok(names)
@@ -377,10 +413,9 @@ fn is_plugin_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-fn is_variable_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    let first_ok = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
-    first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+/// Which kind of name a list in a plugin's table holds.
+#[derive(Clone, Copy)]
+enum NameKind {
+    Secret,
+    Env,
 }

@@ -12,6 +12,8 @@
 //! - [`live`]: [`LivePolicy`] (operator toggles) and [`LiveContext`] (master switch, mode, plan approval).
 //! - [`http_request`]: what an HTTP request really asks for ([`HttpRequest`]): method overrides, bodies on reads.
 //! - [`decide`]: one decision function per effect kind ([`decide_http`], [`decide_fs_write`], ...).
+//! - [`names`]: the syntax of secret and env names and fs mounts, shared with package requests.
+//! - [`trust`]: [`Trust`], the package signers an operator trusts ([`Ed25519PublicKey`]).
 //! - [`error`]: [`PolicyError`] with `file:line:column` locations.
 
 pub mod capability;
@@ -21,8 +23,10 @@ mod file;
 pub mod grants;
 pub mod http_request;
 pub mod live;
+pub mod names;
 pub mod path_match;
 pub mod policy;
+pub mod trust;
 pub mod url_match;
 
 pub use capability::{Capability, Decision, Mode, Outcome, UnknownCapability, UnknownMode};
@@ -35,4 +39,5 @@ pub use http_request::{HttpRequest, WriteSignal};
 pub use live::{LiveContext, LivePolicy, MASTER_SWITCH_VAR, PlanApproval};
 pub use path_match::{PathError, is_within, normalize};
 pub use policy::Policy;
+pub use trust::{Ed25519PublicKey, KeyFormatError, Trust, TrustedKey};
 pub use url_match::{Host, Scheme, TargetUrl, UrlError, UrlPrefix};

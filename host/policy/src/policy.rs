@@ -8,6 +8,7 @@ use crate::error::PolicyError;
 use crate::file::parse_policy;
 use crate::grants::{LimitOverrides, PluginGrants};
 use crate::live::LivePolicy;
+use crate::trust::Trust;
 
 static NOTHING_GRANTED: PluginGrants = PluginGrants::EMPTY;
 
@@ -16,6 +17,7 @@ static NOTHING_GRANTED: PluginGrants = PluginGrants::EMPTY;
 pub struct Policy {
     plugins: BTreeMap<String, PluginGrants>,
     defaults: LimitOverrides,
+    trust: Trust,
 }
 
 impl Policy {
@@ -41,6 +43,10 @@ impl Policy {
     /// component_sha256 = "<64 hex>" # optional pin
     /// [plugins.jira.limits]         # optional; overrides the defaults key by key
     /// timeout_ms = 2000
+    ///
+    /// [trust]                       # optional: who signs the packages an operator installs
+    /// keys = [{ name = "acme", key = "ed25519:<base64>" }]  # name: 1-64 of [A-Za-z0-9_.-]; names and keys unique
+    /// require_signature = false     # true: refuse unsigned or untrusted packages (needs at least one key)
     /// ```
     pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Policy, PolicyError> {
         let base_dir = std::path::absolute(base_dir).map_err(|source| PolicyError::Read {
@@ -51,6 +57,7 @@ impl Policy {
         Ok(Policy {
             plugins: parsed.plugins,
             defaults: parsed.defaults,
+            trust: parsed.trust,
         })
     }
 
@@ -109,6 +116,11 @@ impl Policy {
             }
         }
         changed
+    }
+
+    /// The `[trust]` table: the package signers the operator trusts and whether a signature is required.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// The LivePolicy the file asks for: each plugin's `live = [...]`. Operators may change it later.

@@ -303,3 +303,65 @@ fn fs_mounts_must_be_clean_absolute_guest_paths_used_once() {
     );
     assert!(twice.contains("used twice"), "{twice}");
 }
+
+const KEY_A: &str = "ed25519:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+const KEY_B: &str = "ed25519:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+
+#[test]
+fn trusts_nobody_and_requires_no_signature_by_default() {
+    let trust = parse(EXAMPLE).unwrap().trust().clone();
+    assert!(trust.keys.is_empty() && !trust.require_signature);
+}
+
+#[test]
+fn parses_trusted_keys_and_the_signature_requirement() {
+    let text = format!(
+        "[trust]\nkeys = [{{ name = \"acme\", key = \"{KEY_A}\" }}, {{ name = \"beta\", key = \"{KEY_B}\" }}]\n\
+         require_signature = true\n"
+    );
+    let policy = parse(&text).unwrap();
+    let trust = policy.trust();
+    assert!(trust.require_signature);
+    assert_eq!(trust.keys[0].name, "acme");
+    assert_eq!(trust.keys[1].key.to_string(), KEY_B);
+    assert_eq!(trust.signer(&trust.keys[0].key).unwrap().name, "acme");
+}
+
+#[test]
+fn refuses_unknown_keys_in_trust() {
+    let message = error("[trust]\nrequire_signatures = true\n");
+    assert!(
+        message.contains("policy.toml:2:1") && message.contains("require_signatures"),
+        "{message}"
+    );
+}
+
+#[test]
+fn refuses_a_trusted_key_that_is_not_ed25519_base64() {
+    let message = error("[trust]\nkeys = [{ name = \"acme\", key = \"ssh-ed25519 AAAA\" }]\n");
+    assert!(
+        message.contains("policy.toml:2:") && message.contains("ed25519:<base64>"),
+        "{message}"
+    );
+}
+
+#[test]
+fn refuses_the_same_signer_name_or_key_twice() {
+    let twice_named = format!(
+        "[trust]\nkeys = [{{ name = \"acme\", key = \"{KEY_A}\" }}, {{ name = \"acme\", key = \"{KEY_B}\" }}]\n"
+    );
+    assert!(error(&twice_named).contains("`acme` is listed twice"));
+    let twice_keyed = format!(
+        "[trust]\nkeys = [{{ name = \"acme\", key = \"{KEY_A}\" }}, {{ name = \"beta\", key = \"{KEY_A}\" }}]\n"
+    );
+    assert!(error(&twice_keyed).contains("listed twice"));
+}
+
+#[test]
+fn refuses_requiring_signatures_without_any_trusted_key() {
+    let message = error("[trust]\nrequire_signature = true\n");
+    assert!(
+        message.contains("policy.toml:2:21") && message.contains("lists no keys"),
+        "{message}"
+    );
+}
