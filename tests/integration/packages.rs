@@ -43,7 +43,7 @@ async fn core(data: &Path) -> Core {
 
 fn http_request(url: &str) -> Request {
     Request {
-        id: "http:0".into(),
+        id: "http#1".into(),
         grant: RequestGrant::Http {
             url: url.into(),
             methods: vec!["GET".into()],
@@ -175,7 +175,7 @@ async fn an_upgrade_keeps_accepted_grants_and_holds_new_requests_until_granted()
 
     // One more: it runs with the old grants, the new request held.
     let mut more = vec![api.clone(), http_request("https://uploads.example.com/")];
-    more[1].id = "http:1".into();
+    more[1].id = "http#2".into();
     let upgraded = core
         .upgrade_package(&operator(), package(HTTP, "2.0.0", more, b"2"))
         .await
@@ -187,7 +187,7 @@ async fn an_upgrade_keeps_accepted_grants_and_holds_new_requests_until_granted()
             .iter()
             .map(|r| r.id.as_str())
             .collect::<Vec<_>>(),
-        ["http:1"]
+        ["http#2"]
     );
     assert_eq!(
         core.runtime().policy().grants("http").http.len(),
@@ -196,17 +196,17 @@ async fn an_upgrade_keeps_accepted_grants_and_holds_new_requests_until_granted()
     );
 
     let granted = core
-        .grant_package(&operator(), "http", &["http:1".into()], &BTreeMap::new())
+        .grant_package(&operator(), "http", &["http#2".into()], &BTreeMap::new())
         .await
         .unwrap();
     assert!(granted.held.is_empty());
     assert_eq!(core.runtime().policy().grants("http").http.len(), 2);
     let unknown = core
-        .grant_package(&operator(), "http", &["http:7".into()], &BTreeMap::new())
+        .grant_package(&operator(), "http", &["http#7".into()], &BTreeMap::new())
         .await
         .unwrap_err()
         .to_string();
-    assert!(unknown.contains("no request `http:7`"), "{unknown}");
+    assert!(unknown.contains("no request `http#7`"), "{unknown}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,11 +9,13 @@
 //! restart and an upgrade never overwrites the file a call in flight runs from.
 //!
 //! - [`rows`]: the `packages` table.
+//! - [`read`]: fetched bytes → a verified package (manifest, contract, signature, requests).
 //! - [`install`]: install, upgrade and grant.
 //! - [`requests`]: a manifest's requests, as the core weighs and grants them.
 //! - this file: the lifecycle on [`Core`].
 
 pub mod install;
+pub mod read;
 pub mod requests;
 pub mod rows;
 

@@ -28,7 +28,7 @@ pub struct PackageFacts {
 /// One request of a package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
-    /// Its id within the package, for `--grant` and the API: `http:0`, `fs:0`, `secrets:NAME`,
+    /// Its id within the package, for `--grant` and the API: `http:0`, `fs#1`, `secrets:NAME`,
     /// `env:NAME`, `llm`.
     pub id: String,
     /// What it asks for.
@@ -48,10 +48,13 @@ pub enum RequestGrant {
         /// The methods under it.
         methods: Vec<String>,
     },
-    /// A directory the operator chooses, read-only (`ro`) or read-write (`rw`).
+    /// A directory the operator chooses, read-only (`ro`) or read-write (`rw`), seen by the plugin at
+    /// `mount`.
     Fs {
         /// `ro` or `rw`.
         access: String,
+        /// Where the plugin sees it (`/workspace` for the first).
+        mount: String,
     },
     /// A secret by name.
     Secrets {
@@ -74,8 +77,8 @@ impl RequestGrant {
             RequestGrant::Http { url, methods } => {
                 format!("http {} under {url}", methods.join(", "))
             }
-            RequestGrant::Fs { access } => format!(
-                "fs: a directory you choose, {}",
+            RequestGrant::Fs { access, mount } => format!(
+                "fs: a directory you choose, seen at {mount}, {}",
                 if access == "rw" {
                     "read-write"
                 } else {
@@ -197,11 +200,12 @@ pub fn policy_text(name: &str, accepted: &[Accepted]) -> String {
                 );
                 push("http", entry.into());
             }
-            RequestGrant::Fs { access } => {
+            RequestGrant::Fs { access, mount } => {
                 let mut entry = toml::Table::new();
                 let dir = accepted.dir.clone().unwrap_or_default();
                 entry.insert("path".into(), dir.display().to_string().into());
                 entry.insert("access".into(), access.clone().into());
+                entry.insert("mount".into(), mount.clone().into());
                 push("fs", entry.into());
             }
             RequestGrant::Secrets { name } => push("secrets", name.clone().into()),
@@ -226,7 +230,7 @@ mod tests {
     fn requests() -> Vec<Request> {
         vec![
             Request {
-                id: "http:0".into(),
+                id: "http#1".into(),
                 grant: RequestGrant::Http {
                     url: "https://notes.example.com/api/".into(),
                     methods: vec!["POST".into()],
@@ -234,14 +238,14 @@ mod tests {
                 reason: "posts notes".into(),
             },
             Request {
-                id: "fs:0".into(),
+                id: "fs#1".into(),
                 grant: RequestGrant::Fs {
                     access: "ro".into(),
                 },
                 reason: "reads notes".into(),
             },
             Request {
-                id: "secrets:NOTES_TOKEN".into(),
+                id: "secret:NOTES_TOKEN".into(),
                 grant: RequestGrant::Secrets {
                     name: "NOTES_TOKEN".into(),
                 },
@@ -252,7 +256,7 @@ mod tests {
 
     #[test]
     fn accepted_requests_become_policy_syntax_the_policy_parser_reads() {
-        let dirs = BTreeMap::from([("fs:0".to_owned(), PathBuf::from("/srv/notes"))]);
+        let dirs = BTreeMap::from([("fs#1".to_owned(), PathBuf::from("/srv/notes"))]);
         let accepted = accept(&requests(), &Accept::All, &dirs).unwrap();
         let text = policy_text("notes", &accepted);
         let grants = super::super::grants_of("notes", &text).unwrap();
@@ -266,16 +270,16 @@ mod tests {
         let err = accept(&requests(), &Accept::All, &BTreeMap::new())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`fs:0` asks for a directory"), "{err}");
+        assert!(err.contains("`fs#1` asks for a directory"), "{err}");
         let err = accept(
             &requests(),
-            &Accept::Only(vec!["http:9".into()]),
+            &Accept::Only(vec!["http#9".into()]),
             &BTreeMap::new(),
         )
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("no request `http:9`") && err.contains("secrets:NOTES_TOKEN"),
+            err.contains("no request `http#9`") && err.contains("secret:NOTES_TOKEN"),
             "{err}"
         );
         assert!(
@@ -292,7 +296,7 @@ mod tests {
         assert_eq!(kept, before);
         assert_eq!(
             held.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-            ["fs:0", "secrets:NOTES_TOKEN"]
+            ["fs#1", "secret:NOTES_TOKEN"]
         );
     }
 }
