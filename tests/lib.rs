@@ -7,6 +7,7 @@
 //! - [`client`]: a minimal HTTP/1.1 client for driving the Drydock server over real loopback sockets.
 //! - [`peer`]: a small HTTP/1.1 server on 127.0.0.1 speaking enough of Jira REST v2 to stand in for it.
 //! - [`llm_peer`]: a scripted OpenAI-compatible chat-completions server on 127.0.0.1 (JSON and streamed).
+//! - [`registry`]: a real OCI registry (Debian's `docker-registry`) on 127.0.0.1, killed on drop.
 
 #![allow(missing_docs)]
 
@@ -34,3 +35,4 @@ pub mod plugins {
 pub mod client;
 pub mod llm_peer;
 pub mod peer;
+pub mod registry;

@@ -4,8 +4,8 @@
 //!   the demo tools in dry run and prints each result and effect journal.
 //! - `serve`: installs the target, builds the plugins, and runs `drydock serve` on the demo policy
 //!   (`drydock.toml`) at http://127.0.0.1:8080; the first start prints an operator token.
-//! - `test`: installs the target, builds the plugins, makes sure `curl` and `jq` are there (the suite runs the
-//!   documentation's shell snippets; as root it installs them with apt-get), runs the whole test suite, then
+//! - `test`: installs the target, builds the plugins, makes sure `curl`, `jq` and `docker-registry` are there
+//!   (`system_tools.rs`; as root it installs them with apt-get), runs the whole test suite, then
 //!   schemathesis against a throwaway server's OpenAPI document (`schemathesis.rs`; needs `python3` with
 //!   `venv`).
 //! - `conformance`: builds the plugins, then only the schemathesis step of `test`.
@@ -22,6 +22,7 @@ use anyhow::{Context, bail};
 mod jira_standin;
 mod language_plugins;
 mod schemathesis;
+mod system_tools;
 
 const TARGET: &str = "wasm32-wasip2";
 
@@ -32,8 +33,8 @@ fn main() -> anyhow::Result<()> {
         "plugins" => build_plugins(&root),
         "test" => {
             build_plugins(&root)?;
-            for tool in SNIPPET_TOOLS {
-                ensure_tool(tool)?;
+            for tool in system_tools::TEST_TOOLS {
+                system_tools::ensure(tool)?;
             }
             test(&root)
         }
@@ -134,46 +135,6 @@ fn ensure_target() -> anyhow::Result<()> {
     }
     eprintln!("xtask: installing the {TARGET} target with rustup");
     run(Command::new("rustup").args(["target", "add", TARGET]))
-}
-
-/// What the documentation's shell snippets need besides bash; the suite runs them
-/// (`host/server/tests/cli/snippets.rs`).
-const SNIPPET_TOOLS: &[&str] = &["curl", "jq"];
-
-/// Installs `tool` with apt-get when it is missing and we run as root (a fresh container or CI); otherwise
-/// a missing tool stops the run with how to install it.
-fn ensure_tool(tool: &str) -> anyhow::Result<()> {
-    let present = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if present(tool) {
-        return Ok(());
-    }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
-    let has_apt = present("apt-get");
-    if root && has_apt {
-        eprintln!("xtask: installing {tool} with apt-get (the documentation's snippets use it)");
-        let installed = run(Command::new("apt-get").args(["install", "-y", tool]));
-        if installed.is_err() {
-            run(Command::new("apt-get").arg("update"))?;
-            run(Command::new("apt-get").args(["install", "-y", tool]))?;
-        }
-        if present(tool) {
-            return Ok(());
-        }
-    }
-    bail!(
-        "the test suite runs the documentation's shell snippets, which need `{tool}`; install it \
-         (Debian/Ubuntu: `sudo apt-get install -y {tool}`, macOS: `brew install {tool}`) and run again"
-    )
 }
 
 /// Runs the whole suite, echoing cargo's output, then the schemathesis step when the suite passed, and ends
