@@ -11,10 +11,12 @@
 //! - [`rows`]: the `packages` table.
 //! - [`read`]: fetched bytes → a verified package (manifest, contract, signature, requests).
 //! - [`install`]: install, upgrade and grant.
+//! - [`intake`]: a package fetched by the server or uploaded by the client, inspected before deciding.
 //! - [`requests`]: a manifest's requests, as the core weighs and grants them.
 //! - this file: the lifecycle on [`Core`].
 
 pub mod install;
+pub mod intake;
 pub mod read;
 pub mod requests;
 pub mod rows;
@@ -26,6 +28,7 @@ use serde_json::json;
 
 use crate::{Actor, AuditEntry, Core, CoreError};
 pub use install::Install;
+pub use intake::{Inspected, Intake};
 pub use requests::{Accept, Accepted, PackageFacts, Request, RequestGrant};
 pub use rows::PackageRow;
 

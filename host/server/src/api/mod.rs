@@ -32,6 +32,7 @@ pub mod host_guard;
 pub mod mcp;
 pub mod metrics;
 mod openapi;
+mod plugins;
 mod policy;
 mod replay;
 mod runs;
@@ -91,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(tools::router())
         .merge(policy::router())
+        .merge(plugins::router())
         .merge(audit::router())
         .merge(sessions::router())
         .merge(executions::router())
