@@ -1,7 +1,9 @@
 //! Builds the plugins written in Python and JavaScript into `plugins/target/componentize/<name>.wasm`
 //! (`notes-py` → `notes_py.wasm`): each directory under `plugins/` with an `app.py` (componentize-py, against
 //! `plugins/sdk-python/wit`) or an `app.js` (componentize-js, against `plugins/sdk-js/wit`). Both worlds are
-//! Drydock's contract plus the WASI interfaces each SDK calls directly.
+//! Drydock's contract plus the WASI interfaces each SDK calls directly. A plugin directory with its own `wit/`
+//! is built against that instead: the hostile fixtures that speak another contract version
+//! (`plugins/hostile/py-wrong-version`) need it, and a test of the host's refusal needs a real such component.
 //!
 //! Each toolchain comes from its registry (PyPI into a virtual environment, npm into a package directory)
 //! under `plugins/target/toolchains` on first use; later builds reuse it, and a plugin whose sources, SDK and
@@ -76,6 +78,7 @@ fn build_language(root: &Path, language: Language) -> anyhow::Result<Vec<Built>>
         let newest_input = newest(std::slice::from_ref(&dir))?.max(inputs_of_all);
         let fresh = modified(&out).is_some_and(|made| made >= newest_input);
         if !fresh {
+            let wit = own_wit(&dir).unwrap_or_else(|| sdk.join("wit"));
             let tool = match &toolchain {
                 Some(path) => path,
                 None => toolchain.insert(match language {
@@ -89,7 +92,7 @@ fn build_language(root: &Path, language: Language) -> anyhow::Result<Vec<Built>>
                     let mut command = Command::new(tool.as_path());
                     command
                         .arg("-d")
-                        .arg(sdk.join("wit"))
+                        .arg(&wit)
                         .args(["-w", "tool-plugin", "componentize", "-p"])
                         .arg(&sdk)
                         .arg("-p")
@@ -108,7 +111,8 @@ fn build_language(root: &Path, language: Language) -> anyhow::Result<Vec<Built>>
                         .arg(sdk.join("build.mjs"))
                         .arg(tool.as_path())
                         .arg(dir.join("app.js"))
-                        .arg(&out);
+                        .arg(&out)
+                        .arg(&wit);
                     command
                 }
             };
@@ -156,6 +160,12 @@ fn plugin_dirs(plugins: &Path, language: Language) -> anyhow::Result<Vec<(PathBu
     }
     found.sort();
     Ok(found)
+}
+
+/// The plugin's own `wit/` directory, when it has one: it replaces the SDK's (whose world it must copy).
+fn own_wit(dir: &Path) -> Option<PathBuf> {
+    let wit = dir.join("wit");
+    wit.is_dir().then_some(wit)
 }
 
 /// Whether the plugin's `drydock-plugin.toml` says `test-fixture = true` (the other languages' counterpart
@@ -293,4 +303,56 @@ fn newest(paths: &[PathBuf]) -> anyhow::Result<SystemTime> {
 
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).ok()?.modified().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repository_plugins() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins")
+    }
+
+    #[test]
+    fn a_fixture_with_its_own_wit_is_built_against_it_and_the_others_against_the_sdk() {
+        let plugins = repository_plugins();
+        assert_eq!(
+            own_wit(&plugins.join("hostile/py-wrong-version")),
+            Some(plugins.join("hostile/py-wrong-version/wit"))
+        );
+        assert_eq!(own_wit(&plugins.join("notes-py")), None);
+    }
+
+    #[test]
+    fn the_unbuildable_fixtures_are_not_built() {
+        // A module that throws at import fails its build by design; building it here would fail everyone's.
+        let plugins = repository_plugins();
+        for language in [Language::Python, Language::JavaScript] {
+            let names: Vec<String> = plugin_dirs(&plugins, language)
+                .unwrap()
+                .into_iter()
+                .map(|(_, name, _)| name)
+                .collect();
+            assert!(names.iter().all(|n| !n.contains("throws")), "{names:?}");
+            assert!(
+                names.iter().any(|n| n.ends_with("wrong_version")),
+                "{names:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_toolchain_error_keeps_the_exception_and_its_line_but_not_the_backtrace() {
+        // componentize-py's output for a module that raises at import, shortened.
+        let stderr = "AssertionError: Traceback (most recent call last):\n  \
+                      File \"/1/app.py\", line 18, in <module>\n    raise RuntimeError(\"broken\")\n\
+                      RuntimeError: broken\n\nCaused by:\n    RuntimeError: broken\n\nStack backtrace:\n   \
+                      0: <anyhow::Error>::msg\n   1: anyhow::__private::format_err\n";
+        let said = toolchain_error(stderr);
+        assert!(
+            said.contains("app.py\", line 18") && said.contains("RuntimeError: broken"),
+            "{said}"
+        );
+        assert!(!said.contains("anyhow") && !said.contains("\n\n"), "{said}");
+    }
 }
