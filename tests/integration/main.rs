@@ -15,6 +15,7 @@ mod hardening;
 mod hostile;
 mod http_grants;
 mod languages;
+mod languages_bad_input;
 mod live_gating;
 mod llm_provider;
 mod loading;

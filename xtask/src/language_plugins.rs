@@ -1,7 +1,11 @@
 //! Builds the plugins written in Python and JavaScript into `plugins/target/componentize/<name>.wasm`
 //! (`notes-py` → `notes_py.wasm`): each directory under `plugins/` with an `app.py` or an `app.js`, built
 //! against the repository's SDKs (`plugins/sdk-python`, `plugins/sdk-js`) by the same code as
-//! `drydock plugin build` (the `drydock-toolchain` crate).
+//! `drydock plugin build` (the `drydock-toolchain` crate). A plugin directory with its own `wit/` is built
+//! against that instead: the hostile fixtures that speak another contract version
+//! (`plugins/hostile/py-wrong-version`) need it, and a test of the host's refusal needs a real such component.
+//! `plugins/hostile/unbuildable/` is never built: its modules throw at import, which fails a build by design
+//! (their tests run the toolchains themselves).
 //!
 //! The toolchains come from their registries into `plugins/target/toolchains` on first use; later builds
 //! reuse them, and a plugin whose sources, SDK and WIT are older than its component is not rebuilt (a build
@@ -42,7 +46,7 @@ pub fn build(root: &Path) -> anyhow::Result<Vec<Built>> {
             let fixture = project.fixture;
             if !fresh {
                 let request = BuildRequest {
-                    wit: sdk.join("wit"),
+                    wit: own_wit(&project.dir).unwrap_or_else(|| sdk.join("wit")),
                     sdk: sdk.clone(),
                     root: plugins.clone(),
                     out: out.clone(),
@@ -86,6 +90,12 @@ fn projects(plugins: &Path, language: Language) -> anyhow::Result<Vec<Project>> 
     Ok(found)
 }
 
+/// The plugin's own WIT directory, when it brings one.
+fn own_wit(dir: &Path) -> Option<PathBuf> {
+    let wit = dir.join("wit");
+    wit.is_dir().then_some(wit)
+}
+
 /// The newest modification time of any file under `paths` (following the SDK's link to `wit/`).
 fn newest(paths: &[PathBuf]) -> anyhow::Result<SystemTime> {
     let mut newest = SystemTime::UNIX_EPOCH;
@@ -111,4 +121,38 @@ fn newest(paths: &[PathBuf]) -> anyhow::Result<SystemTime> {
 
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).ok()?.modified().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repository_plugins() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins")
+    }
+
+    #[test]
+    fn a_fixture_with_its_own_wit_is_built_against_it_and_the_others_against_the_sdk() {
+        let plugins = repository_plugins();
+        assert_eq!(
+            own_wit(&plugins.join("hostile/py-wrong-version")),
+            Some(plugins.join("hostile/py-wrong-version/wit"))
+        );
+        assert_eq!(own_wit(&plugins.join("notes-py")), None);
+    }
+
+    #[test]
+    fn the_unbuildable_fixtures_are_not_built() {
+        // A module that throws at import fails its build by design; building it here would fail everyone's.
+        let plugins = repository_plugins();
+        for language in [Language::Python, Language::JavaScript] {
+            let names: Vec<String> = projects(&plugins, language)
+                .unwrap()
+                .into_iter()
+                .map(|project| project.name)
+                .collect();
+            assert!(names.iter().all(|n| !n.contains("throws")), "{names:?}");
+            assert!(names.iter().any(|n| n.ends_with("wrong_version")), "{names:?}");
+        }
+    }
 }

@@ -50,6 +50,22 @@ pub enum RuntimeError {
         /// What is wrong with which tool.
         message: String,
     },
+    /// Two component files have the same name (a plugin's name is its file's stem, so two directories can
+    /// both hold a `notes.wasm`); the one loaded first is kept.
+    #[error(
+        "plugin `{plugin}` from `{}` is refused: a plugin named `{plugin}` is already loaded from `{}` (a plugin's \
+         name is its file name; rename one of the files)",
+        second.display(),
+        first.display()
+    )]
+    DuplicatePlugin {
+        /// The plugin name.
+        plugin: String,
+        /// The file of the plugin loaded first, which stays loaded.
+        first: PathBuf,
+        /// The file refused.
+        second: PathBuf,
+    },
     /// Two plugins declare the same tool name.
     #[error("tool `{tool}` is declared by both `{first}` and `{second}`; rename one of them")]
     DuplicateTool {

@@ -73,12 +73,10 @@ impl Registry {
     /// Adds a plugin, refusing a name or tool that is already taken.
     pub fn insert(&mut self, plugin: LoadedPlugin) -> Result<(), crate::RuntimeError> {
         if let Some(existing) = self.plugins.get(&plugin.info.name) {
-            return Err(crate::RuntimeError::BadToolSpec {
+            return Err(crate::RuntimeError::DuplicatePlugin {
                 plugin: plugin.info.name.clone(),
-                message: format!(
-                    "a plugin with this name is already loaded from `{}`",
-                    existing.info.file.display()
-                ),
+                first: existing.info.file.clone(),
+                second: plugin.info.file.clone(),
             });
         }
         for tool in &plugin.info.tools {
@@ -159,7 +157,18 @@ pub(crate) fn check_tool_spec(
 ) -> Result<(Value, ArgsSchema), String> {
     let prefix = format!("{plugin}.");
     if !name.starts_with(&prefix) || name.len() == prefix.len() {
-        return Err(format!("tool `{name}` must be named `{prefix}<tool>`"));
+        // A name under another plugin's prefix is an attempt (or a copy-paste slip) to take that plugin's
+        // tool: say whose it is, so the author sees both names. Only a well-formed plugin name is echoed
+        // a second time; anything else a plugin sends stays quoted once.
+        let claimed = match name.split_once('.') {
+            Some((owner, _)) if owner != plugin && check_plugin_name(owner).is_ok() => format!(
+                ": a plugin's tools carry its own name, and `{owner}.*` are the tools of the plugin `{owner}`"
+            ),
+            _ => String::new(),
+        };
+        return Err(format!(
+            "tool `{name}` must be named `{prefix}<tool>`{claimed}"
+        ));
     }
     if name.len() > 64
         || !name.bytes().all(|b| {
@@ -237,7 +246,13 @@ mod tests {
     #[test]
     fn tool_names_must_carry_the_plugin_prefix() {
         assert!(check_tool_spec("jira", "jira.get_issue", SCHEMA).is_ok());
-        assert!(check_tool_spec("evil", "jira.get_issue", SCHEMA).is_err());
+        let Err(taken) = check_tool_spec("evil", "jira.get_issue", SCHEMA) else {
+            panic!("a plugin declared another plugin's tool");
+        };
+        assert!(
+            taken.contains("`evil.<tool>`") && taken.contains("the plugin `jira`"),
+            "{taken}"
+        );
         assert!(check_tool_spec("jira", "jira.", SCHEMA).is_err());
         assert!(check_tool_spec("jira", "jira.Get", SCHEMA).is_err());
     }

@@ -30,7 +30,17 @@ impl ArgsSchema {
         let validator = jsonschema::options()
             .should_validate_formats(true)
             .build(schema)
-            .map_err(|err| format!("the input schema is not valid JSON Schema: {err}"))?;
+            .map_err(|err| {
+                // The library checks the schema against the meta-schema, so the error's instance path is
+                // the place in the schema that is wrong: name it, as a plugin's schema can be long.
+                let at = err.instance_path().to_string();
+                let at = if at.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at {at}")
+                };
+                format!("the input schema is not valid JSON Schema{at}: {err}")
+            })?;
         Ok(Self { validator })
     }
 
@@ -111,6 +121,19 @@ mod tests {
     fn refuses_a_schema_that_is_not_an_object_schema() {
         assert!(ArgsSchema::compile(&json!({"type": "string"})).is_err());
         assert!(ArgsSchema::compile(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn names_where_a_schema_breaks_the_meta_schema() {
+        let wrong_type = json!({"type": "object", "properties": {"path": {"type": "text"}}});
+        let Err(error) = ArgsSchema::compile(&wrong_type) else {
+            panic!("\"type\": \"text\" was accepted");
+        };
+        assert!(
+            error
+                .starts_with("the input schema is not valid JSON Schema at /properties/path/type:"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! none.
 //!
 //! wasmtime's own errors for a wrong component ("failed to find export ...") are accurate but terse; a
-//! plugin author needs to know which export the host looked for and which version of the contract it speaks.
+//! plugin author needs to know which export the host looked for, which version of the contract it speaks,
+//! what the component was built for instead, and that the remedy is rebuilding with this Drydock's SDK.
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -47,19 +48,7 @@ pub fn classify(engine: &Engine, component: &Component) -> Result<PluginKind, St
         }
         (Some((_, item)), None) => (PluginKind::Tool, item, &["describe", "invoke"][..]),
         (None, Some((_, item))) => (PluginKind::Planner, item, &["generate"][..]),
-        (None, None) => {
-            let names: Vec<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
-            let other_version = names
-                .iter()
-                .find(|n| n.starts_with("drydock:plugin/"))
-                .map(|n| format!("; it exports `{n}`, but this host speaks `{PACKAGE}`"))
-                .unwrap_or_default();
-            return Err(format!(
-                "it exports neither `{TOOL}` (world tool-plugin) nor `{PLANNER}` (world planner-plugin){other_version}; \
-                 its exports are [{}]",
-                names.join(", ")
-            ));
-        }
+        (None, None) => return Err(no_drydock_export(&exports)),
     };
     let ComponentItem::ComponentInstance(instance) = item else {
         return Err(format!(
@@ -85,4 +74,30 @@ pub fn classify(engine: &Engine, component: &Component) -> Result<PluginKind, St
         }
     }
     Ok(kind)
+}
+
+/// What to say about a component that exports neither Drydock interface: built for another version of the
+/// contract (it exports some `drydock:plugin/…`), or for another world altogether.
+fn no_drydock_export(exports: &[(String, ComponentItem)]) -> String {
+    let names: Vec<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
+    let remedy = format!(
+        "rebuild it against the SDK of this Drydock (whose `wit/` is `{PACKAGE}`), so that it exports `{TOOL}` \
+         (world tool-plugin) or `{PLANNER}` (world planner-plugin)"
+    );
+    if let Some(found) = names.iter().find(|n| n.starts_with("drydock:plugin/")) {
+        // `drydock:plugin/tool@0.2.0` → the package it was built against, `drydock:plugin@0.2.0`.
+        let contract = match found.split_once('@') {
+            Some((_, version)) => format!("`drydock:plugin@{version}`"),
+            None => "`drydock:plugin` without a version".to_owned(),
+        };
+        return format!(
+            "it was built for another version of the plugin contract: it exports `{found}` \
+             ({contract}), but this host speaks `{PACKAGE}`; {remedy}"
+        );
+    }
+    format!(
+        "it was built for another world: it exports neither `{TOOL}` nor `{PLANNER}` (its exports are [{}]); \
+         {remedy}",
+        names.join(", ")
+    )
 }
