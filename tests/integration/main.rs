@@ -23,6 +23,7 @@ mod mcp;
 mod mcp_calls;
 mod mcp_plans;
 mod packages;
+mod packages_api;
 mod plan_api;
 mod planner;
 mod plugin_changes;

@@ -152,7 +152,10 @@ mod tests {
                 .map(|project| project.name)
                 .collect();
             assert!(names.iter().all(|n| !n.contains("throws")), "{names:?}");
-            assert!(names.iter().any(|n| n.ends_with("wrong_version")), "{names:?}");
+            assert!(
+                names.iter().any(|n| n.ends_with("wrong_version")),
+                "{names:?}"
+            );
         }
     }
 }

@@ -55,12 +55,17 @@ pub struct Inspected {
 
 impl Core {
     /// Fetches and verifies a package without installing anything.
-    pub async fn inspect_package(&self, actor: &Actor, intake: Intake) -> Result<Inspected, CoreError> {
+    pub async fn inspect_package(
+        &self,
+        actor: &Actor,
+        intake: Intake,
+    ) -> Result<Inspected, CoreError> {
         let outcome = self.try_inspect(actor, intake).await;
         match outcome {
             Ok((_, inspected)) => Ok(inspected),
             Err((target, err)) => {
-                self.audit_refusal(actor, "plugin.inspect", &target, &err).await;
+                self.audit_refusal(actor, "plugin.inspect", &target, &err)
+                    .await;
                 Err(err)
             }
         }
@@ -77,7 +82,8 @@ impl Core {
         let (bytes, inspected) = match self.try_inspect(actor, intake).await {
             Ok(read) => read,
             Err((target, err)) => {
-                self.audit_refusal(actor, "plugin.install", &target, &err).await;
+                self.audit_refusal(actor, "plugin.install", &target, &err)
+                    .await;
                 return Err(err);
             }
         };
@@ -92,11 +98,17 @@ impl Core {
     }
 
     /// Fetches, verifies and upgrades the installed package `name` (see [`Core::upgrade_package`]).
-    pub async fn upgrade_from(&self, actor: &Actor, name: &str, intake: Intake) -> Result<PackageRow, CoreError> {
+    pub async fn upgrade_from(
+        &self,
+        actor: &Actor,
+        name: &str,
+        intake: Intake,
+    ) -> Result<PackageRow, CoreError> {
         let (bytes, inspected) = match self.try_inspect(actor, intake).await {
             Ok(read) => read,
             Err((_, err)) => {
-                self.audit_refusal(actor, "plugin.upgrade", name, &err).await;
+                self.audit_refusal(actor, "plugin.upgrade", name, &err)
+                    .await;
                 return Err(err);
             }
         };
@@ -105,7 +117,8 @@ impl Core {
                 "the package is `{}`, not `{name}`: a package upgrades only the plugin of its own name",
                 inspected.facts.name
             ));
-            self.audit_refusal(actor, "plugin.upgrade", name, &err).await;
+            self.audit_refusal(actor, "plugin.upgrade", name, &err)
+                .await;
             return Err(err);
         }
         let install = Install {
@@ -129,10 +142,13 @@ impl Core {
             Intake::Upload { file_name, .. } => file_name.clone(),
         };
         let fail = |err: CoreError| (target.clone(), err);
-        actor.require_operator("installing or upgrading a plugin").map_err(fail)?;
+        actor
+            .require_operator("installing or upgrading a plugin")
+            .map_err(fail)?;
         let (bytes, beside, origin) = match intake {
             Intake::Source(text) => {
-                let source = Source::parse(&text).map_err(|e| fail(CoreError::Invalid(e.to_string())))?;
+                let source =
+                    Source::parse(&text).map_err(|e| fail(CoreError::Invalid(e.to_string())))?;
                 if matches!(source, Source::File(_)) {
                     return Err(fail(CoreError::Invalid(format!(
                         "`{text}` is a path: the server does not read files a caller names; upload the \
@@ -145,7 +161,9 @@ impl Core {
                     timeout: FETCH_TIMEOUT,
                     credentials: None,
                 };
-                let fetched = fetch(&source, &options).await.map_err(|e| fail(fetch_error(e)))?;
+                let fetched = fetch(&source, &options)
+                    .await
+                    .map_err(|e| fail(fetch_error(e)))?;
                 (fetched.bytes, None, fetched.origin)
             }
             Intake::Upload {

@@ -10,9 +10,11 @@ mod routes;
 mod routes_chat;
 mod routes_fastagency;
 mod routes_mcp;
+mod routes_plugins;
 mod routes_runs;
 mod routes_workflows;
 mod schemas;
+mod schemas_plugins;
 mod schemas_workflows;
 #[cfg(test)]
 mod tests;
@@ -32,6 +34,7 @@ fn all_routes() -> impl Iterator<Item = &'static Route> {
         .chain(routes_runs::ROUTES)
         .chain(routes_fastagency::ROUTES)
         .chain(routes_mcp::ROUTES)
+        .chain(routes_plugins::ROUTES)
 }
 
 /// The routes of this module.

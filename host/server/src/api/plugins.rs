@@ -26,21 +26,19 @@ use super::{ApiError, AppState};
 
 /// The largest request body of the routes that take a package: the largest package, base64-encoded, and
 /// room for the rest of the JSON.
-const PACKAGE_BODY_LIMIT: usize = (drydock_core::packages::intake::MAX_PACKAGE_BYTES as usize) / 3 * 4 + (64 << 10);
+const PACKAGE_BODY_LIMIT: usize =
+    (drydock_core::packages::intake::MAX_PACKAGE_BYTES as usize) / 3 * 4 + (64 << 10);
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
-    let package_body = DefaultBodyLimit::max(PACKAGE_BODY_LIMIT);
+    // These routes take a whole package; the inner limit replaces the API's 1 MiB default for them.
+    let packages = Router::new()
+        .route("/api/plugins", get(list).post(install))
+        .route("/api/plugins/inspect", post(inspect))
+        .route("/api/plugins/{name}", put(upgrade).delete(remove))
+        .layer(DefaultBodyLimit::max(PACKAGE_BODY_LIMIT));
     Router::new()
-        .route(
-            "/api/plugins",
-            get(list).post(install).layer(package_body),
-        )
-        .route("/api/plugins/inspect", post(inspect).layer(package_body))
-        .route(
-            "/api/plugins/{name}",
-            put(upgrade).delete(remove).layer(package_body),
-        )
+        .merge(packages)
         .route("/api/plugins/{name}/grants", post(grant))
 }
 
@@ -82,7 +80,10 @@ impl PackageBody {
                 Ok(Intake::Upload {
                     bytes,
                     manifest: self.manifest.clone(),
-                    file_name: self.file_name.clone().unwrap_or_else(|| "component.wasm".into()),
+                    file_name: self
+                        .file_name
+                        .clone()
+                        .unwrap_or_else(|| "component.wasm".into()),
                 })
             }
             _ => Err(ApiError::invalid(
@@ -119,7 +120,9 @@ async fn inspect(
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body?;
     if body.accept.is_some() || !body.dirs.is_empty() {
-        return Err(ApiError::invalid("inspecting installs nothing: leave out `accept` and `dirs`"));
+        return Err(ApiError::invalid(
+            "inspecting installs nothing: leave out `accept` and `dirs`",
+        ));
     }
     let inspected = state.core.inspect_package(&actor, body.intake()?).await?;
     Ok(Json(json!({
@@ -142,8 +145,14 @@ async fn install(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(body) = body?;
     let (intake, accept) = (body.intake()?, body.accept()?);
-    let row = state.core.install_from(&actor, intake, accept, body.dirs).await?;
-    Ok((StatusCode::CREATED, Json(installed_json(&state, &actor, &row.name).await?)))
+    let row = state
+        .core
+        .install_from(&actor, intake, accept, body.dirs)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(installed_json(&state, &actor, &row.name).await?),
+    ))
 }
 
 async fn upgrade(
@@ -159,7 +168,10 @@ async fn upgrade(
              POST /api/plugins/{name}/grants",
         ));
     }
-    state.core.upgrade_from(&actor, &name, body.intake()?).await?;
+    state
+        .core
+        .upgrade_from(&actor, &name, body.intake()?)
+        .await?;
     Ok(Json(installed_json(&state, &actor, &name).await?))
 }
 
@@ -178,7 +190,10 @@ async fn grant(
     body: Result<Json<GrantBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body?;
-    state.core.grant_package(&actor, &name, &body.accept, &body.dirs).await?;
+    state
+        .core
+        .grant_package(&actor, &name, &body.accept, &body.dirs)
+        .await?;
     Ok(Json(installed_json(&state, &actor, &name).await?))
 }
 
@@ -191,7 +206,10 @@ async fn remove(
     Ok(Json(json!({ "removed": row.name, "version": row.version })))
 }
 
-async fn list(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Value>, ApiError> {
     let installed = state.core.packages(&actor).await?;
     let runtime = state.core.runtime();
     let mut plugins: Vec<Value> = runtime
@@ -219,7 +237,11 @@ async fn list(State(state): State<AppState>, Caller(actor): Caller) -> Result<Js
 }
 
 /// The installed package `name` as listed, for the answer to a change `actor` just made.
-async fn installed_json(state: &AppState, actor: &drydock_core::Actor, name: &str) -> Result<Value, ApiError> {
+async fn installed_json(
+    state: &AppState,
+    actor: &drydock_core::Actor,
+    name: &str,
+) -> Result<Value, ApiError> {
     let installed = state.core.packages(actor).await?;
     let package = installed
         .iter()

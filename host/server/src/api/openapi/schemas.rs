@@ -19,6 +19,7 @@ pub(super) fn all() -> Value {
         executions(),
         chat_and_settings(),
         super::schemas_workflows::all(),
+        super::schemas_plugins::all(),
     ] {
         let Value::Object(part) = part else {
             unreachable!("every part is a json! object literal")
