@@ -8,6 +8,7 @@ mod admin;
 pub mod client;
 mod data_lock;
 mod mcp;
+mod packages;
 mod plan;
 mod plugin;
 mod print;
@@ -42,9 +43,12 @@ enum Command {
     /// Manage users of a data directory.
     #[command(subcommand)]
     User(admin::UserCommand),
-    /// Work with plugin components.
+    /// Work with plugin components: start, build, check, sign and publish them; install them on a server.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Signing keys for plugin packages.
+    #[command(subcommand)]
+    Key(plugin::KeyCommand),
     /// List and invoke tools.
     #[command(subcommand)]
     Tool(tool::ToolCommand),
@@ -103,6 +107,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(command) => admin::audit(command),
         Command::User(command) => admin::user(command),
         Command::Plugin(command) => plugin::run(command).await,
+        Command::Key(plugin::KeyCommand::Generate { out }) => packages::generate_key(&out),
         Command::Tool(command) => tool::run(command).await,
         Command::Plan(command) => plan::run(command).await,
         Command::Login(args) => client::login(args).await,

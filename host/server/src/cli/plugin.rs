@@ -7,7 +7,19 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use drydock_toolchain::{BuildRequest, Language, Project, Toolchains};
 
-use super::{HostArgs, print, setup, shown};
+use super::client::ServerArgs;
+use super::{HostArgs, packages, print, setup, shown};
+
+/// `drydock key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make a new ed25519 signing key; prints the public key operators put in their policy's `[trust]`.
+    Generate {
+        /// Where to write the secret key (created with mode 0600; never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
@@ -44,6 +56,72 @@ pub enum PluginCommand {
         #[command(flatten)]
         host: HostArgs,
     },
+    /// Sign a package (a component carrying its manifest) with your key.
+    Sign {
+        /// The component.
+        file: PathBuf,
+        /// Your secret key (`drydock key generate`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Write the signed component here instead of in place.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Publish a package to an OCI registry (credentials: DRYDOCK_REGISTRY_USER, DRYDOCK_REGISTRY_PASSWORD).
+    Push {
+        /// The component.
+        file: PathBuf,
+        /// Where: `oci://registry/repository:tag`.
+        reference: String,
+    },
+    /// Install a package on a running server: shows what it requests and asks which to accept.
+    Install {
+        /// A component file (uploaded), an https:// URL or an oci:// reference (fetched by the server).
+        source: String,
+        /// Accept these requests without asking: `all`, `none`, or request ids (`http#1`, `fs#1`,
+        /// `secret:NAME`, `env:NAME`, `llm`); repeat for several.
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        /// The directory for an accepted fs request: `fs#1=/srv/notes`.
+        #[arg(long = "dir")]
+        dirs: Vec<String>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Upgrade an installed package; new requests are held until `drydock plugin grant`.
+    Upgrade {
+        /// The installed plugin.
+        name: String,
+        /// The new version: a file, an https:// URL or an oci:// reference.
+        source: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Accept requests an upgrade held.
+    Grant {
+        /// The installed plugin.
+        name: String,
+        /// The request ids to accept.
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// The directory for an accepted fs request: `fs#1=/srv/notes`.
+        #[arg(long = "dir")]
+        dirs: Vec<String>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Remove an installed package from a running server.
+    Remove {
+        /// The installed plugin.
+        name: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// The plugins a running server has loaded: installed ones with their versions, and the directory's.
+    Installed {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// List the plugins of the plugin directory and the ones that were refused.
     List {
         #[command(flatten)]
@@ -57,6 +135,27 @@ fn parse_language(text: &str) -> Result<Language, String> {
 
 pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
     match command {
+        PluginCommand::Sign { file, key, out } => packages::sign_file(&file, &key, out.as_deref()),
+        PluginCommand::Push { file, reference } => packages::push(&file, &reference).await,
+        PluginCommand::Install {
+            source,
+            grants,
+            dirs,
+            server,
+        } => packages::install(&server, &source, &grants, &dirs).await,
+        PluginCommand::Upgrade {
+            name,
+            source,
+            server,
+        } => packages::upgrade(&server, &name, &source).await,
+        PluginCommand::Grant {
+            name,
+            ids,
+            dirs,
+            server,
+        } => packages::grant(&server, &name, &ids, &dirs).await,
+        PluginCommand::Remove { name, server } => packages::remove(&server, &name).await,
+        PluginCommand::Installed { server } => packages::installed(&server).await,
         PluginCommand::New {
             name,
             language,
@@ -84,6 +183,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
             out,
             toolchains,
         } => {
+            let dir_for_manifest = dir.clone();
             let built = tokio::task::spawn_blocking(move || {
                 let toolchains = match toolchains {
                     Some(home) => Toolchains::at(home),
@@ -97,10 +197,18 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
             })
             .await?;
             match built {
-                Ok(component) => {
-                    println!("{}", shown::line(&component.display().to_string()));
-                    Ok(ExitCode::SUCCESS)
-                }
+                Ok(component) => match packages::embed_project_manifest(&dir_for_manifest, &component) {
+                    Ok(note) => {
+                        eprintln!("{}", shown::line(&note));
+                        println!("{}", shown::line(&component.display().to_string()));
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(err) => {
+                        let _ = std::fs::remove_file(&component);
+                        eprintln!("error: {}", shown::block(&format!("{err:#}")));
+                        Ok(ExitCode::FAILURE)
+                    }
+                },
                 Err(err) => {
                     // A build error is several lines (the toolchain's message with file and line).
                     eprintln!("error: {}", shown::block(&err.to_string()));
@@ -117,7 +225,16 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
                     } else {
                         print::plugin(&info, &runtime.policy());
                     }
-                    Ok(ExitCode::SUCCESS)
+                    match packages::check_package(&file, &info.name) {
+                        Ok(said) => {
+                            eprintln!("{}", shown::block(&said));
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Err(err) => {
+                            eprintln!("error: {}", shown::block(&format!("{err:#}")));
+                            Ok(ExitCode::FAILURE)
+                        }
+                    }
                 }
                 Err(err) => {
                     eprintln!("error: {}", shown::line(&err.to_string()));

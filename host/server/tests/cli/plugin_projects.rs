@@ -73,6 +73,23 @@ fn new_project_passes_its_own_test(language: &str) {
         project.join("target/drydock/field_notes.wasm").is_file(),
         "[{language}] the component is where the README says"
     );
+    assert!(
+        said.contains("package field_notes 0.1.0"),
+        "[{language}] the build embeds the project's manifest: {said}"
+    );
+
+    // The author signs the package; `plugin check` shows the tools, the package and its signer.
+    let key = run(&mut drydock_in(&project, &["key", "generate", "--out", "signing.key"]));
+    assert!(key.status.success(), "[{language}] {}", text(&key.stderr));
+    let public = text(&key.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: ").map(str::to_owned))
+        .expect("the public key is printed");
+    let signed = run(&mut drydock_in(
+        &project,
+        &["plugin", "sign", "target/drydock/field_notes.wasm", "--key", "signing.key"],
+    ));
+    assert!(signed.status.success(), "[{language}] {}", text(&signed.stderr));
     let check = run(&mut drydock_in(
         &project,
         &["plugin", "check", "target/drydock/field_notes.wasm"],
@@ -81,6 +98,11 @@ fn new_project_passes_its_own_test(language: &str) {
     assert!(
         listed.contains("field_notes.read") && listed.contains("field_notes.post"),
         "[{language}] {listed}"
+    );
+    let package = text(&check.stderr);
+    assert!(
+        package.contains("package  field_notes 0.1.0") && package.contains(&format!("signed by {public}")),
+        "[{language}] {package}"
     );
 }
 

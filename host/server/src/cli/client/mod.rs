@@ -3,7 +3,7 @@
 //! the HTTP API with the stored token; nothing here opens the data directory.
 
 mod credentials;
-mod http;
+pub(crate) mod http;
 mod login;
 mod shell;
 mod spinner;
@@ -99,19 +99,25 @@ pub async fn workflow(command: WorkflowCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The server to talk to and the stored token for it.
-fn connect(args: &ServerArgs) -> anyhow::Result<Server> {
+/// The server to talk to and the token for it: `DRYDOCK_TOKEN` (for scripts), else the one `drydock login`
+/// stored for that server.
+pub(crate) fn connect(args: &ServerArgs) -> anyhow::Result<Server> {
     let stored = credentials::load()?;
+    let from_env = std::env::var("DRYDOCK_TOKEN").ok().filter(|t| !t.trim().is_empty());
     let url = args
         .server
         .clone()
         .or_else(|| stored.as_ref().map(|c| c.server.clone()))
         .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
-    let token = stored
-        .filter(|c| c.server.trim_end_matches('/') == url.trim_end_matches('/'))
-        .map(|c| c.token);
+    let token = from_env.or_else(|| {
+        stored
+            .filter(|c| c.server.trim_end_matches('/') == url.trim_end_matches('/'))
+            .map(|c| c.token)
+    });
     if token.is_none() {
-        anyhow::bail!("not logged in to {url}: run `drydock login --server {url}` first");
+        anyhow::bail!(
+            "not logged in to {url}: run `drydock login --server {url}` first (or set DRYDOCK_TOKEN)"
+        );
     }
     Server::new(&url, token)
 }
