@@ -26,7 +26,14 @@ pub fn read_package(
         .map_err(|e| CoreError::Invalid(format!("{origin}: {e}")))?;
     let signer = match verify(&package.component, &trust.keys) {
         Ok(verified) => Some(verified.signer),
-        Err(VerifyError::Unsigned) if !trust.require_signature => None,
+        // Where signatures are not required, a signature by a key the operator has not listed proves
+        // nothing either way: the package counts as unsigned. A signature that does not verify (the
+        // package changed after signing) is refused whatever the policy says.
+        Err(VerifyError::Unsigned | VerifyError::UntrustedKey { .. })
+            if !trust.require_signature =>
+        {
+            None
+        }
         Err(VerifyError::Unsigned) => {
             return Err(CoreError::Invalid(format!(
                 "{origin} is not signed, and the policy requires a signature from a trusted key \

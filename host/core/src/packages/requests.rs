@@ -146,13 +146,23 @@ pub fn accept(
             continue;
         }
         let dir = match request.grant {
-            RequestGrant::Fs { .. } => Some(dirs.get(&request.id).cloned().ok_or_else(|| {
-                CoreError::Invalid(format!(
-                    "the request `{}` asks for a directory: say which one (`--dir {}=/path`, or `dirs` in the \
-                     API), or leave the request out",
-                    request.id, request.id
-                ))
-            })?),
+            RequestGrant::Fs { .. } => {
+                let dir = dirs.get(&request.id).cloned().ok_or_else(|| {
+                    CoreError::Invalid(format!(
+                        "the request `{}` asks for a directory: say which one (`--dir {}=/path`, or `dirs` in \
+                         the API), or leave the request out",
+                        request.id, request.id
+                    ))
+                })?;
+                if !dir.is_absolute() {
+                    return Err(CoreError::Invalid(format!(
+                        "the directory for `{}` must be an absolute path on the server, not `{}`",
+                        request.id,
+                        dir.display()
+                    )));
+                }
+                Some(dir)
+            }
             _ => None,
         };
         accepted.push(Accepted {
@@ -241,6 +251,7 @@ mod tests {
                 id: "fs#1".into(),
                 grant: RequestGrant::Fs {
                     access: "ro".into(),
+                    mount: "/workspace".into(),
                 },
                 reason: "reads notes".into(),
             },

@@ -242,29 +242,10 @@ fn rendered_template() -> String {
 }
 
 #[test]
-fn the_new_project_template_is_a_valid_manifest() {
+fn the_new_project_template_is_a_valid_manifest_requesting_what_its_tools_need() {
     let manifest = Manifest::parse(&rendered_template(), "drydock-plugin.toml").unwrap();
     assert_eq!(manifest.name, "notes");
     assert!(manifest.check_contract().is_ok());
-    assert!(
-        manifest.requests.is_empty(),
-        "the template's requests are only an example"
-    );
-}
-
-#[test]
-fn the_templates_commented_requests_parse_when_uncommented() {
-    let template = rendered_template();
-    let start = template
-        .find("# [requests]")
-        .expect("the template shows a [requests] example");
-    let uncommented: String = template[start..]
-        .lines()
-        .map(|line| line.strip_prefix("# ").unwrap_or(line))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let text = format!("{}{uncommented}\n", &template[..start]);
-    let manifest = Manifest::parse(&text, "drydock-plugin.toml").unwrap();
     let summaries: Vec<String> = manifest
         .requests
         .entries()

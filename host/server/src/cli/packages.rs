@@ -21,7 +21,10 @@ use super::shown;
 pub fn generate_key(out: &Path) -> anyhow::Result<ExitCode> {
     let key = SecretKey::generate()?;
     key.write_new(out)?;
-    println!("secret key: {} (mode 0600; keep it out of version control)", out.display());
+    println!(
+        "secret key: {} (mode 0600; keep it out of version control)",
+        out.display()
+    );
     println!("public key: {}", key.public());
     println!(
         "operators trust it with, in their policy:\n  [trust]\n  keys = [{{ name = \"<you>\", key = \"{}\" }}]",
@@ -46,7 +49,9 @@ pub fn sign_file(file: &Path, key: &Path, out: Option<&Path>) -> anyhow::Result<
 pub async fn push(file: &Path, reference: &str) -> anyhow::Result<ExitCode> {
     let reference = OciReference::parse(reference)?;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read `{}`", file.display()))?;
-    let manifest = drydock_package::read_sections(&bytes)?.manifest.map(str::to_owned);
+    let manifest = drydock_package::read_sections(&bytes)?
+        .manifest
+        .map(str::to_owned);
     let credentials = match (
         std::env::var("DRYDOCK_REGISTRY_USER"),
         std::env::var("DRYDOCK_REGISTRY_PASSWORD"),
@@ -71,7 +76,9 @@ pub async fn push(file: &Path, reference: &str) -> anyhow::Result<ExitCode> {
 pub fn embed_project_manifest(project: &Path, component: &Path) -> anyhow::Result<String> {
     let manifest_path = project.join("drydock-plugin.toml");
     let Ok(text) = std::fs::read_to_string(&manifest_path) else {
-        return Ok("no drydock-plugin.toml: the component carries no manifest (not a package yet)".into());
+        return Ok(
+            "no drydock-plugin.toml: the component carries no manifest (not a package yet)".into(),
+        );
     };
     let looks_like_package = text
         .parse::<toml::Table>()
@@ -100,7 +107,8 @@ pub fn check_package(file: &Path, plugin: &str) -> anyhow::Result<String> {
     let Some(text) = sections.manifest else {
         return Ok("package  none: no manifest embedded (`drydock plugin build` embeds drydock-plugin.toml)".into());
     };
-    let manifest = drydock_package::Manifest::parse(text, &format!("the manifest in {}", file.display()))?;
+    let manifest =
+        drydock_package::Manifest::parse(text, &format!("the manifest in {}", file.display()))?;
     manifest.check_contract()?;
     if manifest.name != plugin {
         bail!(
@@ -116,9 +124,15 @@ pub fn check_package(file: &Path, plugin: &str) -> anyhow::Result<String> {
         },
         None => "unsigned".into(),
     };
-    let mut said = format!("package  {} {} ({signature})", manifest.name, manifest.version);
+    let mut said = format!(
+        "package  {} {} ({signature})",
+        manifest.name, manifest.version
+    );
     for entry in manifest.requests.entries() {
-        said.push_str(&format!("\nrequests {:<16} {} — {}", entry.id, entry.summary, entry.reason));
+        said.push_str(&format!(
+            "\nrequests {:<16} {} — {}",
+            entry.id, entry.summary, entry.reason
+        ));
     }
     Ok(said)
 }
@@ -135,9 +149,9 @@ fn accept_from_flags(grants: &[String]) -> Option<Value> {
 fn dirs_from_flags(dirs: &[String]) -> anyhow::Result<BTreeMap<String, PathBuf>> {
     dirs.iter()
         .map(|pair| {
-            let (id, dir) = pair
-                .split_once('=')
-                .with_context(|| format!("--dir takes ID=DIRECTORY (e.g. fs#1=/srv/notes), not `{pair}`"))?;
+            let (id, dir) = pair.split_once('=').with_context(|| {
+                format!("--dir takes ID=DIRECTORY (e.g. fs#1=/srv/notes), not `{pair}`")
+            })?;
             Ok((id.to_owned(), PathBuf::from(dir)))
         })
         .collect()
@@ -147,11 +161,16 @@ fn dirs_from_flags(dirs: &[String]) -> anyhow::Result<BTreeMap<String, PathBuf>>
 /// fetches.
 fn package_body(source: &str) -> anyhow::Result<Value> {
     let path = Path::new(source);
-    if source.starts_with("oci://") || source.starts_with("https://") || source.starts_with("http://") {
+    if source.starts_with("oci://")
+        || source.starts_with("https://")
+        || source.starts_with("http://")
+    {
         return Ok(json!({ "source": source }));
     }
     let bytes = std::fs::read(path).with_context(|| {
-        format!("cannot read `{source}`: give a component file, an https:// URL or an oci:// reference")
+        format!(
+            "cannot read `{source}`: give a component file, an https:// URL or an oci:// reference"
+        )
     })?;
     let beside = path.with_extension("toml");
     let mut body = json!({
@@ -173,10 +192,18 @@ fn answer_or_error(answer: super::client::http::Answer, what: &str) -> anyhow::R
 }
 
 /// `drydock plugin install SOURCE [--grant …] [--dir ID=DIR]`.
-pub async fn install(server: &ServerArgs, source: &str, grants: &[String], dirs: &[String]) -> anyhow::Result<ExitCode> {
+pub async fn install(
+    server: &ServerArgs,
+    source: &str,
+    grants: &[String],
+    dirs: &[String],
+) -> anyhow::Result<ExitCode> {
     let server = connect(server)?;
     let mut body = package_body(source)?;
-    let inspected = answer_or_error(server.post("/api/plugins/inspect", &body).await?, "cannot install")?;
+    let inspected = answer_or_error(
+        server.post("/api/plugins/inspect", &body).await?,
+        "cannot install",
+    )?;
     print_requests(&inspected);
     let accept = match accept_from_flags(grants) {
         Some(accept) => accept,
@@ -197,17 +224,26 @@ pub async fn install(server: &ServerArgs, source: &str, grants: &[String], dirs:
 pub async fn upgrade(server: &ServerArgs, name: &str, source: &str) -> anyhow::Result<ExitCode> {
     let server = connect(server)?;
     let body = package_body(source)?;
-    let answer = server.request("PUT", &format!("/api/plugins/{name}"), Some(&body)).await?;
+    let answer = server
+        .request("PUT", &format!("/api/plugins/{name}"), Some(&body))
+        .await?;
     let upgraded = answer_or_error(answer, "cannot upgrade")?;
     print_installed(&upgraded, "upgraded");
     Ok(ExitCode::SUCCESS)
 }
 
 /// `drydock plugin grant NAME ID… [--dir ID=DIR]`: accepts requests an upgrade held.
-pub async fn grant(server: &ServerArgs, name: &str, ids: &[String], dirs: &[String]) -> anyhow::Result<ExitCode> {
+pub async fn grant(
+    server: &ServerArgs,
+    name: &str,
+    ids: &[String],
+    dirs: &[String],
+) -> anyhow::Result<ExitCode> {
     let server = connect(server)?;
     let body = json!({ "accept": ids, "dirs": dirs_from_flags(dirs)? });
-    let answer = server.post(&format!("/api/plugins/{name}/grants"), &body).await?;
+    let answer = server
+        .post(&format!("/api/plugins/{name}/grants"), &body)
+        .await?;
     print_installed(&answer_or_error(answer, "cannot grant")?, "granted");
     Ok(ExitCode::SUCCESS)
 }
@@ -215,7 +251,9 @@ pub async fn grant(server: &ServerArgs, name: &str, ids: &[String], dirs: &[Stri
 /// `drydock plugin remove NAME`.
 pub async fn remove(server: &ServerArgs, name: &str) -> anyhow::Result<ExitCode> {
     let server = connect(server)?;
-    let answer = server.request("DELETE", &format!("/api/plugins/{name}"), None).await?;
+    let answer = server
+        .request("DELETE", &format!("/api/plugins/{name}"), None)
+        .await?;
     let removed = answer_or_error(answer, "cannot remove")?;
     println!(
         "removed {} {}",
@@ -237,8 +275,16 @@ pub async fn installed(server: &ServerArgs) -> anyhow::Result<ExitCode> {
             text("name"),
             text("version"),
             text("origin"),
-            if plugin["loaded"] == json!(false) { format!("NOT LOADED: {}", text("error")) } else { String::new() },
-            if held > 0 { format!("{held} request(s) held: drydock plugin grant") } else { String::new() },
+            if plugin["loaded"] == json!(false) {
+                format!("NOT LOADED: {}", text("error"))
+            } else {
+                String::new()
+            },
+            if held > 0 {
+                format!("{held} request(s) held: drydock plugin grant")
+            } else {
+                String::new()
+            },
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -256,7 +302,10 @@ fn print_requests(inspected: &Value) {
         },
         text(&inspected["origin"]),
     );
-    let requests = inspected["requests"].as_array().cloned().unwrap_or_default();
+    let requests = inspected["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if requests.is_empty() {
         println!("it requests nothing: it will run with nothing granted");
     }
@@ -288,7 +337,11 @@ fn ask_accept(inspected: &Value) -> anyhow::Result<Value> {
 
 fn print_installed(plugin: &Value, verb: &str) {
     let text = |v: &Value| shown::line(v.as_str().unwrap_or("-")).into_owned();
-    println!("{verb} {} {}", text(&plugin["name"]), text(&plugin["version"]));
+    println!(
+        "{verb} {} {}",
+        text(&plugin["name"]),
+        text(&plugin["version"])
+    );
     for tool in plugin["tools"].as_array().into_iter().flatten() {
         println!("  tool     {}", text(tool));
     }

@@ -197,18 +197,20 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
             })
             .await?;
             match built {
-                Ok(component) => match packages::embed_project_manifest(&dir_for_manifest, &component) {
-                    Ok(note) => {
-                        eprintln!("{}", shown::line(&note));
-                        println!("{}", shown::line(&component.display().to_string()));
-                        Ok(ExitCode::SUCCESS)
+                Ok(component) => {
+                    match packages::embed_project_manifest(&dir_for_manifest, &component) {
+                        Ok(note) => {
+                            eprintln!("{}", shown::line(&note));
+                            println!("{}", shown::line(&component.display().to_string()));
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Err(err) => {
+                            let _ = std::fs::remove_file(&component);
+                            eprintln!("error: {}", shown::block(&format!("{err:#}")));
+                            Ok(ExitCode::FAILURE)
+                        }
                     }
-                    Err(err) => {
-                        let _ = std::fs::remove_file(&component);
-                        eprintln!("error: {}", shown::block(&format!("{err:#}")));
-                        Ok(ExitCode::FAILURE)
-                    }
-                },
+                }
                 Err(err) => {
                     // A build error is several lines (the toolchain's message with file and line).
                     eprintln!("error: {}", shown::block(&err.to_string()));
@@ -227,7 +229,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
                     }
                     match packages::check_package(&file, &info.name) {
                         Ok(said) => {
-                            eprintln!("{}", shown::block(&said));
+                            println!("{}", shown::block(&said));
                             Ok(ExitCode::SUCCESS)
                         }
                         Err(err) => {

@@ -79,7 +79,10 @@ fn new_project_passes_its_own_test(language: &str) {
     );
 
     // The author signs the package; `plugin check` shows the tools, the package and its signer.
-    let key = run(&mut drydock_in(&project, &["key", "generate", "--out", "signing.key"]));
+    let key = run(&mut drydock_in(
+        &project,
+        &["key", "generate", "--out", "signing.key"],
+    ));
     assert!(key.status.success(), "[{language}] {}", text(&key.stderr));
     let public = text(&key.stdout)
         .lines()
@@ -87,9 +90,19 @@ fn new_project_passes_its_own_test(language: &str) {
         .expect("the public key is printed");
     let signed = run(&mut drydock_in(
         &project,
-        &["plugin", "sign", "target/drydock/field_notes.wasm", "--key", "signing.key"],
+        &[
+            "plugin",
+            "sign",
+            "target/drydock/field_notes.wasm",
+            "--key",
+            "signing.key",
+        ],
     ));
-    assert!(signed.status.success(), "[{language}] {}", text(&signed.stderr));
+    assert!(
+        signed.status.success(),
+        "[{language}] {}",
+        text(&signed.stderr)
+    );
     let check = run(&mut drydock_in(
         &project,
         &["plugin", "check", "target/drydock/field_notes.wasm"],
@@ -99,9 +112,10 @@ fn new_project_passes_its_own_test(language: &str) {
         listed.contains("field_notes.read") && listed.contains("field_notes.post"),
         "[{language}] {listed}"
     );
-    let package = text(&check.stderr);
+    let package = text(&check.stdout);
     assert!(
-        package.contains("package  field_notes 0.1.0") && package.contains(&format!("signed by {public}")),
+        package.contains("package  field_notes 0.1.0")
+            && package.contains(&format!("signed by {public}")),
         "[{language}] {package}"
     );
 }

@@ -59,6 +59,12 @@ const SKIP_CLASSES: &[(&str, &str)] = &[
          builds the bench targets",
     ),
     (
+        "registry",
+        "publishes to an OCI registry that is not running here; push and pull against a real registry \
+         (docker-registry on loopback) are tested by host/package/tests/oci_registry.rs and \
+         tests/integration/packages_api.rs",
+    ),
+    (
         "llm",
         "needs a language-model provider (Ollama) that is not running here; the chat agent's LLM path is \
          tested against a scripted provider in tests/integration/chat_llm.rs",

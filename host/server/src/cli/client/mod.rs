@@ -103,7 +103,9 @@ pub async fn workflow(command: WorkflowCommand) -> anyhow::Result<ExitCode> {
 /// stored for that server.
 pub(crate) fn connect(args: &ServerArgs) -> anyhow::Result<Server> {
     let stored = credentials::load()?;
-    let from_env = std::env::var("DRYDOCK_TOKEN").ok().filter(|t| !t.trim().is_empty());
+    let from_env = std::env::var("DRYDOCK_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
     let url = args
         .server
         .clone()
