@@ -55,6 +55,8 @@ pub(crate) fn transport(
     server: &TestServer,
     token: &str,
 ) -> StreamableHttpClientTransport<reqwest::Client> {
+    // The workspace's reqwest has no TLS provider of its own (see drydock_package::tls).
+    drydock_package::tls::install_ring_provider();
     let config =
         StreamableHttpClientTransportConfig::with_uri(format!("http://{}/mcp", server.addr))
             .auth_header(token);

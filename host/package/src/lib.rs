@@ -21,7 +21,7 @@
 //! - [`oci`]: the OCI registry half, pull and [`push()`](fn@push), in the wasm-oci-artifact layout.
 //! - [`fetch_error`]: [`FetchError`] and [`PushError`], one variant per cause an operator can act on.
 //! - [`wasm_magic`]: is it a component (and not a core module, an HTML page…)?
-//! - `tls`: rustls with the ring provider for the HTTP clients.
+//! - [`tls`]: rustls with the ring provider for the HTTP clients.
 
 pub mod accept;
 pub mod contract;
@@ -38,7 +38,7 @@ pub mod signature;
 pub mod source;
 #[cfg(test)]
 mod test_fixture;
-mod tls;
+pub mod tls;
 pub mod wasm_magic;
 
 pub use accept::{AcceptError, Acceptance, RequestDiff, RequestedGrant, compare};

@@ -7,6 +7,8 @@ use drydock::cli;
 
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
+    // One TLS backend (ring) for every HTTP client of the process; see drydock_package::tls.
+    drydock_package::tls::install_ring_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DRYDOCK_LOG")
