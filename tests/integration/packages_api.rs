@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::mcp::{TOKEN, session};
 use crate::server::user_token;
-use crate::support::{TestServer, start_server};
+use crate::support::{HostOptions, TestServer, start_server, start_server_with};
 
 fn manifest(name: &str, version: &str, requests: &str) -> String {
     format!(
@@ -424,5 +424,88 @@ async fn bad_packages_and_non_operators_are_refused_with_the_reason_and_nothing_
             .await
             .iter()
             .all(|a| a == "plugin.install.refused")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_login_takes_its_password_from_the_hosts_secrets_and_never_shows_it() {
+    const PASSWORD: &str = "registry-pw-7c1e-never-shown";
+    let hash = bcrypt::hash(PASSWORD, 5).unwrap();
+    let registry = LocalRegistry::start_with_htpasswd(&format!("ci-bot:{hash}"))
+        .expect("docker-registry starts");
+    let manifest = manifest("echo", "0.1.0", "");
+    let bytes = package(ECHO, &manifest);
+    let reference =
+        drydock_package::OciReference::parse(&registry.reference("tools/echo:0.1.0")).unwrap();
+    let credentials = drydock_package::Credentials::new("ci-bot", PASSWORD);
+    drydock_package::push(
+        &reference,
+        &bytes,
+        Some(&manifest),
+        Some(&credentials),
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let options = HostOptions {
+        secrets: vec![("REGISTRY_PASSWORD", PASSWORD)],
+        ..HostOptions::default()
+    };
+    let server = start_server_with("", &[], data.path(), TOKEN, options).await;
+    let install = |login: Value| {
+        json!({"source": registry.reference("tools/echo:0.1.0"), "accept": "all", "login": login})
+            .to_string()
+    };
+
+    let anonymous =
+        json!({"source": registry.reference("tools/echo:0.1.0"), "accept": "all"}).to_string();
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/plugins",
+        Some(TOKEN),
+        Some(&anonymous),
+    )
+    .await;
+    assert_eq!(
+        answer.status, 502,
+        "the registry refuses a caller without a login: {}",
+        answer.body
+    );
+
+    let no_secret = install(json!({"username": "ci-bot", "passwordSecret": "NO_SUCH_SECRET"}));
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/plugins",
+        Some(TOKEN),
+        Some(&no_secret),
+    )
+    .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(
+        answer.body.contains("no secret `NO_SUCH_SECRET`"),
+        "{}",
+        answer.body
+    );
+
+    let login = install(json!({"username": "ci-bot", "passwordSecret": "REGISTRY_PASSWORD"}));
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/plugins",
+        Some(TOKEN),
+        Some(&login),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(tool_names(&server).await, ["echo.echo"]);
+
+    let audit = send(server.addr, "GET", "/api/audit", Some(TOKEN), None).await;
+    assert!(
+        !audit.body.contains(PASSWORD),
+        "the password is in no audit row"
     );
 }

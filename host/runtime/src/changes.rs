@@ -75,6 +75,13 @@ impl Runtime {
         self.grant(plugin, Some(grants));
     }
 
+    /// A secret from the host's own secret source (the process environment by default), for the host's
+    /// own use — the registry password an operator names for an install — never for a plugin, which reads
+    /// secrets only through its grants.
+    pub fn host_secret(&self, name: &str) -> Option<String> {
+        self.inner.values.secrets.get(name)
+    }
+
     /// Whether the policy file itself names `plugin` (its grants then come from the file, whatever an
     /// install accepted).
     pub fn file_names(&self, plugin: &str) -> bool {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use drydock_package::{FetchError, FetchOptions, Source, fetch};
+use drydock_package::{Credentials, FetchError, FetchOptions, Source, fetch};
 
 use super::install::Install;
 use super::read::read_package;
@@ -21,11 +21,26 @@ pub const MAX_PACKAGE_BYTES: u64 = 32 << 20;
 /// How long fetching one package may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How the server signs in to a registry: a user name, and the name of the host secret holding the
+/// password (the password itself never travels in a request, a log or the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryLogin {
+    /// The registry user.
+    pub username: String,
+    /// The host secret (e.g. an environment variable of the server) holding the password or token.
+    pub password_secret: String,
+}
+
 /// A package as the API receives it.
 #[derive(Debug, Clone)]
 pub enum Intake {
-    /// A URL or `oci://` reference the server fetches.
-    Source(String),
+    /// A URL or `oci://` reference the server fetches, signing in with `login` when given.
+    Source {
+        /// The URL or reference.
+        source: String,
+        /// The registry sign-in, if the registry needs one.
+        login: Option<RegistryLogin>,
+    },
     /// A component the client sent, with a manifest that came beside it (used when none is embedded).
     Upload {
         /// The component's bytes.
@@ -138,7 +153,7 @@ impl Core {
         intake: Intake,
     ) -> Result<(Vec<u8>, Inspected), (String, CoreError)> {
         let target = match &intake {
-            Intake::Source(source) => source.clone(),
+            Intake::Source { source, .. } => source.clone(),
             Intake::Upload { file_name, .. } => file_name.clone(),
         };
         let fail = |err: CoreError| (target.clone(), err);
@@ -146,9 +161,27 @@ impl Core {
             .require_operator("installing or upgrading a plugin")
             .map_err(fail)?;
         let (bytes, beside, origin) = match intake {
-            Intake::Source(text) => {
+            Intake::Source {
+                source: text,
+                login,
+            } => {
                 let source =
                     Source::parse(&text).map_err(|e| fail(CoreError::Invalid(e.to_string())))?;
+                let credentials = match login {
+                    None => None,
+                    Some(login) => {
+                        let Some(password) =
+                            self.shared.runtime.host_secret(&login.password_secret)
+                        else {
+                            return Err(fail(CoreError::Invalid(format!(
+                                "the host has no secret `{}` for the registry password: set it in the \
+                                 server's environment (the password is never sent in a request)",
+                                login.password_secret
+                            ))));
+                        };
+                        Some(Credentials::new(login.username, password))
+                    }
+                };
                 if matches!(source, Source::File(_)) {
                     return Err(fail(CoreError::Invalid(format!(
                         "`{text}` is a path: the server does not read files a caller names; upload the \
@@ -159,7 +192,7 @@ impl Core {
                 let options = FetchOptions {
                     max_bytes: MAX_PACKAGE_BYTES,
                     timeout: FETCH_TIMEOUT,
-                    credentials: None,
+                    credentials,
                 };
                 let fetched = fetch(&source, &options)
                     .await

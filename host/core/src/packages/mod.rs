@@ -28,7 +28,7 @@ use serde_json::json;
 
 use crate::{Actor, AuditEntry, Core, CoreError};
 pub use install::Install;
-pub use intake::{Inspected, Intake};
+pub use intake::{Inspected, Intake, RegistryLogin};
 pub use requests::{Accept, Accepted, PackageFacts, Request, RequestGrant};
 pub use rows::PackageRow;
 

@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine as _;
-use drydock_core::packages::{Accept, InstalledPackage, Intake, Request};
+use drydock_core::packages::{Accept, InstalledPackage, Intake, RegistryLogin, Request};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -50,9 +50,18 @@ struct PackageBody {
     component: Option<String>,
     manifest: Option<String>,
     file_name: Option<String>,
+    login: Option<LoginBody>,
     accept: Option<AcceptBody>,
     #[serde(default)]
     dirs: BTreeMap<String, PathBuf>,
+}
+
+/// How the server signs in to the registry of `source`: the password stays in the host's secrets.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LoginBody {
+    username: String,
+    password_secret: String,
 }
 
 #[derive(Deserialize)]
@@ -71,9 +80,20 @@ impl PackageBody {
                         "`manifest` and `fileName` go with an uploaded `component`, not with a `source`",
                     ));
                 }
-                Ok(Intake::Source(source.clone()))
+                Ok(Intake::Source {
+                    source: source.clone(),
+                    login: self.login.as_ref().map(|login| RegistryLogin {
+                        username: login.username.clone(),
+                        password_secret: login.password_secret.clone(),
+                    }),
+                })
             }
             (None, Some(encoded)) => {
+                if self.login.is_some() {
+                    return Err(ApiError::invalid(
+                        "`login` goes with a registry `source`, not with an upload",
+                    ));
+                }
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded.trim())
                     .map_err(|e| ApiError::invalid(format!("`component` is not base64: {e}")))?;

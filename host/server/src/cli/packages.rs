@@ -15,6 +15,7 @@ use drydock_package::{OciReference, SecretKey, sign};
 use serde_json::{Value, json};
 
 use super::client::{Server, ServerArgs, connect};
+use super::plugin::RegistryLoginArgs;
 use super::shown;
 
 /// `drydock key generate --out FILE`: a new signing key (mode 0600); prints the public key for policies.
@@ -158,14 +159,24 @@ fn dirs_from_flags(dirs: &[String]) -> anyhow::Result<BTreeMap<String, PathBuf>>
 }
 
 /// The package part of a request body: a local file is uploaded, anything else is a source the server
-/// fetches.
-fn package_body(source: &str) -> anyhow::Result<Value> {
+/// fetches (signing in to its registry as `login` says).
+fn package_body(source: &str, login: &RegistryLoginArgs) -> anyhow::Result<Value> {
     let path = Path::new(source);
     if source.starts_with("oci://")
         || source.starts_with("https://")
         || source.starts_with("http://")
     {
-        return Ok(json!({ "source": source }));
+        let mut body = json!({ "source": source });
+        if let (Some(user), Some(secret)) = (&login.registry_user, &login.registry_password_secret)
+        {
+            body["login"] = json!({ "username": user, "passwordSecret": secret });
+        }
+        return Ok(body);
+    }
+    if login.registry_user.is_some() {
+        bail!(
+            "--registry-user goes with an oci:// or https:// source; `{source}` is a file, uploaded as it is"
+        );
     }
     let bytes = std::fs::read(path).with_context(|| {
         format!(
@@ -197,9 +208,10 @@ pub async fn install(
     source: &str,
     grants: &[String],
     dirs: &[String],
+    login: &RegistryLoginArgs,
 ) -> anyhow::Result<ExitCode> {
     let server = connect(server)?;
-    let mut body = package_body(source)?;
+    let mut body = package_body(source, login)?;
     let inspected = answer_or_error(
         server.post("/api/plugins/inspect", &body).await?,
         "cannot install",
@@ -221,9 +233,14 @@ pub async fn install(
 }
 
 /// `drydock plugin upgrade NAME SOURCE`.
-pub async fn upgrade(server: &ServerArgs, name: &str, source: &str) -> anyhow::Result<ExitCode> {
+pub async fn upgrade(
+    server: &ServerArgs,
+    name: &str,
+    source: &str,
+    login: &RegistryLoginArgs,
+) -> anyhow::Result<ExitCode> {
     let server = connect(server)?;
-    let body = package_body(source)?;
+    let body = package_body(source, login)?;
     let answer = server
         .request("PUT", &format!("/api/plugins/{name}"), Some(&body))
         .await?;

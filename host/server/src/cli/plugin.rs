@@ -10,6 +10,18 @@ use drydock_toolchain::{BuildRequest, Language, Project, Toolchains};
 use super::client::ServerArgs;
 use super::{HostArgs, packages, print, setup, shown};
 
+/// How the server signs in to a registry it fetches a package from.
+#[derive(Debug, clap::Args)]
+pub struct RegistryLoginArgs {
+    /// The registry user the server signs in as.
+    #[arg(long, requires = "registry_password_secret")]
+    pub registry_user: Option<String>,
+    /// The name of the server's secret (an environment variable of the server) holding the registry
+    /// password; the password itself is never sent.
+    #[arg(long, requires = "registry_user")]
+    pub registry_password_secret: Option<String>,
+}
+
 /// `drydock key …`.
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
@@ -86,6 +98,8 @@ pub enum PluginCommand {
         #[arg(long = "dir")]
         dirs: Vec<String>,
         #[command(flatten)]
+        login: RegistryLoginArgs,
+        #[command(flatten)]
         server: ServerArgs,
     },
     /// Upgrade an installed package; new requests are held until `drydock plugin grant`.
@@ -94,6 +108,8 @@ pub enum PluginCommand {
         name: String,
         /// The new version: a file, an https:// URL or an oci:// reference.
         source: String,
+        #[command(flatten)]
+        login: RegistryLoginArgs,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -141,13 +157,15 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
             source,
             grants,
             dirs,
+            login,
             server,
-        } => packages::install(&server, &source, &grants, &dirs).await,
+        } => packages::install(&server, &source, &grants, &dirs, &login).await,
         PluginCommand::Upgrade {
             name,
             source,
+            login,
             server,
-        } => packages::upgrade(&server, &name, &source).await,
+        } => packages::upgrade(&server, &name, &source, &login).await,
         PluginCommand::Grant {
             name,
             ids,

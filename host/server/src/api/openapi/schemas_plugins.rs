@@ -28,6 +28,10 @@ pub(super) fn all() -> Value {
             "component": { "type": "string", "contentEncoding": "base64", "description": "The component file, base64. Give this or `source`." },
             "manifest": { "type": "string", "description": "A manifest (TOML) sent beside an uploaded component; used only when none is embedded." },
             "fileName": { "type": "string", "description": "The uploaded file's name, for messages and the audit log." },
+            "login": closed(&["username", "passwordSecret"], json!({
+                "username": { "type": "string" },
+                "passwordSecret": { "type": "string", "description": "The host secret (an environment variable of the server) holding the registry password; the password never travels in a request." },
+            })),
             "accept": {
                 "description": "Install only: which requests become grants — \"all\", \"none\" or a list of request ids.",
                 "oneOf": [ { "type": "string", "enum": ["all", "none"] }, array_of(json!({ "type": "string" })) ],
