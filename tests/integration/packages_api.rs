@@ -509,3 +509,59 @@ async fn a_registry_login_takes_its_password_from_the_hosts_secrets_and_never_sh
         "the password is in no audit row"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_over_the_configured_limit_is_refused_whether_fetched_or_uploaded() {
+    let registry = LocalRegistry::start().expect("docker-registry starts");
+    let big_component = drydock_tests::plugins::componentized("notes_py");
+    let bytes = package(&big_component, &manifest("notes_py", "0.1.0", ""));
+    let reference =
+        drydock_package::OciReference::parse(&registry.reference("tools/notes:0.1.0")).unwrap();
+    drydock_package::push(&reference, &bytes, None, None, Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let server = server("", data.path()).await;
+    server.core.set_package_limit(1 << 20);
+    let fetch =
+        json!({"source": registry.reference("tools/notes:0.1.0"), "accept": "all"}).to_string();
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/plugins",
+        Some(TOKEN),
+        Some(&fetch),
+    )
+    .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(
+        answer.body.contains("1048576"),
+        "names the limit: {}",
+        answer.body
+    );
+
+    // An upload over the limit: the HTTP route stops reading at the limit (base64-encoded), which can cut
+    // the connection before the client is done writing, so the core's own check is asked directly.
+    let operator = drydock_core::Actor {
+        user_id: String::new(),
+        name: "ada".into(),
+        role: Role::Operator,
+    };
+    let upload = drydock_core::packages::Intake::Upload {
+        bytes,
+        manifest: None,
+        file_name: "notes_py.wasm".into(),
+    };
+    let err = server
+        .core
+        .inspect_package(&operator, upload)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--max-package-mib") && err.contains("1048576"),
+        "{err}"
+    );
+    assert!(tool_names(&server).await.is_empty());
+}

@@ -96,6 +96,8 @@ pub(crate) struct Shared {
     pub(crate) data_dir: PathBuf,
     /// Installed packages that did not load at start, with why.
     pub(crate) package_failures: std::sync::RwLock<BTreeMap<String, String>>,
+    /// The largest package fetched or uploaded, in bytes (the operator's `--max-package-mib`).
+    pub(crate) package_limit: std::sync::atomic::AtomicU64,
 }
 
 impl Core {
@@ -118,6 +120,9 @@ impl Core {
                 live_toggles: std::sync::RwLock::default(),
                 data_dir: config.data_dir.clone(),
                 package_failures: std::sync::RwLock::default(),
+                package_limit: std::sync::atomic::AtomicU64::new(
+                    crate::packages::intake::MAX_PACKAGE_BYTES,
+                ),
             }),
         };
         core.load_installed_packages().await?;

@@ -15,7 +15,8 @@ use super::requests::{Accept, PackageFacts};
 use super::{PackageRow, requests};
 use crate::{Actor, Core, CoreError};
 
-/// The largest package the server fetches or accepts.
+/// The largest package the server fetches or accepts unless an operator configures another limit
+/// ([`Core::set_package_limit`]).
 pub const MAX_PACKAGE_BYTES: u64 = 32 << 20;
 
 /// How long fetching one package may take.
@@ -69,6 +70,20 @@ pub struct Inspected {
 }
 
 impl Core {
+    /// Sets the largest package the server fetches or accepts, in bytes (at least 1 MiB).
+    pub fn set_package_limit(&self, bytes: u64) {
+        self.shared
+            .package_limit
+            .store(bytes.max(1 << 20), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The largest package the server fetches or accepts, in bytes.
+    pub fn package_limit(&self) -> u64 {
+        self.shared
+            .package_limit
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Fetches and verifies a package without installing anything.
     pub async fn inspect_package(
         &self,
@@ -190,7 +205,7 @@ impl Core {
                     ))));
                 }
                 let options = FetchOptions {
-                    max_bytes: MAX_PACKAGE_BYTES,
+                    max_bytes: self.package_limit(),
                     timeout: FETCH_TIMEOUT,
                     credentials,
                 };
@@ -204,9 +219,11 @@ impl Core {
                 manifest,
                 file_name,
             } => {
-                if bytes.len() as u64 > MAX_PACKAGE_BYTES {
+                let limit = self.package_limit();
+                if bytes.len() as u64 > limit {
                     return Err(fail(CoreError::Invalid(format!(
-                        "{file_name} is {} bytes; packages are at most {MAX_PACKAGE_BYTES} bytes",
+                        "{file_name} is {} bytes; this server takes packages of at most {limit} bytes \
+                         (`drydock serve --max-package-mib`)",
                         bytes.len()
                     ))));
                 }

@@ -154,7 +154,8 @@ impl From<JsonRejection> for ApiError {
             },
             JsonRejection::BytesRejection(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::PayloadTooLarge(format!(
-                    "{} (the limit is {} bytes)",
+                    "{} (bodies are at most {} bytes; a plugin package, base64-encoded, at most what \
+                     `drydock serve --max-package-mib` allows)",
                     err.body_text(),
                     super::BODY_LIMIT
                 ))

@@ -92,7 +92,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(tools::router())
         .merge(policy::router())
-        .merge(plugins::router())
+        .merge(plugins::router(state.core.package_limit()))
         .merge(audit::router())
         .merge(sessions::router())
         .merge(executions::router())

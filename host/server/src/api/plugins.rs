@@ -24,19 +24,17 @@ use super::auth::Caller;
 use super::policy::{HostPaths, grants_json};
 use super::{ApiError, AppState};
 
-/// The largest request body of the routes that take a package: the largest package, base64-encoded, and
-/// room for the rest of the JSON.
-const PACKAGE_BODY_LIMIT: usize =
-    (drydock_core::packages::intake::MAX_PACKAGE_BYTES as usize) / 3 * 4 + (64 << 10);
-
-/// The routes of this module.
-pub fn router() -> Router<AppState> {
+/// The routes of this module. `package_limit` is the largest package the server takes (bytes): the routes
+/// that take one accept it base64-encoded, with room for the rest of the JSON.
+pub fn router(package_limit: u64) -> Router<AppState> {
+    let package_body_limit =
+        usize::try_from(package_limit.div_ceil(3) * 4 + (64 << 10)).unwrap_or(usize::MAX);
     // These routes take a whole package; the inner limit replaces the API's 1 MiB default for them.
     let packages = Router::new()
         .route("/api/plugins", get(list).post(install))
         .route("/api/plugins/inspect", post(inspect))
         .route("/api/plugins/{name}", put(upgrade).delete(remove))
-        .layer(DefaultBodyLimit::max(PACKAGE_BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(package_body_limit));
     Router::new()
         .merge(packages)
         .route("/api/plugins/{name}/grants", post(grant))

@@ -30,6 +30,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub allowed_hosts: Vec<String>,
+    /// The largest plugin package the server fetches or accepts (`POST /api/plugins`), in MiB.
+    #[arg(long, env = "DRYDOCK_MAX_PACKAGE_MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_package_mib: u64,
     #[command(flatten)]
     pub host: HostArgs,
 }
@@ -40,6 +43,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     let runtime = setup::runtime_with_plugins(&args.host).await?;
     setup::report_loaded(&runtime, &args.host);
     let core = setup::open_core(&args.host, runtime).await?;
+    core.set_package_limit(args.max_package_mib << 20);
     if let Some((username, password, token)) = core.ensure_first_operator().await? {
         // Printed once, on the first start of an empty data directory; only hashes are stored.
         println!("created the first operator `{username}` (password {password})");
