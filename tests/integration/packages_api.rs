@@ -3,6 +3,8 @@
 //! inspected, installed with the requests the operator accepts, upgraded, granted and removed on a running
 //! server — its tools appear in `/api/tools` and MCP clients hear `list_changed`; refusals change nothing.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -564,4 +566,53 @@ async fn a_package_over_the_configured_limit_is_refused_whether_fetched_or_uploa
         "{err}"
     );
     assert!(tool_names(&server).await.is_empty());
+}
+
+/// A one-file HTTP server on loopback: answers every GET with `bytes` and counts the requests.
+async fn file_server(bytes: Vec<u8>) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        // Bounded: the test makes one request; a few more are tolerated, then the server stops.
+        for _ in 0..8 {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let mut request = vec![0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/wasm\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                bytes.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&bytes).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    (addr, hits)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_at_an_http_url_is_fetched_once_and_installed() {
+    let bytes = package(ECHO, &manifest("echo", "0.1.0", ""));
+    let (addr, hits) = file_server(bytes).await;
+    let data = tempfile::tempdir().unwrap();
+    let server = server("", data.path()).await;
+    let body = json!({"source": format!("http://{addr}/echo.wasm"), "accept": "none"}).to_string();
+    let answer = send(
+        server.addr,
+        "POST",
+        "/api/plugins",
+        Some(TOKEN),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.json()["source"], format!("http://{addr}/echo.wasm"));
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "fetched exactly once");
+    assert_eq!(tool_names(&server).await, ["echo.echo"]);
 }

@@ -183,3 +183,46 @@ async fn an_installed_plugins_grants_come_and_go_with_it_and_the_policy_file_win
     assert!(runtime.policy().grants("http").http.is_empty());
     assert!(runtime.policy().grants("http").env.contains("HOME"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_flight_during_an_upgrade_finishes_on_the_old_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = host(
+        "[plugins.ticker.limits]\ntimeout_ms = 30000\n",
+        &[TICKER],
+        HostOptions::default(),
+    )
+    .await;
+    let old = runtime.plugins()[0].sha256.clone();
+    let (started_tx, started) = std::sync::mpsc::sync_channel::<String>(8);
+    let mut request = InvokeRequest::dry_run("ticker.count", json!({"to": 3, "pause_ms": 300}));
+    request.progress = Some(ProgressSink(Arc::new(move |line| {
+        let _ = started_tx.try_send(line);
+    })));
+    let in_flight = {
+        let runtime = runtime.clone();
+        tokio::spawn(async move { runtime.invoke(request).await })
+    };
+    let first = tokio::task::spawn_blocking(move || started.recv_timeout(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert!(first.is_ok(), "the ticker never started");
+    let newer = runtime
+        .replace_plugin(&new_version_of(TICKER, dir.path()), PluginGrants::default())
+        .await
+        .unwrap();
+    assert_ne!(newer.sha256, old);
+    let finished = in_flight.await.unwrap();
+    assert!(finished.outcome.is_ok(), "{:?}", finished.outcome);
+    assert_eq!(
+        ok(&finished)["counted"],
+        3,
+        "the old version ran to the end: {:?}",
+        finished.outcome
+    );
+    assert_eq!(
+        runtime.plugins()[0].sha256,
+        newer.sha256,
+        "the next call gets the new one"
+    );
+}

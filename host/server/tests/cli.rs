@@ -9,6 +9,8 @@ use drydock_tests::plugins::{ECHO, PLUGIN_DIR};
 mod hostile;
 #[path = "cli/mcp.rs"]
 mod mcp;
+#[path = "cli/packages.rs"]
+mod packages;
 #[path = "cli/plugin_projects.rs"]
 mod plugin_projects;
 #[path = "cli/snippets.rs"]
