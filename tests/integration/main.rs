@@ -24,6 +24,7 @@ mod mcp_calls;
 mod mcp_plans;
 mod packages;
 mod packages_api;
+mod packages_sources;
 mod plan_api;
 mod planner;
 mod plugin_changes;
