@@ -242,6 +242,12 @@ async fn an_upgrade_asking_for_more_runs_with_the_old_grants_until_an_operator_a
     assert_eq!(shown["version"], "2.0.0");
     assert_eq!(shown["held"][0]["id"], "http#2");
     assert_eq!(
+        shown["requested"].as_array().unwrap().len(),
+        2,
+        "every request, with its reason"
+    );
+    assert_eq!(shown["requested"][1]["reason"], "uploads");
+    assert_eq!(
         shown["granted"]["http"].as_array().unwrap().len(),
         1,
         "the old grants only"

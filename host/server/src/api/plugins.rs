@@ -268,6 +268,20 @@ async fn installed_json(
     Ok(package_json(state, package))
 }
 
+/// Every request of a stored manifest (accepted, held or declined), as the operator saw them at install.
+fn requested(manifest: &str) -> Vec<Value> {
+    match drydock_package::Manifest::parse(manifest, "the stored manifest") {
+        Ok(manifest) => manifest
+            .requests
+            .entries()
+            .into_iter()
+            .map(|entry| json!({ "id": entry.id.to_string(), "summary": entry.summary, "reason": entry.reason }))
+            .collect(),
+        // It parsed when it was installed; a manifest this version cannot read lists nothing.
+        Err(_) => Vec::new(),
+    }
+}
+
 fn package_json(state: &AppState, package: &InstalledPackage) -> Value {
     let row = &package.row;
     let runtime = state.core.runtime();
@@ -280,6 +294,7 @@ fn package_json(state: &AppState, package: &InstalledPackage) -> Value {
         "source": row.source,
         "signer": row.signer,
         "tools": plugin.as_ref().map(|p| p.tools.iter().map(|t| t.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+        "requested": requested(&row.manifest),
         "accepted": row.accepted.iter().map(|a| a.grant.summary()).collect::<Vec<_>>(),
         "held": row.held.iter().map(request_json).collect::<Vec<_>>(),
         "granted": grants_json(runtime.policy().grants(&row.name), HostPaths::Shown),

@@ -58,7 +58,7 @@ pub(super) fn all() -> Value {
             }),
         ),
         "InstalledPlugin": open(
-            &["name", "origin", "version", "digest", "source", "signer", "tools", "accepted", "held", "granted", "liveCapabilities", "loaded"],
+            &["name", "origin", "version", "digest", "source", "signer", "tools", "requested", "accepted", "held", "granted", "liveCapabilities", "loaded"],
             json!({
                 "name": { "type": "string" },
                 "origin": { "type": "string", "enum": ["installed"] },
@@ -67,6 +67,7 @@ pub(super) fn all() -> Value {
                 "source": { "type": "string" },
                 "signer": nullable("The trusted key that signed it."),
                 "tools": array_of(json!({ "type": "string" })),
+                "requested": array_of(reference("PackageRequestEntry")),
                 "accepted": array_of(json!({ "type": "string" })),
                 "held": array_of(reference("PackageRequestEntry")),
                 "granted": {},
