@@ -56,8 +56,7 @@ fn package(component: &str, version: &str, requests: Vec<Request>, extra: &[u8])
     let mut bytes = std::fs::read(component).unwrap();
     if !extra.is_empty() {
         // A custom section: the same plugin, other bytes (a new build).
-        bytes.extend_from_slice(&[0, (extra.len() + 2) as u8, 1, b'v']);
-        bytes.extend_from_slice(extra);
+        drydock_package::sections::append_custom_section(&mut bytes, "v", extra);
     }
     let name = Path::new(component)
         .file_stem()

@@ -43,6 +43,11 @@ pub(crate) async fn server(policy: &str, data: &std::path::Path) -> TestServer {
     start_server(policy, &[], data, TOKEN).await
 }
 
+/// `POST /api/plugins` with `body`, as the operator.
+pub(crate) async fn install(server: &TestServer, body: &str) -> drydock_tests::client::Answer {
+    send(server.addr, "POST", "/api/plugins", Some(TOKEN), Some(body)).await
+}
+
 pub(crate) async fn tool_names(server: &TestServer) -> Vec<String> {
     let tools = send(server.addr, "GET", "/api/tools", Some(TOKEN), None)
         .await
@@ -94,14 +99,7 @@ async fn an_uploaded_package_is_inspected_installed_and_served_and_mcp_clients_h
         "inspecting installs nothing"
     );
 
-    let installed = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&upload(&bytes, json!("all"))),
-    )
-    .await;
+    let installed = install(&server, &upload(&bytes, json!("all"))).await;
     assert_eq!(installed.status, 201, "{}", installed.body);
     assert_eq!(installed.json()["version"], "0.1.0");
     assert_eq!(installed.json()["tools"], json!(["echo.echo"]));
@@ -152,26 +150,12 @@ async fn signatures_are_required_when_the_policy_says_so_and_only_trusted_keys_c
     let server = server(&policy, data.path()).await;
     let unsigned = package(ECHO, &manifest("echo", "0.1.0", ""));
 
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&upload(&unsigned, json!("all"))),
-    )
-    .await;
+    let answer = install(&server, &upload(&unsigned, json!("all"))).await;
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert!(answer.body.contains("not signed"), "{}", answer.body);
 
     let by_stranger = sign(&unsigned, &stranger).unwrap();
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&upload(&by_stranger, json!("all"))),
-    )
-    .await;
+    let answer = install(&server, &upload(&by_stranger, json!("all"))).await;
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert!(
         answer.body.contains(&stranger.public().to_string()),
@@ -184,14 +168,7 @@ async fn signatures_are_required_when_the_policy_says_so_and_only_trusted_keys_c
     );
 
     let signed = sign(&unsigned, &trusted).unwrap();
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&upload(&signed, json!("all"))),
-    )
-    .await;
+    let answer = install(&server, &upload(&signed, json!("all"))).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_eq!(answer.json()["signer"], "acme");
     assert_eq!(
@@ -213,14 +190,7 @@ async fn an_upgrade_asking_for_more_runs_with_the_old_grants_until_an_operator_a
         HTTP,
         &manifest("http", "1.0.0", &format!("[requests]\n{api}]\n")),
     );
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&upload(&v1, json!("all"))),
-    )
-    .await;
+    let answer = install(&server, &upload(&v1, json!("all"))).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
 
     let more = format!(
@@ -301,14 +271,7 @@ async fn bad_packages_and_non_operators_are_refused_with_the_reason_and_nothing_
     .into_iter()
     .collect();
     for (bytes, said) in cases {
-        let answer = send(
-            server.addr,
-            "POST",
-            "/api/plugins",
-            Some(TOKEN),
-            Some(&upload(&bytes, json!("all"))),
-        )
-        .await;
+        let answer = install(&server, &upload(&bytes, json!("all"))).await;
         assert_eq!(answer.status, 400, "{said}: {}", answer.body);
         assert!(
             answer.body.contains(said),
@@ -324,14 +287,7 @@ async fn bad_packages_and_non_operators_are_refused_with_the_reason_and_nothing_
             "[requests]\nfs = [{ access = \"ro\", reason = \"reads\" }]\n",
         ),
     );
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&upload(&fs_without_dir, json!("all"))),
-    )
-    .await;
+    let answer = install(&server, &upload(&fs_without_dir, json!("all"))).await;
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert!(
         answer.body.contains("asks for a directory"),
@@ -340,14 +296,7 @@ async fn bad_packages_and_non_operators_are_refused_with_the_reason_and_nothing_
     );
 
     let path_source = json!({"source": "/etc/passwd", "accept": "all"}).to_string();
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&path_source),
-    )
-    .await;
+    let answer = install(&server, &path_source).await;
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert!(
         answer.body.contains("does not read files"),

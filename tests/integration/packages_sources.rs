@@ -13,7 +13,7 @@ use drydock_tests::registry::LocalRegistry;
 use serde_json::{Value, json};
 
 use crate::mcp::TOKEN;
-use crate::packages_api::{manifest, package, server, tool_names};
+use crate::packages_api::{install, manifest, package, server, tool_names};
 use crate::support::{HostOptions, start_server_with};
 
 /// A one-file HTTP server on loopback: answers every GET with `bytes` and counts the requests.
@@ -68,14 +68,7 @@ async fn a_package_from_a_real_oci_registry_installs_with_only_the_accepted_requ
     let server = server("", data.path()).await;
     let body =
         json!({"source": registry.reference("tools/http:1.0.0"), "accept": ["http#1"]}).to_string();
-    let installed = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&body),
-    )
-    .await;
+    let installed = install(&server, &body).await;
     assert_eq!(installed.status, 201, "{}", installed.body);
     let shown = installed.json();
     assert!(
@@ -94,14 +87,7 @@ async fn a_package_from_a_real_oci_registry_installs_with_only_the_accepted_requ
 
     let missing =
         json!({"source": registry.reference("tools/http:9.9.9"), "accept": "all"}).to_string();
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&missing),
-    )
-    .await;
+    let answer = install(&server, &missing).await;
     assert_eq!(answer.status, 404, "{}", answer.body);
 }
 
@@ -132,36 +118,22 @@ async fn a_registry_login_takes_its_password_from_the_hosts_secrets_and_never_sh
         ..HostOptions::default()
     };
     let server = start_server_with("", &[], data.path(), TOKEN, options).await;
-    let install = |login: Value| {
+    let with_login = |login: Value| {
         json!({"source": registry.reference("tools/echo:0.1.0"), "accept": "all", "login": login})
             .to_string()
     };
 
     let anonymous =
         json!({"source": registry.reference("tools/echo:0.1.0"), "accept": "all"}).to_string();
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&anonymous),
-    )
-    .await;
+    let answer = install(&server, &anonymous).await;
     assert_eq!(
         answer.status, 502,
         "the registry refuses a caller without a login: {}",
         answer.body
     );
 
-    let no_secret = install(json!({"username": "ci-bot", "passwordSecret": "NO_SUCH_SECRET"}));
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&no_secret),
-    )
-    .await;
+    let no_secret = with_login(json!({"username": "ci-bot", "passwordSecret": "NO_SUCH_SECRET"}));
+    let answer = install(&server, &no_secret).await;
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert!(
         answer.body.contains("no secret `NO_SUCH_SECRET`"),
@@ -169,15 +141,8 @@ async fn a_registry_login_takes_its_password_from_the_hosts_secrets_and_never_sh
         answer.body
     );
 
-    let login = install(json!({"username": "ci-bot", "passwordSecret": "REGISTRY_PASSWORD"}));
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&login),
-    )
-    .await;
+    let login = with_login(json!({"username": "ci-bot", "passwordSecret": "REGISTRY_PASSWORD"}));
+    let answer = install(&server, &login).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_eq!(tool_names(&server).await, ["echo.echo"]);
 
@@ -204,14 +169,7 @@ async fn a_package_over_the_configured_limit_is_refused_whether_fetched_or_uploa
     server.core.set_package_limit(1 << 20);
     let fetch =
         json!({"source": registry.reference("tools/notes:0.1.0"), "accept": "all"}).to_string();
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&fetch),
-    )
-    .await;
+    let answer = install(&server, &fetch).await;
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert!(
         answer.body.contains("1048576"),
@@ -251,14 +209,7 @@ async fn a_package_at_an_http_url_is_fetched_once_and_installed() {
     let data = tempfile::tempdir().unwrap();
     let server = server("", data.path()).await;
     let body = json!({"source": format!("http://{addr}/echo.wasm"), "accept": "none"}).to_string();
-    let answer = send(
-        server.addr,
-        "POST",
-        "/api/plugins",
-        Some(TOKEN),
-        Some(&body),
-    )
-    .await;
+    let answer = install(&server, &body).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_eq!(answer.json()["source"], format!("http://{addr}/echo.wasm"));
     assert_eq!(hits.load(Ordering::SeqCst), 1, "fetched exactly once");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use drydock_policy::{PluginGrants, Policy};
-use drydock_runtime::{InvokeRequest, ProgressSink};
+use drydock_runtime::{InvocationReport, InvokeRequest, ProgressSink, Runtime};
 use drydock_tests::plugins::{ECHO, HTTP, TICKER};
 use serde_json::json;
 
@@ -16,15 +16,28 @@ use crate::support::{HostOptions, dry, err_code, host, ok};
 /// `component` with a custom section appended: the same plugin, different bytes (a new version).
 fn new_version_of(component: &str, dir: &Path) -> PathBuf {
     let mut bytes = std::fs::read(component).unwrap();
-    let (name, payload) = (b"test-version", b"2");
-    bytes.push(0); // custom section
-    bytes.push((1 + name.len() + payload.len()) as u8);
-    bytes.push(name.len() as u8);
-    bytes.extend_from_slice(name);
-    bytes.extend_from_slice(payload);
+    drydock_package::sections::append_custom_section(&mut bytes, "test-version", b"2");
     let file = dir.join(Path::new(component).file_name().unwrap());
     std::fs::write(&file, bytes).unwrap();
     file
+}
+
+/// A `ticker.count` call (three steps, 300 ms apart) that is surely running: it reported its first number.
+async fn ticker_in_flight(runtime: &Runtime) -> tokio::task::JoinHandle<InvocationReport> {
+    let (started_tx, started) = std::sync::mpsc::sync_channel::<String>(8);
+    let mut request = InvokeRequest::dry_run("ticker.count", json!({"to": 3, "pause_ms": 300}));
+    request.progress = Some(ProgressSink(Arc::new(move |line| {
+        let _ = started_tx.try_send(line);
+    })));
+    let in_flight = {
+        let runtime = runtime.clone();
+        tokio::spawn(async move { runtime.invoke(request).await })
+    };
+    let first = tokio::task::spawn_blocking(move || started.recv_timeout(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert!(first.is_ok(), "the ticker never started");
+    in_flight
 }
 
 fn http_grant(url: &str) -> PluginGrants {
@@ -70,20 +83,7 @@ async fn a_removed_plugins_call_in_flight_finishes_and_the_next_call_is_refused(
         HostOptions::default(),
     )
     .await;
-    // The call reports its first number before it pauses: then it is surely running.
-    let (started_tx, started) = std::sync::mpsc::sync_channel::<String>(8);
-    let mut request = InvokeRequest::dry_run("ticker.count", json!({"to": 3, "pause_ms": 300}));
-    request.progress = Some(ProgressSink(Arc::new(move |line| {
-        let _ = started_tx.try_send(line);
-    })));
-    let in_flight = {
-        let runtime = runtime.clone();
-        tokio::spawn(async move { runtime.invoke(request).await })
-    };
-    let first = tokio::task::spawn_blocking(move || started.recv_timeout(Duration::from_secs(60)))
-        .await
-        .unwrap();
-    assert!(first.is_ok(), "the ticker never started");
+    let in_flight = ticker_in_flight(&runtime).await;
     let removed = runtime
         .remove_plugin("ticker")
         .await
@@ -194,19 +194,7 @@ async fn a_call_in_flight_during_an_upgrade_finishes_on_the_old_version() {
     )
     .await;
     let old = runtime.plugins()[0].sha256.clone();
-    let (started_tx, started) = std::sync::mpsc::sync_channel::<String>(8);
-    let mut request = InvokeRequest::dry_run("ticker.count", json!({"to": 3, "pause_ms": 300}));
-    request.progress = Some(ProgressSink(Arc::new(move |line| {
-        let _ = started_tx.try_send(line);
-    })));
-    let in_flight = {
-        let runtime = runtime.clone();
-        tokio::spawn(async move { runtime.invoke(request).await })
-    };
-    let first = tokio::task::spawn_blocking(move || started.recv_timeout(Duration::from_secs(60)))
-        .await
-        .unwrap();
-    assert!(first.is_ok(), "the ticker never started");
+    let in_flight = ticker_in_flight(&runtime).await;
     let newer = runtime
         .replace_plugin(&new_version_of(TICKER, dir.path()), PluginGrants::default())
         .await

@@ -211,7 +211,7 @@ fn without(component: &[u8], ranges: &[(&'static str, Range<usize>)]) -> Vec<u8>
 }
 
 /// Appends a custom section: id 0, LEB128 size, LEB128 name length, name, data.
-pub(crate) fn append_custom_section(out: &mut Vec<u8>, name: &str, data: &[u8]) {
+pub fn append_custom_section(out: &mut Vec<u8>, name: &str, data: &[u8]) {
     let mut name_length = Vec::new();
     write_leb128(&mut name_length, name.len() as u64);
     out.push(0);

@@ -23,14 +23,7 @@ impl Runtime {
         file: &Path,
         grants: PluginGrants,
     ) -> Result<PluginInfo, RuntimeError> {
-        let _changing = self.inner.changing.lock().await;
-        let plugin = self.inner.load_plugin(file).await?;
-        let info = plugin.info.clone();
-        let mut registry = (**read(&self.inner.registry)).clone();
-        registry.insert(plugin)?;
-        self.grant(&info.name, Some(grants));
-        *write(&self.inner.registry) = Arc::new(registry);
-        Ok(info)
+        self.swap_in(file, grants, false).await
     }
 
     /// Loads `file` and puts it in place of the loaded plugin of the same name, with `grants`. Calls in
@@ -41,11 +34,21 @@ impl Runtime {
         file: &Path,
         grants: PluginGrants,
     ) -> Result<PluginInfo, RuntimeError> {
+        self.swap_in(file, grants, true).await
+    }
+
+    /// Loads `file`, then swaps in a registry holding it (in place of its namesake when `replacing`).
+    async fn swap_in(
+        &self,
+        file: &Path,
+        grants: PluginGrants,
+        replacing: bool,
+    ) -> Result<PluginInfo, RuntimeError> {
         let _changing = self.inner.changing.lock().await;
         let plugin = self.inner.load_plugin(file).await?;
         let info = plugin.info.clone();
         let mut registry = (**read(&self.inner.registry)).clone();
-        if registry.remove(&info.name).is_none() {
+        if replacing && registry.remove(&info.name).is_none() {
             return Err(RuntimeError::BadToolSpec {
                 plugin: info.name.clone(),
                 message: "no plugin of this name is loaded, so there is nothing to replace".into(),

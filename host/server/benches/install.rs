@@ -53,28 +53,10 @@ fn package() -> Vec<u8> {
                     contract = \"drydock:plugin@0.1.0\"\n";
     let mut package = drydock_package::embed(&bytes, manifest).unwrap();
     // A custom section `bench-padding` whose payload fills the file to PACKAGE_BYTES.
-    let name = b"bench-padding";
+    let name = "bench-padding";
     let payload = PACKAGE_BYTES.saturating_sub(package.len() + name.len() + 8);
-    let mut section = Vec::new();
-    leb128(&mut section, (1 + name.len() + payload) as u64);
-    section.push(name.len() as u8);
-    section.extend_from_slice(name);
-    section.resize(section.len() + payload, 0);
-    package.push(0);
-    package.extend_from_slice(&section);
+    drydock_package::sections::append_custom_section(&mut package, name, &vec![0; payload]);
     package
-}
-
-fn leb128(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 async fn run() {

@@ -38,11 +38,8 @@ impl Core {
     ) -> Result<PackageRow, CoreError> {
         let name = install.facts.name.clone();
         let outcome = self.try_install(actor, install).await;
-        if let Err(err) = &outcome {
-            self.audit_refusal(actor, "plugin.install", &name, err)
-                .await;
-        }
-        outcome
+        self.audit_if_refused(actor, "plugin.install", &name, outcome)
+            .await
     }
 
     async fn try_install(&self, actor: &Actor, install: Install) -> Result<PackageRow, CoreError> {
@@ -66,7 +63,7 @@ impl Core {
         let accepted = requests::accept(&facts.requests, &install.accept, &install.dirs)?;
         let grants = grants_of(&name, &requests::policy_text(&name, &accepted))
             .map_err(CoreError::Invalid)?;
-        let digest = drydock_runtime_digest(&install.bytes);
+        let digest = drydock_package::digest::sha256_hex(&install.bytes);
         let file = self.write_component(&name, &digest, &install.bytes)?;
         if let Err(err) = self.shared.runtime.add_plugin(&file, grants).await {
             self.forget_component(&name, &digest);
@@ -132,11 +129,8 @@ impl Core {
     ) -> Result<PackageRow, CoreError> {
         let name = install.facts.name.clone();
         let outcome = self.try_upgrade(actor, install).await;
-        if let Err(err) = &outcome {
-            self.audit_refusal(actor, "plugin.upgrade", &name, err)
-                .await;
-        }
-        outcome
+        self.audit_if_refused(actor, "plugin.upgrade", &name, outcome)
+            .await
     }
 
     async fn try_upgrade(&self, actor: &Actor, install: Install) -> Result<PackageRow, CoreError> {
@@ -149,7 +143,7 @@ impl Core {
                 "`{name}` is not installed: install it first (drydock plugin install, or POST /api/plugins)"
             )));
         };
-        let digest = drydock_runtime_digest(&install.bytes);
+        let digest = drydock_package::digest::sha256_hex(&install.bytes);
         if digest == old.digest {
             return Err(CoreError::Invalid(format!(
                 "`{name}` {} is already installed with exactly these bytes (sha256 {digest})",
@@ -224,10 +218,8 @@ impl Core {
         dirs: &BTreeMap<String, PathBuf>,
     ) -> Result<PackageRow, CoreError> {
         let outcome = self.try_grant(actor, name, ids, dirs).await;
-        if let Err(err) = &outcome {
-            self.audit_refusal(actor, "plugin.grant", name, err).await;
-        }
-        outcome
+        self.audit_if_refused(actor, "plugin.grant", name, outcome)
+            .await
     }
 
     async fn try_grant(
@@ -305,10 +297,4 @@ impl Core {
             let _ = std::fs::remove_dir(dir);
         }
     }
-}
-
-/// sha256 hex of a component's bytes (the runtime names a loaded plugin's file by the same digest).
-fn drydock_runtime_digest(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(bytes))
 }

@@ -99,10 +99,9 @@ impl Core {
     /// Removes the installed package `name`: it is unloaded (calls in flight finish), forgotten with its
     /// grants, and its file deleted. Audited.
     pub async fn remove_package(&self, actor: &Actor, name: &str) -> Result<PackageRow, CoreError> {
-        if let Err(err) = actor.require_operator("removing a plugin") {
-            self.audit_refusal(actor, "plugin.remove", name, &err).await;
-            return Err(err);
-        }
+        let allowed = actor.require_operator("removing a plugin");
+        self.audit_if_refused(actor, "plugin.remove", name, allowed)
+            .await?;
         let key = name.to_owned();
         let Some(row) = self.store(move |s| s.package(&key)).await? else {
             let loaded = self.shared.runtime.plugins().iter().any(|p| p.name == name);
@@ -148,6 +147,20 @@ impl Core {
         self.forget_component(&row.name, &row.digest);
         self.shared.tools_tx.send_modify(|version| *version += 1);
         Ok(row)
+    }
+
+    /// `outcome`, after an audit row when it is a refusal.
+    pub(crate) async fn audit_if_refused<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        outcome: Result<T, CoreError>,
+    ) -> Result<T, CoreError> {
+        if let Err(err) = &outcome {
+            self.audit_refusal(actor, action, target, err).await;
+        }
+        outcome
     }
 
     /// Writes an audit row for a refused change (who tried what, and why it was refused).
