@@ -25,6 +25,15 @@ impl Answer {
             .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.body))
     }
 
+    /// Every value of a header that may repeat (`set-cookie`).
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -57,6 +66,19 @@ pub async fn send(
     send_with(addr, method, path, token, body, &[]).await
 }
 
+/// Posts an HTML form (`application/x-www-form-urlencoded`) with extra headers (cookies), as a browser does.
+pub async fn send_form(
+    addr: SocketAddr,
+    path: &str,
+    form: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> Answer {
+    let body = serde_urlencoded::to_string(form).expect("a form encodes");
+    let mut all = vec![("content-type", "application/x-www-form-urlencoded")];
+    all.extend_from_slice(headers);
+    send_raw(addr, "POST", path, None, &body, &all).await
+}
+
 /// Sends one request with extra headers.
 pub async fn send_with(
     addr: SocketAddr,
@@ -64,6 +86,23 @@ pub async fn send_with(
     path: &str,
     token: Option<&str>,
     body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let mut all = Vec::with_capacity(headers.len() + 1);
+    if body.is_some() {
+        all.push(("content-type", "application/json"));
+    }
+    all.extend_from_slice(headers);
+    send_raw(addr, method, path, token, body.unwrap_or_default(), &all).await
+}
+
+/// Sends one request with exactly these headers (plus `Host`, and `Authorization` for `token`).
+async fn send_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
     headers: &[(&str, &str)],
 ) -> Answer {
     let mut sender = connect(addr).await;
@@ -74,14 +113,11 @@ pub async fn send_with(
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
-    if body.is_some() {
-        request = request.header("content-type", "application/json");
-    }
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
     let request = request
-        .body(Full::new(Bytes::from(body.unwrap_or_default().to_owned())))
+        .body(Full::new(Bytes::from(body.to_owned())))
         .expect("a valid request");
     let response = sender.send_request(request).await.expect("a response");
     let status = response.status().as_u16();

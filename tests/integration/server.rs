@@ -1,5 +1,5 @@
 //! The HTTP server over real loopback sockets: auth, roles, tool invocation, audit, Host and Origin,
-//! health, metrics, the root page and bad input (the policy API is in `policy_api.rs`). Each test starts
+//! health, metrics and bad input (the policy API is in `policy_api.rs`). Each test starts
 //! its own server on an ephemeral port with its own data directory.
 
 use std::path::Path;
@@ -479,31 +479,4 @@ async fn a_foreign_host_is_misdirected_and_a_foreign_origin_cannot_change_anythi
     )
     .await;
     assert_eq!(status, 200, "{body}");
-}
-
-#[tokio::test]
-async fn the_root_is_a_page_saying_what_this_server_is_and_where_to_go() {
-    let data = tempfile::tempdir().unwrap();
-    let server = start("", data.path()).await;
-    let page = send(server.addr, "GET", "/", None, None).await;
-    assert_eq!(page.status, 200);
-    assert!(
-        page.header("content-type")
-            .unwrap_or_default()
-            .starts_with("text/html")
-    );
-    for needle in [
-        "Drydock",
-        "/api/openapi.json",
-        "/mcp",
-        "docs/mcp.md",
-        "docs/operators.md",
-        "dry run",
-    ] {
-        assert!(
-            page.body.contains(needle),
-            "{needle} missing from {}",
-            page.body
-        );
-    }
 }

@@ -1,7 +1,8 @@
 //! `POST /api/auth/login` and [`Caller`], the extractor that turns `Authorization: Bearer <token>` into an
-//! actor (401 when missing or unknown).
+//! actor (401 when missing or unknown); on reads, the console's session cookie does too.
 
 use axum::extract::{FromRequestParts, State};
+use axum::http::Method;
 use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -52,9 +53,25 @@ impl FromRequestParts<AppState> for CallerOrAnonymous {
 }
 
 /// The actor of the request's bearer token; `None` without an Authorization header.
+///
+/// A `GET` or `HEAD` without one may instead carry the web console's session cookie: that is how the
+/// console's pages follow the API's event streams and download artifacts. Only reads: a request that can
+/// change something must carry the token in the header, which no other site's page can make a browser send.
 async fn bearer_actor(parts: &Parts, state: &AppState) -> Result<Option<Actor>, ApiError> {
     let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
-        return Ok(None);
+        let reads = matches!(parts.method, Method::GET | Method::HEAD);
+        return match crate::console::session::cookie_value(
+            &parts.headers,
+            crate::console::session::SESSION_COOKIE,
+        ) {
+            Some(token) if reads => match state.core.authenticate(&token).await? {
+                Some(actor) => Ok(Some(actor)),
+                None => Err(ApiError::Unauthorized(
+                    "the console session has ended; sign in again at /sign-in".into(),
+                )),
+            },
+            _ => Ok(None),
+        };
     };
     let token = header
         .to_str()

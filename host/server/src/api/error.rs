@@ -90,6 +90,12 @@ impl ApiError {
         (code, message)
     }
 
+    /// The status and the message a person sees (the web console shows API errors as its own pages).
+    pub fn status_and_message(self) -> (StatusCode, String) {
+        let (status, _, message) = self.parts();
+        (status, message)
+    }
+
     fn parts(self) -> (StatusCode, &'static str, String) {
         match self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),

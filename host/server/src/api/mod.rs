@@ -1,9 +1,9 @@
-//! The HTTP API: one module per resource, each exposing `router()`; [`app`] assembles them.
+//! The HTTP API: one module per resource, each exposing `router()`; [`app`] assembles them, with the web
+//! console's pages ([`crate::console`]) at `/`.
 //!
 //! | module    | routes |
 //! |-----------|--------|
 //! | `host_guard` | every route: a foreign `Host` gets 421, a cross-origin request that can change something 403 |
-//! | `home`    | `GET /`: a page saying what this server is and where its API, MCP endpoint and guides are |
 //! | `health`  | `GET /healthz` |
 //! | `metrics` | `GET /metrics` |
 //! | `auth`    | `POST /api/auth/login`; the bearer-token extractor every other `/api` route uses |
@@ -27,7 +27,6 @@ mod error;
 mod executions;
 mod fastagency;
 mod health;
-mod home;
 pub mod host_guard;
 pub mod mcp;
 pub mod metrics;
@@ -68,6 +67,8 @@ pub struct AppState {
     pub allowed_hosts: Arc<AllowedHosts>,
     /// The MCP transport behind `/mcp`.
     pub mcp: mcp::McpHttp,
+    /// Whether the console's cookies are `Secure` (the server is reached over HTTPS, through a TLS proxy).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -79,6 +80,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             started: Instant::now(),
             allowed_hosts: Arc::new(AllowedHosts::loopback()),
+            secure_cookies: false,
         }
     }
 }
@@ -86,7 +88,7 @@ impl AppState {
 /// The whole API as a router, ready to serve (or to call directly in tests).
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .merge(home::router())
+        .merge(crate::console::router())
         .merge(health::router())
         .merge(metrics_router())
         .merge(auth::router())

@@ -1,0 +1,37 @@
+//! The web console at `/`: what operators and users do in a browser instead of with curl.
+//!
+//! Pages are rendered on the server from the core's own answers ([maud] templates, escaped by
+//! construction), so a page's first render needs no data round trip beyond its HTML and every page works
+//! without JavaScript. The one script, `console.js`, adds live updates (it listens to the API's SSE streams
+//! and re-reads the page's live regions) and confirmation prompts. Assets are embedded in the binary; the
+//! page asks nothing of any other host, under a strict Content-Security-Policy.
+//!
+//! | module      | pages |
+//! |-------------|-------|
+//! | `session`   | the session cookie, [`session::Visitor`] (who is signed in), CSRF tokens, [`session::Posted`] forms |
+//! | `page`      | the page shell: header, navigation, master-switch banner, notices, security headers |
+//! | `assets`    | `GET /assets/{file}`: the stylesheet and the script, embedded |
+//! | `sign_in`   | `GET/POST /sign-in`, `POST /sign-out` |
+//! | `overview`  | `GET /`: the master switch, plugins, your sessions, where to go |
+//!
+//! Every state-changing form carries the session's CSRF token and is a `POST`; the handler answers with a
+//! redirect (post/redirect/get), or re-renders the page with the error beside the form that caused it.
+
+mod assets;
+mod overview;
+pub mod page;
+pub mod session;
+mod sign_in;
+
+use axum::Router;
+
+use crate::api::AppState;
+
+/// The console's routes; the security headers of [`page::security_headers`] go on every answer.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(assets::router())
+        .merge(sign_in::router())
+        .merge(overview::router())
+        .layer(axum::middleware::from_fn(page::security_headers))
+}
