@@ -99,11 +99,11 @@ pub(crate) async fn signed_in(server: &TestServer, username: &str, password: &st
 async fn the_root_sends_a_signed_out_visitor_to_a_sign_in_page_that_explains_the_first_start() {
     let data = tempfile::tempdir().unwrap();
     let server = start("", data.path()).await;
-    let root = send(server.addr, "GET", "/plans/abc?x=1", None, None).await;
+    let root = send(server.addr, "GET", "/?from=bookmark", None, None).await;
     assert_eq!(root.status, 303);
     assert_eq!(
         root.header("location"),
-        Some("/sign-in?next=%2Fplans%2Fabc%3Fx%3D1")
+        Some("/sign-in?next=%2F%3Ffrom%3Dbookmark")
     );
     let page = send(server.addr, "GET", "/sign-in", None, None).await;
     assert_eq!(page.status, 200);

@@ -80,7 +80,7 @@ fn package(component: &str, version: &str, requests: Vec<Request>, extra: &[u8])
 }
 
 async fn audit_actions(core: &Core) -> Vec<String> {
-    core.audit(&operator(), None, None, 500)
+    core.audit(&operator(), Default::default(), 500)
         .await
         .unwrap()
         .into_iter()

@@ -420,17 +420,15 @@ impl Core {
 }
 
 impl Core {
-    /// Audit rows, oldest first, optionally of one correlation id and after a sequence number (operators).
+    /// Audit rows that match `filter`, at most `limit` of them (operators).
     pub async fn audit(
         &self,
         actor: &Actor,
-        correlation_id: Option<String>,
-        since: Option<i64>,
+        filter: crate::audit::AuditFilter,
         limit: usize,
     ) -> Result<Vec<crate::AuditRow>, CoreError> {
         actor.require_operator("reading the audit log")?;
-        self.store(move |s| s.audit_query(correlation_id.as_deref(), since, limit))
-            .await
+        self.store(move |s| s.audit_search(&filter, limit)).await
     }
 
     /// Checks the audit chain and names the first broken row (operators).

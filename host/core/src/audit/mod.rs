@@ -25,6 +25,7 @@
 //! [`Verification::Intact`] reports the head for exactly that purpose.
 
 mod chain;
+mod search;
 #[cfg(test)]
 mod tests;
 mod writer;
@@ -38,10 +39,11 @@ use serde_json::Value;
 
 use crate::canonical::canonical_json;
 use crate::stamp::now;
-use crate::store::rows::{json_column, page_limit, query_all};
+use crate::store::rows::json_column;
 use crate::store::{DB_FILE_NAME, open_read_only};
 use crate::{Store, StoreError};
 
+pub use search::AuditFilter;
 pub(crate) use writer::AuditWriter;
 
 /// The `prev_hash` of the first row: 64 zeros.
@@ -155,32 +157,19 @@ impl Store {
     }
 
     /// Up to `limit` (at most [`crate::MAX_PAGE`]) rows with `seq > since_seq` (all rows when `None`), in
-    /// chain order, optionally only those of one correlation id.
+    /// chain order, optionally only those of one correlation id ([`Store::audit_search`] for more filters).
     pub fn audit_query(
         &self,
         correlation_id: Option<&str>,
         since_seq: Option<i64>,
         limit: usize,
     ) -> Result<Vec<AuditRow>, StoreError> {
-        let since = since_seq.unwrap_or(0);
-        let limit = page_limit(limit);
-        self.read(|conn| match correlation_id {
-            Some(correlation) => query_all(
-                conn,
-                &format!(
-                    "SELECT {COLUMNS} FROM audit_log \
-                     WHERE correlation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
-                ),
-                params![correlation, since, limit],
-                audit_from_row,
-            ),
-            None => query_all(
-                conn,
-                &format!("SELECT {COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
-                params![since, limit],
-                audit_from_row,
-            ),
-        })
+        let filter = AuditFilter {
+            correlation_id: correlation_id.map(str::to_owned),
+            since: since_seq,
+            ..AuditFilter::default()
+        };
+        self.audit_search(&filter, limit)
     }
 
     /// Checks the whole chain in seq order and names the first broken row.

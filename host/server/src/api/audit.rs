@@ -1,4 +1,5 @@
-//! `GET /api/audit?correlationId=&since=&limit=` and `GET /api/audit/verify` (operators).
+//! `GET /api/audit?correlationId=&actor=&action=&since=&before=&order=&limit=` and `GET /api/audit/verify`
+//! (operators).
 
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -20,8 +21,20 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct AuditQuery {
     correlation_id: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
     since: Option<i64>,
+    before: Option<i64>,
+    order: Option<Order>,
     limit: Option<usize>,
+}
+
+/// `asc` (chain order, the default) or `desc` (newest first).
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Order {
+    Asc,
+    Desc,
 }
 
 async fn list(
@@ -31,10 +44,15 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|err| ApiError::invalid(err.body_text()))?;
     let limit = query.limit.unwrap_or(100).min(drydock_core::MAX_PAGE);
-    let rows = state
-        .core
-        .audit(&actor, query.correlation_id, query.since, limit)
-        .await?;
+    let filter = drydock_core::audit::AuditFilter {
+        correlation_id: query.correlation_id,
+        actor: query.actor,
+        action: query.action,
+        since: query.since,
+        before: query.before,
+        newest_first: query.order == Some(Order::Desc),
+    };
+    let rows = state.core.audit(&actor, filter, limit).await?;
     Ok(Json(json!({ "entries": rows })))
 }
 

@@ -13,13 +13,17 @@
 //! | `assets`    | `GET /assets/{file}`: the stylesheet and the script, embedded |
 //! | `sign_in`   | `GET/POST /sign-in`, `POST /sign-out` |
 //! | `overview`  | `GET /`: the master switch, plugins, your sessions, where to go |
+//! | `plugins`   | operators: `GET /operators/plugins` (grants, LivePolicy toggles), `POST /operators/plugins/{name}/live` |
+//! | `audit`     | operators: `GET /operators/audit` (filters, pages, `?verify=1` checks the chain) |
 //!
 //! Every state-changing form carries the session's CSRF token and is a `POST`; the handler answers with a
 //! redirect (post/redirect/get), or re-renders the page with the error beside the form that caused it.
 
 mod assets;
+mod audit;
 mod overview;
 pub mod page;
+mod plugins;
 pub mod session;
 mod sign_in;
 
@@ -33,5 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         .merge(sign_in::router())
         .merge(overview::router())
+        .merge(plugins::router())
+        .merge(audit::router())
         .layer(axum::middleware::from_fn(page::security_headers))
 }

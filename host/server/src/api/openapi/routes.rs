@@ -175,7 +175,7 @@ pub(super) const ROUTES: &[Route] = &[
         method: Method::Get,
         path: "/api/audit",
         operation_id: "listAudit",
-        summary: "Audit rows in chain order, optionally of one execution",
+        summary: "Audit rows, filtered by execution, actor or action, in chain order or newest first",
         access: Access::Operator,
         params: &[
             Param {
@@ -183,6 +183,31 @@ pub(super) const ROUTES: &[Route] = &[
                 location: Location::Query,
                 kind: Scalar::String,
                 description: "Only rows of this execution.",
+            },
+            Param {
+                name: "actor",
+                location: Location::Query,
+                kind: Scalar::String,
+                description: "Only rows of this actor: a username, `anonymous`, `system` or `plugin:<name>`.",
+            },
+            Param {
+                name: "action",
+                location: Location::Query,
+                kind: Scalar::String,
+                description: "Only this action and the actions under it (`auth.login` also matches \
+                              `auth.login.failed`).",
+            },
+            Param {
+                name: "before",
+                location: Location::Query,
+                kind: Scalar::Integer,
+                description: "Only rows with a `seq` smaller than this (the next page when reading newest first).",
+            },
+            Param {
+                name: "order",
+                location: Location::Query,
+                kind: Scalar::String,
+                description: "`asc` (chain order, the default) or `desc` (newest first); anything else is a 400.",
             },
             Param {
                 name: "since",
