@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// The largest plugin package the server fetches or accepts (`POST /api/plugins`), in MiB.
     #[arg(long, env = "DRYDOCK_MAX_PACKAGE_MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub max_package_mib: u64,
+    /// Mark the web console's cookies `Secure`: set it when people reach the server over HTTPS (through a
+    /// TLS-terminating proxy), so a browser never sends the session over plain HTTP.
+    #[arg(long, env = "DRYDOCK_SECURE_COOKIES")]
+    pub secure_cookies: bool,
     #[command(flatten)]
     pub host: HostArgs,
 }
@@ -52,6 +56,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     import_workflows(&core, args.workflows.as_deref()).await?;
     let state = AppState {
         allowed_hosts: Arc::new(AllowedHosts::with(&args.allowed_hosts)),
+        secure_cookies: args.secure_cookies,
         ..AppState::new(core)
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -60,6 +65,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "drydock is serving");
     eprintln!("drydock is serving on http://{local}");
+    eprintln!("open the console at http://{local}/ and sign in");
     serve(listener, state, shutdown_signal())
         .await
         .context("the server stopped with an error")?;
