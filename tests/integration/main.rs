@@ -8,6 +8,7 @@ mod call_tool;
 mod chat;
 mod chat_llm;
 mod chat_stream;
+mod console;
 mod engine;
 mod fastagency;
 mod fs_grants;
