@@ -22,6 +22,8 @@ let steps = 0;
 let currentStep = '(before the first step)';
 // The browser of the running scenario, whose guards each step checks.
 let guarded = null;
+// Every browser not closed yet, for the hard timeout to close.
+const openBrowsers = new Set();
 
 // Runs a whole scenario: a hard timeout, a fresh browser on DRYDOCK_URL, the body, then the guards' verdict.
 // `options.allowConsoleErrors` lists regexps of console errors the scenario expects (a refused sign-in's 401).
@@ -52,15 +54,17 @@ export async function scenario(body, options = {}) {
 // Ends the process with 124 when it runs past the hard timeout, so that a hang cannot stall CI; returns the
 // timer (clearTimeout to disarm it).
 export function armTimeout() {
-  return setTimeout(() => {
+  return setTimeout(async () => {
     console.error(`FAIL: ran past the hard timeout of ${TIMEOUT_MS} ms, in step "${currentStep}"`);
-    // Playwright kills its browser when this process exits.
+    // Closing removes the profiles; a browser that does not close in 5 s is killed by Playwright at exit.
+    const closing = Promise.all([...openBrowsers].map((browser) => browser.close()));
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5000))]);
     process.exit(124);
   }, TIMEOUT_MS);
 }
 
-// Launches Chromium on a fresh profile with one guarded page. The result holds `page`, `requests` (every
-// request, "METHOD url"), `problems` (what the guards caught), `check()` (throws when there is a problem) and
+// Launches Chromium on a fresh profile with one guarded page. The result holds `page`, `context` (for a
+// second page: `context.newPage()`, guarded too), `requests` (every request, "METHOD url"), `problems` (what the guards caught), `check()` (throws when there is a problem) and
 // `close()`. `scenario` uses this; the self-check uses it directly to see the guards catch.
 export async function openBrowser(base, { allowConsoleErrors = [] } = {}) {
   const origin = new URL(base).origin;
@@ -92,16 +96,21 @@ export async function openBrowser(base, { allowConsoleErrors = [] } = {}) {
       console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`);
     });
   });
+  // Every page of the context is watched, the first one and any the scenario or the site opens.
+  const watch = (page) => {
+    page.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
+    page.on('console', (message) => {
+      const text = message.text();
+      if (message.type() === 'error' && !allowConsoleErrors.some((allowed) => allowed.test(text))) {
+        problems.push(`console error: ${text}`);
+      }
+    });
+    page.on('pageerror', (error) => problems.push(`uncaught error in the page: ${error.message}`));
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
   const page = context.pages()[0] ?? (await context.newPage());
-  page.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
-  page.on('console', (message) => {
-    const text = message.text();
-    if (message.type() === 'error' && !allowConsoleErrors.some((allowed) => allowed.test(text))) {
-      problems.push(`console error: ${text}`);
-    }
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught error in the page: ${error.message}`));
-  return {
+  const browser = {
     page,
     context,
     requests,
@@ -110,10 +119,13 @@ export async function openBrowser(base, { allowConsoleErrors = [] } = {}) {
       if (problems.length) throw new Error(`the page misbehaved:\n  ${problems.join('\n  ')}`);
     },
     async close() {
+      openBrowsers.delete(this);
       await context.close().catch(() => {});
       await rm(profile, { recursive: true, force: true });
     },
   };
+  openBrowsers.add(browser);
+  return browser;
 }
 
 // Runs one named step, logging it, and after it the guards' verdict, so a failure names its step.
