@@ -8,6 +8,7 @@ mod call_tool;
 mod chat;
 mod chat_llm;
 mod chat_stream;
+mod console;
 mod console_auth;
 mod console_operators;
 mod engine;

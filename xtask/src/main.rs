@@ -4,10 +4,15 @@
 //!   the demo tools in dry run and prints each result and effect journal.
 //! - `serve`: installs the target, builds the plugins, and runs `drydock serve` on the demo policy
 //!   (`drydock.toml`) at http://127.0.0.1:8080; the first start prints an operator token.
-//! - `test`: installs the target, builds the plugins, makes sure `curl`, `jq` and `docker-registry` are there
-//!   (`system_tools.rs`; as root it installs them with apt-get), runs the whole test suite, then
+//! - `test`: installs the target, builds the plugins, makes sure `curl`, `jq`, `docker-registry` and
+//!   `chromium` are there (`system_tools.rs`; as root it installs them with apt-get), installs the browser
+//!   tests' driver, npm's `playwright-core` at the version `tests/browser/package-lock.json` pins, with
+//!   `npm ci` into `tests/browser/node_modules` when it is missing or the lock changed (`browser_tests.rs`;
+//!   it never downloads a browser: the tests drive Debian's Chromium), runs the whole test suite, then
 //!   schemathesis against a throwaway server's OpenAPI document (`schemathesis.rs`; needs `python3` with
 //!   `venv`).
+//! - `browser`: only the browser tests' part of `test`'s installs (`chromium` and `playwright-core`), for
+//!   running those tests by themselves (`docs/development.md`).
 //! - `conformance`: builds the plugins, then only the schemathesis step of `test`.
 //! - `plugins`: installs the target and builds the plugins only.
 //! - `install`: builds the plugins and installs the `drydock` binary with `cargo install` (into
@@ -19,6 +24,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+mod browser_tests;
 mod jira_standin;
 mod language_plugins;
 mod schemathesis;
@@ -36,7 +42,12 @@ fn main() -> anyhow::Result<()> {
             for tool in system_tools::TEST_TOOLS {
                 system_tools::ensure(tool)?;
             }
+            browser_tests::ensure(&root)?;
             test(&root)
+        }
+        "browser" => {
+            system_tools::ensure(&system_tools::CHROMIUM)?;
+            browser_tests::ensure(&root)
         }
         "conformance" => {
             build_plugins(&root)?;
@@ -68,7 +79,7 @@ fn main() -> anyhow::Result<()> {
             run(&mut serve)
         }
         _ => {
-            eprintln!("usage: cargo xtask <serve|demo|test|conformance|plugins|install>");
+            eprintln!("usage: cargo xtask <serve|demo|test|browser|conformance|plugins|install>");
             bail!("unknown command `{command}`")
         }
     }

@@ -1,6 +1,6 @@
-//! Programs the test suite runs besides cargo: `curl` and `jq` for the documentation's shell snippets, and
+//! Programs the test suite runs besides cargo: `curl` and `jq` for the documentation's shell snippets,
 //! Debian's `docker-registry` (CNCF distribution 2.8), the real OCI registry the package tests push to and
-//! pull from. As root with apt-get (a fresh container or CI) a missing one is installed; otherwise the run
+//! pull from, and Debian's `chromium`, the browser the console's end-to-end tests drive. As root with apt-get (a fresh container or CI) a missing one is installed; otherwise the run
 //! stops saying how to install it.
 
 use std::path::Path;
@@ -23,7 +23,7 @@ pub struct Tool {
 enum Presence {
     /// `<command> --version` succeeds.
     Command(&'static str),
-    /// This file exists (the registry's tests start it by this exact path).
+    /// This file exists (the registry's and the browser's tests start it by this exact path).
     File(&'static str),
 }
 
@@ -44,7 +44,15 @@ pub const TEST_TOOLS: &[Tool] = &[
         package: "docker-registry",
         why: "the OCI package tests run it as a local registry",
     },
+    CHROMIUM,
 ];
+
+/// Debian's Chromium, which the console's browser tests drive by this exact path.
+pub const CHROMIUM: Tool = Tool {
+    present: Presence::File("/usr/bin/chromium"),
+    package: "chromium",
+    why: "the console's browser tests drive it headless (tests/browser)",
+};
 
 impl Tool {
     fn is_present(&self) -> bool {

@@ -65,6 +65,11 @@ const SKIP_CLASSES: &[(&str, &str)] = &[
          tests/integration/packages_api.rs",
     ),
     (
+        "suite",
+        "runs part of the repository's own test suite (the browser tests), which `cargo xtask test` runs \
+         itself",
+    ),
+    (
         "llm",
         "needs a language-model provider (Ollama) that is not running here; the chat agent's LLM path is \
          tested against a scripted provider in tests/integration/chat_llm.rs",
