@@ -128,6 +128,8 @@ async fn the_root_sends_a_signed_out_visitor_to_a_sign_in_page_that_explains_the
     );
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    // Not `no-referrer`: with it Chromium posts forms with `Origin: null`, which the Origin guard refuses.
+    assert_eq!(page.header("referrer-policy"), Some("same-origin"));
     assert_eq!(page.header("cache-control"), Some("no-store"));
     assert!(
         !page.body.contains("<script>"),

@@ -19,7 +19,9 @@ use crate::api::AppState;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Adds the console's security headers (CSP, no framing, no sniffing, no referrer) to every answer.
+/// Adds the console's security headers (CSP, no framing, no sniffing, referrers only to ourselves) to every
+/// answer. Not `no-referrer`: under it Chromium sends `Origin: null` with a form's POST, which the server's
+/// cross-origin guard rightly refuses (a browser test caught it).
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -34,7 +36,7 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if !headers.contains_key(header::CACHE_CONTROL) {
         // Pages show live state and who is signed in: never from a cache.

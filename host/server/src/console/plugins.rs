@@ -206,7 +206,7 @@ fn render(
 
 fn grants_list(grants: &PluginGrants) -> Markup {
     html! {
-        dl {
+        dl.grants {
             dt { "HTTP" }
             dd {
                 @if grants.http.is_empty() { span.muted { "none" } }
