@@ -1,19 +1,26 @@
-//! `POST /api/auth/login` and [`Caller`], the extractor that turns `Authorization: Bearer <token>` into an
-//! actor (401 when missing or unknown).
+//! `POST /api/auth/login`, `POST /api/auth/logout` and [`Caller`], the extractor that turns
+//! `Authorization: Bearer <token>` into an actor (401 when missing or unknown).
+//!
+//! Sign-ins are throttled per account and per client address by the core (`429` with `Retry-After` past
+//! the limit, even for the right password); the client address is the TCP peer ([`super::client`]).
 
 use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
-use drydock_core::Actor;
+use drydock_core::{Actor, SessionKind, SignIn};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::client::ClientAddr;
 use super::{ApiError, AppState};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/auth/login", post(login))
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
 }
 
 /// The authenticated caller of a route.
@@ -51,20 +58,28 @@ impl FromRequestParts<AppState> for CallerOrAnonymous {
     }
 }
 
-/// The actor of the request's bearer token; `None` without an Authorization header.
-async fn bearer_actor(parts: &Parts, state: &AppState) -> Result<Option<Actor>, ApiError> {
+/// The request's bearer token; `None` without an Authorization header, 401 for a header of another form.
+pub fn bearer_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
     let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let token = header
+    header
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
+        .map(Some)
         .ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-        })?;
+        })
+}
+
+/// The actor of the request's bearer token; `None` without an Authorization header.
+async fn bearer_actor(parts: &Parts, state: &AppState) -> Result<Option<Actor>, ApiError> {
+    let Some(token) = bearer_token(parts)? else {
+        return Ok(None);
+    };
     match state.core.authenticate(token).await? {
         Some(actor) => Ok(Some(actor)),
         None => Err(ApiError::Unauthorized(
@@ -82,11 +97,48 @@ struct Login {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     body: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(login) = body?;
-    let (token, actor) = state.core.login(&login.username, &login.password).await?;
-    Ok(Json(
-        json!({ "token": token, "name": actor.name, "role": actor.role }),
-    ))
+    let signed_in = state
+        .core
+        .sign_in(SignIn {
+            username: login.username,
+            password: login.password,
+            client,
+            kind: SessionKind::ApiToken,
+        })
+        .await?;
+    Ok(Json(json!({
+        "token": signed_in.token,
+        "name": signed_in.actor.name,
+        "role": signed_in.actor.role,
+    })))
+}
+
+/// The token this request carries; the [`Caller`] before it has checked that it is valid.
+pub struct BearerToken(pub String);
+
+impl FromRequestParts<AppState> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        match bearer_token(parts)? {
+            Some(token) => Ok(BearerToken(token.to_owned())),
+            None => Err(ApiError::Unauthorized(
+                "send `Authorization: Bearer <token>`".into(),
+            )),
+        }
+    }
+}
+
+/// Revokes the token the request carries (audited `auth.logout`); later requests with it get 401.
+async fn logout(
+    State(state): State<AppState>,
+    Caller(_): Caller,
+    BearerToken(token): BearerToken,
+) -> Result<StatusCode, ApiError> {
+    state.core.sign_out(&token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -6,7 +6,10 @@
 //! | `home`    | `GET /`: a page saying what this server is and where its API, MCP endpoint and guides are |
 //! | `health`  | `GET /healthz` |
 //! | `metrics` | `GET /metrics` |
-//! | `auth`    | `POST /api/auth/login`; the bearer-token extractor every other `/api` route uses |
+//! | `auth`    | `POST /api/auth/login` (throttled), `POST /api/auth/logout`; the bearer-token extractor every other `/api` route uses |
+//! | `client`  | the client address (the TCP peer, never a forwarded header) |
+//! | `budgets` | request budgets of the routes that run things: 429 + `Retry-After` past the policy's `[budgets]` |
+//! | `accounts` | `GET/POST /api/users`, `GET/POST /api/tokens`, `DELETE /api/tokens/{id}` |
 //! | `tools`   | `GET /api/tools`, `POST /api/tools/{name}/invoke` |
 //! | `policy`  | `GET /api/policy`, `PUT /api/policy/plugins/{plugin}/live` |
 //! | `audit`   | `GET /api/audit`, `GET /api/audit/verify` |
@@ -20,9 +23,12 @@
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 //! | `mcp`     | the Model Context Protocol at `/mcp` (streamable HTTP, bearer token) and `/.well-known/oauth-protected-resource` |
 
+mod accounts;
 mod audit;
 pub mod auth;
+pub mod budgets;
 mod chat;
+pub mod client;
 mod error;
 mod executions;
 mod fastagency;
@@ -68,6 +74,8 @@ pub struct AppState {
     pub allowed_hosts: Arc<AllowedHosts>,
     /// The MCP transport behind `/mcp`.
     pub mcp: mcp::McpHttp,
+    /// What each credential and anonymous address has left of its request budget.
+    pub budgets: Arc<budgets::RequestBudgets>,
 }
 
 impl AppState {
@@ -79,6 +87,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             started: Instant::now(),
             allowed_hosts: Arc::new(AllowedHosts::loopback()),
+            budgets: Arc::default(),
         }
     }
 }
@@ -90,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(metrics_router())
         .merge(auth::router())
+        .merge(accounts::router())
         .merge(tools::router())
         .merge(policy::router())
         .merge(plugins::router(state.core.package_limit()))
@@ -126,9 +136,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address is the client address that sign-in throttling and the anonymous budgets count
+    // (`client::ClientAddr`); forwarded headers are never trusted for it.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// A known path asked with a method it does not take: the API's error envelope instead of a bare 405.
@@ -153,6 +168,13 @@ impl From<drydock_core::CoreError> for ApiError {
             CoreError::Forbidden(m) => ApiError::Forbidden(m),
             CoreError::NotFound(m) => ApiError::NotFound(m),
             CoreError::Conflict { code, message } => ApiError::Conflict { code, message },
+            CoreError::RateLimited {
+                message,
+                retry_after,
+            } => ApiError::TooManyRequests {
+                message,
+                retry_after,
+            },
             CoreError::Upstream(m) => ApiError::BadGateway(m),
             CoreError::Internal(cause) => ApiError::internal(cause),
         }
