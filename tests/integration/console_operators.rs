@@ -324,3 +324,160 @@ async fn the_audit_page_names_the_first_broken_row_of_a_tampered_chain() {
         verified.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_adds_a_user_issues_a_token_shown_once_and_revokes_it() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start("", data.path()).await;
+    user_token(&server, "olga", Role::Operator).await;
+    let mut jar = signed_in(&server, "olga", "correct horse").await;
+    let page = jar.get_page(server.addr, "/operators/users").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = field(&page.body, "_csrf");
+    // Bad input is shown beside the form, the typed name kept, nothing created.
+    let bad_role = jar
+        .post(
+            server.addr,
+            "/operators/users",
+            &[
+                ("_csrf", &csrf),
+                ("username", "nina"),
+                ("password", "pw"),
+                ("role", "root"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_role.status, 400, "{}", bad_role.body);
+    assert!(bad_role.body.contains("choose a role"), "{}", bad_role.body);
+    assert!(
+        bad_role.body.contains("value=\"nina\""),
+        "{}",
+        bad_role.body
+    );
+    let bad_name = jar
+        .post(
+            server.addr,
+            "/operators/users",
+            &[
+                ("_csrf", &csrf),
+                ("username", "Nina!"),
+                ("password", "pw"),
+                ("role", "user"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_name.status, 400, "{}", bad_name.body);
+    assert!(
+        bad_name.body.contains("must be 1 to 64 characters"),
+        "{}",
+        bad_name.body
+    );
+    let added = jar
+        .post(
+            server.addr,
+            "/operators/users",
+            &[
+                ("_csrf", &csrf),
+                ("username", "nina"),
+                ("password", "a long secret"),
+                ("role", "user"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let taken = jar
+        .post(
+            server.addr,
+            "/operators/users",
+            &[
+                ("_csrf", &csrf),
+                ("username", "nina"),
+                ("password", "other"),
+                ("role", "user"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert!(taken.body.contains("already exists"), "{}", taken.body);
+    // Nina can sign in with what the operator chose.
+    signed_in(&server, "nina", "a long secret").await;
+    // A token for nina: shown once on the answer, and it opens the API.
+    let issued = jar
+        .post(
+            server.addr,
+            "/operators/tokens",
+            &[
+                ("_csrf", &csrf),
+                ("owner", "nina"),
+                ("label", "CI pipeline"),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    let start = issued
+        .body
+        .find("id=\"new-token\">")
+        .expect("the token is shown")
+        + 15;
+    let token = issued.body[start..start + 67].to_owned();
+    assert!(token.starts_with("dd_"), "{token}");
+    let tools = send(server.addr, "GET", "/api/tools", Some(&token), None).await;
+    assert_eq!(tools.status, 200, "{}", tools.body);
+    let listing = jar.get_page(server.addr, "/operators/users").await;
+    assert!(listing.body.contains("CI pipeline"), "{}", listing.body);
+    assert!(
+        !listing.body.contains(&token),
+        "the token is never shown again"
+    );
+    // Revoke it: the API refuses it from then on.
+    let id = send(server.addr, "GET", "/api/tokens", Some(BOOTSTRAP), None)
+        .await
+        .json()["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["label"] == "CI pipeline")
+        .expect("the token is listed")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = jar
+        .post(
+            server.addr,
+            &format!("/operators/tokens/{id}/revoke"),
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    assert_eq!(
+        send(server.addr, "GET", "/api/tools", Some(&token), None)
+            .await
+            .status,
+        401
+    );
+    let again = jar
+        .post(
+            server.addr,
+            &format!("/operators/tokens/{id}/revoke"),
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status, 404, "{}", again.body);
+    assert!(again.body.contains("no token"), "{}", again.body);
+    // An empty label is refused beside its form.
+    let unlabelled = jar
+        .post(
+            server.addr,
+            "/operators/tokens",
+            &[("_csrf", &csrf), ("owner", "nina"), ("label", " ")],
+        )
+        .await;
+    assert_eq!(unlabelled.status, 400, "{}", unlabelled.body);
+    assert!(
+        unlabelled
+            .body
+            .contains("`label` must say what the token is for"),
+        "{}",
+        unlabelled.body
+    );
+}

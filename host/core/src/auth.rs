@@ -1,4 +1,5 @@
-//! Authentication: bearer tokens, the bootstrap token, logins, and the first operator.
+//! Authentication: bearer tokens, the bootstrap token, and the first operator (signing in and out is
+//! [`crate::sign_in`]'s).
 //!
 //! `DRYDOCK_BOOTSTRAP_TOKEN` (read by the binary, handed in here) is a valid operator token for automation;
 //! it is compared in constant time and never stored. Without it, the first start on an empty store creates
@@ -17,14 +18,20 @@ pub const BOOTSTRAP_ACTOR: &str = "automation";
 impl Core {
     /// The actor a bearer token belongs to, if any.
     pub async fn authenticate(&self, token: &str) -> Result<Option<Actor>, CoreError> {
-        if let Some(bootstrap) = &self.shared.bootstrap_token
-            && constant_time_eq(bootstrap.as_bytes(), token.as_bytes())
-        {
+        if self.is_bootstrap_token(token) {
             return self.bootstrap_actor().await.map(Some);
         }
         let token = token.to_owned();
         let user = self.store(move |s| s.user_for_token(&token)).await?;
         Ok(user.as_ref().map(Actor::user))
+    }
+
+    /// Whether `token` is the bootstrap token (compared in constant time).
+    pub(crate) fn is_bootstrap_token(&self, token: &str) -> bool {
+        self.shared
+            .bootstrap_token
+            .as_ref()
+            .is_some_and(|bootstrap| constant_time_eq(bootstrap.as_bytes(), token.as_bytes()))
     }
 
     /// The operator account behind the bootstrap token, created the first time it is needed.
@@ -63,45 +70,6 @@ impl Core {
             )));
         }
         Ok(Actor::user(&user))
-    }
-
-    /// Checks a username and password and issues a token. A wrong password and an unknown user get the same
-    /// answer. Audited either way.
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<(String, Actor), CoreError> {
-        let (name, password) = (username.to_owned(), password.to_owned());
-        let result = self
-            .store(move |s| {
-                let Some(user) = s.verify_password(&name, &password)? else {
-                    s.audit_append(&AuditEntry {
-                        actor: "anonymous".into(),
-                        action: "auth.login.failed".into(),
-                        target: Some(name.clone()),
-                        correlation_id: None,
-                        detail: json!({}),
-                    })?;
-                    return Ok(None);
-                };
-                let token = s.issue_token(&user.id, "login")?;
-                s.audit_append(&AuditEntry {
-                    actor: user.username.clone(),
-                    action: "auth.login".into(),
-                    target: Some(user.username.clone()),
-                    correlation_id: None,
-                    detail: json!({}),
-                })?;
-                Ok(Some((token, user)))
-            })
-            .await?;
-        match result {
-            Some((token, user)) => Ok((token, Actor::user(&user))),
-            None => Err(CoreError::Unauthenticated(
-                "wrong username or password".into(),
-            )),
-        }
     }
 
     /// Adds a user (CLI `drydock user add`); returns a token for it.

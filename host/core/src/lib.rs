@@ -10,9 +10,11 @@
 //!
 //! # Layout
 //! - [`service`]: [`Core`], the one entry point of the server: role checks, store and runtime in step, every
-//!   mutation audited. [`auth`]: tokens, logins, the bootstrap token, the first operator. [`actor`]: who asks.
-//!   [`core_error`]: [`CoreError`], what the server maps to HTTP statuses. [`sessions_service`]: sessions,
-//!   plan generation and approval, events. [`execute`]: running a plan node in the background.
+//!   mutation audited. [`auth`]: tokens, the bootstrap token, the first operator. [`actor`]: who asks.
+//!   [`core_error`]: [`CoreError`], what the server maps to HTTP statuses. [`sign_in`]: signing in (API
+//!   tokens and expiring console sessions) and out, throttled per account and per client address.
+//!   [`accounts`]: listing and adding users, listing, issuing and revoking tokens, with role checks.
+//!   [`sessions_service`]: sessions, plan generation and approval, events. [`execute`]: running a plan node in the background.
 //!   [`plan_check`]: a proposed plan is a DAG of known tools with valid arguments.
 //! - [`store`]: [`Store`], opening the file (WAL, pragmas), versioned migrations, the connection lock, the
 //!   checkpoint thread.
@@ -38,6 +40,7 @@
 //! Data flows one way: the server calls the core, the core calls the runtime and the policy; nothing here
 //! knows about HTTP.
 
+pub mod accounts;
 pub mod actor;
 pub mod artifacts;
 pub mod audit;
@@ -60,6 +63,7 @@ pub mod service;
 pub mod sessions;
 pub mod sessions_service;
 pub mod settings;
+pub mod sign_in;
 mod stamp;
 pub mod store;
 pub mod text_enum;
@@ -78,6 +82,7 @@ pub use executions::{ExecutionRow, ExecutionStatus};
 pub use plans::{PlanRow, PlanStatus};
 pub use service::{CallControls, Channel, Core, CoreConfig, Invocation};
 pub use sessions::SessionRow;
+pub use sign_in::{SessionKind, SignIn, SignedIn};
 pub use store::{DB_FILE_NAME, MAX_PAGE, SCHEMA_VERSION, Store};
 pub use text_enum::UnknownName;
-pub use users::{Role, User};
+pub use users::{Role, TokenRow, User};

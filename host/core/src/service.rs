@@ -98,6 +98,8 @@ pub(crate) struct Shared {
     pub(crate) package_failures: std::sync::RwLock<BTreeMap<String, String>>,
     /// The largest package fetched or uploaded, in bytes (the operator's `--max-package-mib`).
     pub(crate) package_limit: std::sync::atomic::AtomicU64,
+    /// Failed sign-ins and the console session lifetime.
+    pub(crate) sign_in: crate::sign_in::SignInState,
 }
 
 impl Core {
@@ -123,6 +125,7 @@ impl Core {
                 package_limit: std::sync::atomic::AtomicU64::new(
                     crate::packages::intake::MAX_PACKAGE_BYTES,
                 ),
+                sign_in: crate::sign_in::SignInState::default(),
             }),
         };
         core.load_installed_packages().await?;

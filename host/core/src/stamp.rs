@@ -10,6 +10,15 @@ pub(crate) fn now() -> String {
     format_utc(OffsetDateTime::now_utc())
 }
 
+/// The time `lifetime` from now, formatted like [`now`] (saturating at the calendar's end).
+pub(crate) fn now_plus(lifetime: std::time::Duration) -> String {
+    let now = OffsetDateTime::now_utc();
+    format_utc(
+        now.checked_add(lifetime.try_into().unwrap_or(time::Duration::MAX))
+            .unwrap_or(now),
+    )
+}
+
 /// A fresh random id (UUID v4, hyphenated lowercase).
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

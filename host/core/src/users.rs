@@ -5,6 +5,8 @@
 //! their SHA-256 is stored, so a copy of the database does not let anyone call the API. A token is already
 //! high-entropy, so a fast hash is enough (unlike a password, it cannot be guessed offline).
 
+mod tokens;
+
 use std::sync::OnceLock;
 
 use argon2::Argon2;
@@ -13,9 +15,11 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
+pub use tokens::TokenRow;
+
 use crate::canonical::sha256_hex;
 use crate::stamp::{new_id, now};
-use crate::store::rows::{parsed_column, query_one, require};
+use crate::store::rows::{parsed_column, query_all, query_one};
 use crate::text_enum::named_enum;
 use crate::{Store, StoreError};
 
@@ -29,7 +33,8 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Names that the audit log uses for non-users; no account may take them.
 const RESERVED_USERNAMES: &[&str] = &["anonymous", "system", "bootstrap"];
 
-const MAX_TOKEN_LABEL_CHARS: usize = 100;
+/// The longest token label, in characters.
+pub const MAX_TOKEN_LABEL_CHARS: usize = 100;
 
 named_enum! {
     /// What a user may do. Operators may also change the LivePolicy and request live executions.
@@ -126,39 +131,14 @@ impl Store {
         Ok(password_matches(password, &parsed).then_some(user))
     }
 
-    /// Issues a new API token for `user_id` and returns it; it cannot be shown again (only its SHA-256 is
-    /// kept). `label` (at most 100 characters, no control characters) says what it is for.
+    /// Issues a new API token for `user_id` that never expires and returns it; it cannot be shown again
+    /// (only its SHA-256 is kept). `label` (at most 100 characters, no control characters) says what it is
+    /// for. [`Store::issue_token_expiring`] issues one with an end.
     pub fn issue_token(&self, user_id: &str, label: &str) -> Result<String, StoreError> {
-        if label.chars().count() > MAX_TOKEN_LABEL_CHARS || label.chars().any(char::is_control) {
-            return Err(StoreError::Invalid(format!(
-                "token label must be at most {MAX_TOKEN_LABEL_CHARS} characters, \
-                 without control characters"
-            )));
-        }
-        let mut secret = [0u8; 32];
-        OsRng.fill_bytes(&mut secret);
-        let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
-        self.write(|tx| {
-            require(tx, "SELECT 1 FROM users WHERE id = ?1", user_id, || {
-                format!("user {user_id}")
-            })?;
-            tx.execute(
-                "INSERT INTO api_tokens (id, user_id, label, token_sha256, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    new_id(),
-                    user_id,
-                    label,
-                    sha256_hex(token.as_bytes()),
-                    now()
-                ],
-            )?;
-            Ok(())
-        })?;
-        Ok(token)
+        Ok(self.issue_token_expiring(user_id, label, None)?.0)
     }
 
-    /// The user a token belongs to; `None` for an unknown or malformed token.
+    /// The user a token belongs to; `None` for an unknown, malformed or expired token.
     pub fn user_for_token(&self, token: &str) -> Result<Option<User>, StoreError> {
         let well_formed = token.strip_prefix(TOKEN_PREFIX).is_some_and(|rest| {
             rest.len() == 64
@@ -173,8 +153,9 @@ impl Store {
             query_one(
                 conn,
                 "SELECT u.id, u.username, u.role, u.created_at \
-                 FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = ?1",
-                [sha256_hex(token.as_bytes())],
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.token_sha256 = ?1 AND (t.expires_at IS NULL OR t.expires_at > ?2)",
+                [sha256_hex(token.as_bytes()), now()],
                 user_from_row,
             )
         })
@@ -192,6 +173,18 @@ impl Store {
                 conn,
                 "SELECT id, username, role, created_at FROM users WHERE role = 'operator' \
                  ORDER BY created_at, rowid LIMIT 1",
+                [],
+                user_from_row,
+            )
+        })
+    }
+
+    /// Every user, oldest first.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                "SELECT id, username, role, created_at FROM users ORDER BY created_at, rowid",
                 [],
                 user_from_row,
             )

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::budgets::{Budgets, RawBudgets, validate_budgets};
 use crate::capability::Capability;
 use crate::error::{Location, PolicyError};
 use crate::grants::{FsAccess, FsGrant, HttpGrant, HttpMethod, LimitOverrides, PluginGrants};
@@ -31,6 +32,8 @@ struct RawPolicy {
     plugins: BTreeMap<Spanned<String>, RawPlugin>,
     #[serde(default)]
     trust: RawTrust,
+    #[serde(default)]
+    budgets: RawBudgets,
 }
 
 #[derive(Deserialize, Default)]
@@ -101,6 +104,7 @@ pub(crate) struct ParsedPolicy {
     pub(crate) plugins: BTreeMap<String, PluginGrants>,
     pub(crate) defaults: LimitOverrides,
     pub(crate) trust: Trust,
+    pub(crate) budgets: Budgets,
 }
 
 /// Parses and validates a policy file; `base_dir` must be absolute.
@@ -133,10 +137,14 @@ pub(crate) fn parse_policy(
         plugins.insert(name.into_inner(), grants);
     }
     let trust = validate_trust(&file, raw.trust)?;
+    let budgets = validate_budgets(raw.budgets, |span, message| {
+        file.invalid(span, None, message)
+    })?;
     Ok(ParsedPolicy {
         plugins,
         defaults,
         trust,
+        budgets,
     })
 }
 

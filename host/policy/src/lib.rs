@@ -13,9 +13,11 @@
 //! - [`http_request`]: what an HTTP request really asks for ([`HttpRequest`]): method overrides, bodies on reads.
 //! - [`decide`]: one decision function per effect kind ([`decide_http`], [`decide_fs_write`], ...).
 //! - [`names`]: the syntax of secret and env names and fs mounts, shared with package requests.
+//! - [`budgets`]: [`Budgets`], how many expensive requests per token and per anonymous address.
 //! - [`trust`]: [`Trust`], the package signers an operator trusts ([`Ed25519PublicKey`]).
 //! - [`error`]: [`PolicyError`] with `file:line:column` locations.
 
+pub mod budgets;
 pub mod capability;
 pub mod decide;
 pub mod error;
@@ -29,6 +31,7 @@ pub mod policy;
 pub mod trust;
 pub mod url_match;
 
+pub use budgets::{Budget, Budgets};
 pub use capability::{Capability, Decision, Mode, Outcome, UnknownCapability, UnknownMode};
 pub use decide::{decide_env, decide_fs_write, decide_http, decide_llm, decide_secret};
 pub use error::{Location, PolicyError};

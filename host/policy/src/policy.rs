@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::budgets::Budgets;
 use crate::error::PolicyError;
 use crate::file::parse_policy;
 use crate::grants::{LimitOverrides, PluginGrants};
@@ -18,6 +19,7 @@ pub struct Policy {
     plugins: BTreeMap<String, PluginGrants>,
     defaults: LimitOverrides,
     trust: Trust,
+    budgets: Budgets,
 }
 
 impl Policy {
@@ -47,6 +49,10 @@ impl Policy {
     /// [trust]                       # optional: who signs the packages an operator installs
     /// keys = [{ name = "acme", key = "ed25519:<base64>" }]  # name: 1-64 of [A-Za-z0-9_.-]; names and keys unique
     /// require_signature = false     # true: refuse unsigned or untrusted packages (needs at least one key)
+    ///
+    /// [budgets]                     # optional: expensive requests (tool calls, plan nodes, runs, MCP tools/call)
+    /// per_token = { requests = 120, per_seconds = 60 }  # per bearer token; a burst refilled over per_seconds
+    /// anonymous = { requests = 30, per_seconds = 60 }   # per client address without a token (these are the defaults)
     /// ```
     pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Policy, PolicyError> {
         let base_dir = std::path::absolute(base_dir).map_err(|source| PolicyError::Read {
@@ -58,6 +64,7 @@ impl Policy {
             plugins: parsed.plugins,
             defaults: parsed.defaults,
             trust: parsed.trust,
+            budgets: parsed.budgets,
         })
     }
 
@@ -121,6 +128,12 @@ impl Policy {
     /// The `[trust]` table: the package signers the operator trusts and whether a signature is required.
     pub fn trust(&self) -> &Trust {
         &self.trust
+    }
+
+    /// The `[budgets]` table: how many expensive requests per token and per anonymous address
+    /// ([`Budgets::DEFAULT`] where the file says nothing).
+    pub fn budgets(&self) -> &Budgets {
+        &self.budgets
     }
 
     /// The LivePolicy the file asks for: each plugin's `live = [...]`. Operators may change it later.

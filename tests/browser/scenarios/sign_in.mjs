@@ -19,8 +19,9 @@ async function typeSignIn(page, name, secret) {
   await page.keyboard.type(name);
   await page.keyboard.press('Tab');
   await page.keyboard.type(secret);
+  const answered = page.waitForNavigation({ waitUntil: 'domcontentloaded' });
   await page.keyboard.press('Enter');
-  await page.waitForLoadState('domcontentloaded');
+  await answered;
 }
 
 await scenario(async ({ page, url }) => {

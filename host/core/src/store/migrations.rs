@@ -46,6 +46,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "installed plugin packages",
         sql: include_str!("schema_v5.sql"),
     },
+    Migration {
+        version: 6,
+        description: "tokens that expire (console sessions)",
+        sql: include_str!("schema_v6.sql"),
+    },
 ];
 
 /// The schema version this build writes and understands.

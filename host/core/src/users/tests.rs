@@ -150,3 +150,63 @@ fn role_names_round_trip() {
         "unknown role `admin` (expected one of user, operator)"
     );
 }
+
+#[test]
+fn an_expired_token_is_refused_unlisted_and_swept() {
+    let (_dir, store) = temp_store();
+    let alice = new_user(&store, "alice");
+    let (past, _) = store
+        .issue_token_expiring(
+            &alice.id,
+            "console session",
+            Some("2000-01-01T00:00:00.000000Z"),
+        )
+        .unwrap();
+    let (future, row) = store
+        .issue_token_expiring(
+            &alice.id,
+            "console session",
+            Some("2999-01-01T00:00:00.000000Z"),
+        )
+        .unwrap();
+    assert_eq!(store.user_for_token(&past).unwrap(), None);
+    assert_eq!(store.user_for_token(&future).unwrap(), Some(alice.clone()));
+    assert_eq!(store.tokens(Some(&alice.id)).unwrap(), [row]);
+    assert_eq!(store.delete_expired_tokens().unwrap(), 1);
+    assert_eq!(store.delete_expired_tokens().unwrap(), 0);
+}
+
+#[test]
+fn a_token_is_revoked_by_id_only_within_its_owners_scope() {
+    let (_dir, store) = temp_store();
+    let alice = new_user(&store, "alice");
+    let bob = new_user(&store, "bob");
+    let (token, row) = store.issue_token_expiring(&alice.id, "ci", None).unwrap();
+    assert_eq!(row.owner, "alice");
+    assert_eq!(row.expires_at, None);
+    assert_eq!(store.revoke_token(&row.id, Some(&bob.id)).unwrap(), None);
+    assert!(store.user_for_token(&token).unwrap().is_some());
+    assert_eq!(
+        store.revoke_token(&row.id, Some(&alice.id)).unwrap(),
+        Some(row.clone())
+    );
+    assert_eq!(store.user_for_token(&token).unwrap(), None);
+    assert_eq!(store.revoke_token(&row.id, None).unwrap(), None);
+    let (again, _) = store.issue_token_expiring(&bob.id, "x", None).unwrap();
+    assert_eq!(
+        store.revoke_token_secret(&again).unwrap().unwrap().owner,
+        "bob"
+    );
+    assert_eq!(store.revoke_token_secret(&again).unwrap(), None);
+}
+
+#[test]
+fn a_token_listing_never_holds_the_token_or_its_hash() {
+    let (_dir, store) = temp_store();
+    let alice = new_user(&store, "alice");
+    let token = store.issue_token(&alice.id, "laptop").unwrap();
+    let listed = serde_json::to_string(&store.tokens(None).unwrap()).unwrap();
+    assert!(!listed.contains(&token));
+    assert!(!listed.contains(&sha256_hex(token.as_bytes())));
+    assert!(listed.contains("\"expiresAt\":null"), "{listed}");
+}

@@ -5,7 +5,9 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -47,6 +49,14 @@ pub enum ApiError {
     },
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge(String),
+    /// 429 with code `rate_limited` and a `Retry-After` header (whole seconds): too many sign-in failures,
+    /// or an expensive route's budget is spent.
+    TooManyRequests {
+        /// What was limited and when to retry.
+        message: String,
+        /// How long until the next attempt may pass.
+        retry_after: Duration,
+    },
     /// 502: a service Drydock called (a language-model provider) failed; the message says which and why.
     BadGateway(String),
     /// 500: a fault on our side; the cause is logged, the body is generic.
@@ -113,6 +123,9 @@ impl ApiError {
             }
             ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
             ApiError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m),
+            ApiError::TooManyRequests { message, .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            }
             ApiError::BadGateway(m) => (StatusCode::BAD_GATEWAY, "upstream_failed", m),
             ApiError::Internal(cause) => {
                 tracing::error!(cause = %cause, "request failed with an internal error");
@@ -134,13 +147,28 @@ impl IntoResponse for ApiError {
             });
             return (StatusCode::BAD_REQUEST, Json(body)).into_response();
         }
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let (status, code, message) = self.parts();
-        (
+        let mut response = (
             status,
             Json(json!({ "error": { "code": code, "message": message } })),
         )
-            .into_response()
+            .into_response();
+        if let Some(wait) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_value(wait));
+        }
+        response
     }
+}
+
+/// A `Retry-After` value: whole seconds, rounded up, at least one.
+pub fn retry_after_value(wait: Duration) -> HeaderValue {
+    HeaderValue::from(drydock_core::core_error::retry_after_seconds(wait))
 }
 
 impl From<JsonRejection> for ApiError {

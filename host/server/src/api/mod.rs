@@ -6,7 +6,10 @@
 //! | `host_guard` | every route: a foreign `Host` gets 421, a cross-origin request that can change something 403 |
 //! | `health`  | `GET /healthz` |
 //! | `metrics` | `GET /metrics` |
-//! | `auth`    | `POST /api/auth/login`; the bearer-token extractor every other `/api` route uses |
+//! | `auth`    | `POST /api/auth/login` (throttled), `POST /api/auth/logout`; the bearer-token extractor every other `/api` route uses |
+//! | `client`  | the client address (the TCP peer, never a forwarded header) |
+//! | `budgets` | request budgets of the routes that run things: 429 + `Retry-After` past the policy's `[budgets]` |
+//! | `accounts` | `GET/POST /api/users`, `GET/POST /api/tokens`, `DELETE /api/tokens/{id}` |
 //! | `tools`   | `GET /api/tools`, `POST /api/tools/{name}/invoke` |
 //! | `policy`  | `GET /api/policy`, `PUT /api/policy/plugins/{plugin}/live` |
 //! | `audit`   | `GET /api/audit`, `GET /api/audit/verify` |
@@ -20,9 +23,12 @@
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 //! | `mcp`     | the Model Context Protocol at `/mcp` (streamable HTTP, bearer token) and `/.well-known/oauth-protected-resource` |
 
+mod accounts;
 mod audit;
 pub mod auth;
+pub mod budgets;
 mod chat;
+pub mod client;
 mod error;
 mod executions;
 mod fastagency;
@@ -69,6 +75,8 @@ pub struct AppState {
     pub mcp: mcp::McpHttp,
     /// Whether the console's cookies are `Secure` (the server is reached over HTTPS, through a TLS proxy).
     pub secure_cookies: bool,
+    /// What each credential and anonymous address has left of its request budget.
+    pub budgets: Arc<budgets::RequestBudgets>,
 }
 
 impl AppState {
@@ -81,6 +89,7 @@ impl AppState {
             started: Instant::now(),
             allowed_hosts: Arc::new(AllowedHosts::loopback()),
             secure_cookies: false,
+            budgets: Arc::default(),
         }
     }
 }
@@ -92,6 +101,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(metrics_router())
         .merge(auth::router())
+        .merge(accounts::router())
         .merge(tools::router())
         .merge(policy::router())
         .merge(plugins::router(state.core.package_limit()))
@@ -128,9 +138,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address is the client address that sign-in throttling and the anonymous budgets count
+    // (`client::ClientAddr`); forwarded headers are never trusted for it.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// A known path asked with a method it does not take: the API's error envelope instead of a bare 405.
@@ -155,6 +170,13 @@ impl From<drydock_core::CoreError> for ApiError {
             CoreError::Forbidden(m) => ApiError::Forbidden(m),
             CoreError::NotFound(m) => ApiError::NotFound(m),
             CoreError::Conflict { code, message } => ApiError::Conflict { code, message },
+            CoreError::RateLimited {
+                message,
+                retry_after,
+            } => ApiError::TooManyRequests {
+                message,
+                retry_after,
+            },
             CoreError::Upstream(m) => ApiError::BadGateway(m),
             CoreError::Internal(cause) => ApiError::internal(cause),
         }

@@ -7,6 +7,7 @@
 //! router disagree, so a new route cannot ship undocumented.
 
 mod routes;
+mod routes_accounts;
 mod routes_chat;
 mod routes_fastagency;
 mod routes_mcp;
@@ -14,6 +15,7 @@ mod routes_plugins;
 mod routes_runs;
 mod routes_workflows;
 mod schemas;
+mod schemas_accounts;
 mod schemas_plugins;
 mod schemas_workflows;
 #[cfg(test)]
@@ -29,6 +31,7 @@ use super::AppState;
 fn all_routes() -> impl Iterator<Item = &'static Route> {
     routes::ROUTES
         .iter()
+        .chain(routes_accounts::ROUTES)
         .chain(routes_chat::ROUTES)
         .chain(routes_workflows::ROUTES)
         .chain(routes_runs::ROUTES)
@@ -183,6 +186,13 @@ const fn error(status: u16, description: &'static str) -> Reply {
         content: Content::Json("Error"),
     }
 }
+
+/// The answer of a route that runs something once the caller's request budget is spent.
+const OVER_BUDGET: Reply = error(
+    429,
+    "the caller's request budget is spent (`rate_limited`; the policy's `[budgets]`: per token, or per client \
+     address without one); `Retry-After` says in how many seconds the next request passes",
+);
 
 const fn json_body(schema: &'static str) -> Option<RequestBody> {
     Some(RequestBody {

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
+use super::budgets::{self, ExpensiveRoute, Spender};
 use super::replay;
 use super::{ApiError, AppState};
 
@@ -42,9 +43,11 @@ struct StartRun {
 async fn start(
     State(state): State<AppState>,
     Caller(actor): Caller,
+    spender: Spender,
     Path(name): Path<String>,
     body: JsonBody<StartRun>,
 ) -> Result<impl IntoResponse, ApiError> {
+    budgets::spend(&state, &spender, ExpensiveRoute::WorkflowRun)?;
     let Json(body) = body?;
     let view = state
         .core

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
+use super::budgets::{self, ExpensiveRoute, Spender};
 use super::replay;
 use super::{ApiError, AppState};
 
@@ -167,9 +168,11 @@ struct ExecuteNode {
 async fn execute_node(
     State(state): State<AppState>,
     Caller(actor): Caller,
+    spender: Spender,
     Path(id): Path<String>,
     body: JsonBody<ExecuteNode>,
 ) -> Result<impl IntoResponse, ApiError> {
+    budgets::spend(&state, &spender, ExpensiveRoute::PlanNode)?;
     let Json(body) = body?;
     let correlation_id = state
         .core

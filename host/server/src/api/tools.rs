@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
+use super::budgets::{self, ExpensiveRoute, Spender};
 use super::policy::{HostPaths, grants_json};
 use super::{ApiError, AppState};
 
@@ -78,9 +79,11 @@ fn empty_object() -> Value {
 async fn invoke(
     State(state): State<AppState>,
     Caller(actor): Caller,
+    spender: Spender,
     Path(name): Path<String>,
     body: Result<Json<Invoke>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<drydock_runtime::InvocationReport>, ApiError> {
+    budgets::spend(&state, &spender, ExpensiveRoute::ToolInvoke)?;
     let Json(request) = body?;
     if !request.args.is_object() {
         return Err(ApiError::invalid("`args` must be a JSON object"));

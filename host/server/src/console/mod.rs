@@ -15,6 +15,7 @@
 //! | `overview`  | `GET /`: the master switch, plugins, your sessions, where to go |
 //! | `plugins`   | operators: `GET /operators/plugins` (grants, LivePolicy toggles), `POST /operators/plugins/{name}/live` |
 //! | `audit`     | operators: `GET /operators/audit` (filters, pages, `?verify=1` checks the chain) |
+//! | `users`     | operators: `GET/POST /operators/users`, `POST /operators/tokens`, `POST /operators/tokens/{id}/revoke` |
 //!
 //! Every state-changing form carries the session's CSRF token and is a `POST`; the handler answers with a
 //! redirect (post/redirect/get), or re-renders the page with the error beside the form that caused it.
@@ -26,6 +27,7 @@ pub mod page;
 mod plugins;
 pub mod session;
 mod sign_in;
+mod users;
 
 use axum::Router;
 
@@ -39,5 +41,6 @@ pub fn router() -> Router<AppState> {
         .merge(overview::router())
         .merge(plugins::router())
         .merge(audit::router())
+        .merge(users::router())
         .layer(axum::middleware::from_fn(page::security_headers))
 }

@@ -17,9 +17,12 @@ use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
+use drydock_core::{SessionKind, SignIn};
+
 use super::page::{self, Notice};
 use super::session::{self, Posted, Visitor};
 use crate::api::AppState;
+use crate::api::client::ClientAddr;
 
 /// The sign-in form's double-submit cookie.
 const SIGN_IN_COOKIE: &str = "drydock_signin";
@@ -65,6 +68,7 @@ struct SignInForm {
 
 async fn sign_in(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     form: Result<Form<SignInForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -99,9 +103,15 @@ async fn sign_in(
             Some(notice),
         );
     }
-    match state.core.login(form.username.trim(), &form.password).await {
-        Ok((token, _actor)) => {
-            let cookie = session::session_cookie(Some(&token), state.secure_cookies);
+    let attempt = SignIn {
+        username: form.username.trim().to_owned(),
+        password: form.password,
+        client,
+        kind: SessionKind::Console,
+    };
+    match state.core.sign_in(attempt).await {
+        Ok(signed_in) => {
+            let cookie = session::session_cookie(Some(&signed_in.token), state.secure_cookies);
             let mut response = Redirect::to(&next).into_response();
             let headers = response.headers_mut();
             headers.append(header::SET_COOKIE, header_value(&cookie));
@@ -126,7 +136,8 @@ struct Nothing {}
 
 async fn sign_out(State(state): State<AppState>, posted: Posted<Nothing>) -> Response {
     let Visitor { token, .. } = posted.visitor;
-    if let Err(err) = end_session(&state, &token).await {
+    // Ends the session on the server too, so a copied cookie is worthless afterwards.
+    if let Err(err) = state.core.sign_out(&token).await {
         return page::problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("signing out failed: {}", page::error_text(err)),
@@ -138,13 +149,6 @@ async fn sign_out(State(state): State<AppState>, posted: Posted<Nothing>) -> Res
         header_value(&session::session_cookie(None, state.secure_cookies)),
     );
     response
-}
-
-/// Ends the console session of `token` on the server, so a copied cookie is worthless afterwards.
-async fn end_session(state: &AppState, token: &str) -> Result<(), drydock_core::CoreError> {
-    // Until the core's sign-out lands (issue 17's security branch), the cookie is only removed.
-    let _ = (state, token);
-    Ok(())
 }
 
 /// The sign-in page with a fresh double-submit token.

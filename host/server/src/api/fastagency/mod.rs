@@ -11,20 +11,22 @@
 //! wrong one is a 401, as everywhere); without one the caller is anonymous and sees, starts and resumes
 //! only workflows whose YAML says `public: true`. Every run is a Drydock run whatever the route: tool
 //! nodes dry-run in the sandbox under the same policy, and the audit log names the caller (`anonymous`
-//! for those without a token).
+//! for those without a token). Starting is budgeted (`initiate_workflow` and the socket each cost one
+//! request of the caller's budget: the token's, or the client address's without one).
 
 mod message;
 mod socket;
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::auth::CallerOrAnonymous;
+use super::budgets::{self, ExpensiveRoute, Spender};
 use super::{ApiError, AppState};
 
 /// The largest frame a client may send on the websocket (an answer), in bytes.
@@ -71,8 +73,10 @@ struct Initiate {
 async fn initiate(
     State(state): State<AppState>,
     CallerOrAnonymous(actor): CallerOrAnonymous,
+    spender: Spender,
     body: Result<Json<Initiate>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    budgets::spend(&state, &spender, ExpensiveRoute::FastAgencyInitiate)?;
     let Json(body) = body?;
     let params = match body.params {
         None | Some(Value::Null) => Value::Object(Map::new()),
@@ -98,11 +102,17 @@ async fn initiate(
     })))
 }
 
+/// Charged to the budget as well as `initiate_workflow`: a client may open the socket without initiating
+/// first, and the socket is what starts the run.
 async fn websocket(
     State(state): State<AppState>,
     CallerOrAnonymous(actor): CallerOrAnonymous,
+    spender: Spender,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if let Err(refused) = budgets::spend(&state, &spender, ExpensiveRoute::FastAgencySocket) {
+        return refused.into_response();
+    }
     upgrade
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)

@@ -10,7 +10,9 @@
 //!
 //! `drydock mcp` (stdio) serves the same [`DrydockMcp`]; see `cli/mcp.rs`. Both protocol revisions are
 //! served: 2025-11-25 and earlier with `initialize` and a session, 2026-07-28 statelessly (rmcp negotiates).
-//! Host and Origin are checked for the whole server by `host_guard`, `/mcp` included.
+//! Host and Origin are checked for the whole server by `host_guard`, `/mcp` included. Each `tools/call` in a
+//! POST costs one request of the token's budget (`api::budgets`); the body is already read for the JSON-RPC
+//! check, so counting them is a look at the parsed message, and rmcp stays in charge of the protocol.
 
 pub mod handler;
 pub mod plan_tools;
@@ -34,6 +36,8 @@ use tower::ServiceExt as _;
 
 pub use handler::{Caller, DrydockMcp};
 
+use super::budgets::{self, ExpensiveRoute, Spender};
+use super::error::retry_after_value;
 use super::{ApiError, AppState, BODY_LIMIT};
 
 /// Where the protected-resource metadata is served (RFC 9728 §3).
@@ -71,6 +75,7 @@ pub fn router() -> Router<AppState> {
 async fn transport(
     State(state): State<AppState>,
     McpCaller(actor): McpCaller,
+    spender: Spender,
     request: Request,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
@@ -86,8 +91,12 @@ async fn transport(
                 );
             }
         };
-        if let Err(problem) = check_jsonrpc(&bytes) {
-            return problem;
+        let message = match check_jsonrpc(&bytes) {
+            Ok(message) => message,
+            Err(problem) => return problem,
+        };
+        if let Err(refused) = spend_on_tool_calls(&state, &spender, &message) {
+            return refused;
         }
         axum::body::Body::from(bytes)
     } else {
@@ -128,9 +137,50 @@ impl FromRequestParts<AppState> for McpCaller {
     }
 }
 
-/// A POST body must be a JSON object (or a batch of them) with `"jsonrpc": "2.0"`.
+/// Charges one request of the budget per `tools/call` in `message` (one, or a batch); other methods
+/// (`initialize`, `tools/list`, notifications) are free. Past the budget: `429` with `Retry-After` and a
+/// JSON-RPC error answering the request's id.
 #[allow(clippy::result_large_err)]
-fn check_jsonrpc(bytes: &[u8]) -> Result<(), Response> {
+fn spend_on_tool_calls(
+    state: &AppState,
+    spender: &Spender,
+    message: &serde_json::Value,
+) -> Result<(), Response> {
+    let is_call =
+        |m: &serde_json::Value| m.get("method").and_then(|v| v.as_str()) == Some("tools/call");
+    let calls = match message {
+        serde_json::Value::Array(batch) => batch.iter().filter(|&m| is_call(m)).count(),
+        single => usize::from(is_call(single)),
+    };
+    if calls == 0 {
+        return Ok(());
+    }
+    let count = u32::try_from(calls).unwrap_or(u32::MAX);
+    budgets::spend_many(state, spender, ExpensiveRoute::McpToolCall, count).map_err(|refused| {
+        let (text, retry_after) = match refused {
+            ApiError::TooManyRequests {
+                message,
+                retry_after,
+            } => (message, retry_after),
+            other => return other.into_response(),
+        };
+        let id = message
+            .get("id")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        let body =
+            json!({ "jsonrpc": "2.0", "id": id, "error": { "code": -32000, "message": text } });
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after_value(retry_after));
+        response
+    })
+}
+
+/// A POST body must be a JSON object (or a batch of them) with `"jsonrpc": "2.0"`; returns it parsed.
+#[allow(clippy::result_large_err)]
+fn check_jsonrpc(bytes: &[u8]) -> Result<serde_json::Value, Response> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
         jsonrpc_error(
             StatusCode::BAD_REQUEST,
@@ -152,7 +202,7 @@ fn check_jsonrpc(bytes: &[u8]) -> Result<(), Response> {
             "invalid request: a JSON-RPC 2.0 message is an object with \"jsonrpc\": \"2.0\"",
         ));
     }
-    Ok(())
+    Ok(value)
 }
 
 /// A JSON-RPC error answer with no id (the request's could not be read).

@@ -2,8 +2,8 @@
 //! responses). The document is rendered from it and a test checks it against the registered routes.
 
 use super::{
-    Access, Content, Location, Method, Param, Reply, RequestBody, Route, Scalar, SseEvent, error,
-    json_body, ok, path,
+    Access, Content, Location, Method, OVER_BUDGET, Param, Reply, RequestBody, Route, Scalar,
+    SseEvent, error, json_body, ok, path,
 };
 
 const BAD_BODY: Reply = error(
@@ -84,6 +84,11 @@ pub(super) const ROUTES: &[Route] = &[
             BAD_BODY,
             error(401, "wrong username or password (the same answer for both)"),
             TOO_LARGE,
+            error(
+                429,
+                "too many failed sign-ins for this account or from this address (`rate_limited`); even the \
+                 right password is refused until the time `Retry-After` gives (seconds)",
+            ),
             INTERNAL,
         ],
     },
@@ -125,6 +130,7 @@ pub(super) const ROUTES: &[Route] = &[
             error(403, "`mode: live` from a caller who is not an operator"),
             error(404, "no tool of that name is loaded"),
             TOO_LARGE,
+            OVER_BUDGET,
             INTERNAL,
         ],
     },
@@ -392,6 +398,7 @@ pub(super) const ROUTES: &[Route] = &[
                  a dependency that has not completed (`dependencies_incomplete`)",
             ),
             TOO_LARGE,
+            OVER_BUDGET,
             INTERNAL,
         ],
     },

@@ -1,6 +1,6 @@
 //! The route table of FastAgency compatibility (seed 004): its three routes, token optional.
 
-use super::{Access, Content, Method, Reply, Route, error, json_body, ok};
+use super::{Access, Content, Method, OVER_BUDGET, Reply, Route, error, json_body, ok};
 
 const WRONG_TOKEN: Reply = error(
     401,
@@ -60,6 +60,7 @@ pub(super) const ROUTES: &[Route] = &[
                 "no workflow of that name the caller may run (without a token: no public one)",
             ),
             error(413, "the body is larger than the server accepts (1 MiB)"),
+            OVER_BUDGET,
             INTERNAL,
         ],
     },
@@ -79,6 +80,7 @@ pub(super) const ROUTES: &[Route] = &[
             ),
             error(400, "not a websocket upgrade request"),
             WRONG_TOKEN,
+            OVER_BUDGET,
         ],
     },
 ];

@@ -71,6 +71,13 @@ pub(super) const ROUTES: &[Route] = &[
                 415,
                 "the body is not sent as JSON, or is JSON but not a JSON-RPC message",
             ),
+            Reply {
+                status: 429,
+                description: "the token's request budget is spent: each `tools/call` costs one (other \
+                              methods are free); a JSON-RPC error (code -32000) answering the request's id, \
+                              and `Retry-After` says in how many seconds the next call passes",
+                content: Content::Json("JsonRpcMessage"),
+            },
         ],
     },
     Route {

@@ -1,6 +1,8 @@
 //! The route table of workflow runs: start, read, follow, answer, validate, cancel.
 
-use super::{Access, Content, Method, Param, Reply, Route, SseEvent, error, json_body, ok, path};
+use super::{
+    Access, Content, Method, OVER_BUDGET, Param, Reply, Route, SseEvent, error, json_body, ok, path,
+};
 
 const BAD_BODY: Reply = error(
     400,
@@ -52,6 +54,7 @@ pub(super) const ROUTES: &[Route] = &[
             UNAUTHORIZED,
             error(404, "no workflow of that name"),
             TOO_LARGE,
+            OVER_BUDGET,
             INTERNAL,
         ],
     },

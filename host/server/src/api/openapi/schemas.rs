@@ -20,6 +20,7 @@ pub(super) fn all() -> Value {
         chat_and_settings(),
         super::schemas_workflows::all(),
         super::schemas_plugins::all(),
+        super::schemas_accounts::all(),
     ] {
         let Value::Object(part) = part else {
             unreachable!("every part is a json! object literal")
@@ -62,8 +63,8 @@ fn common() -> Value {
                 "code": {
                     "type": "string",
                     "description": "A stable word: invalid_json, invalid_field, invalid_content_type, \
-                        invalid_body, unauthorized, forbidden, not_found, payload_too_large, internal, or a 409 \
-                        code such as no_plan.",
+                        invalid_body, unauthorized, forbidden, not_found, payload_too_large, rate_limited (429, with \
+                        `Retry-After`), internal, or a 409 code such as no_plan.",
                 },
                 "message": { "type": "string", "description": "What was wrong and what to do." },
             })),
