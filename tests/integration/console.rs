@@ -43,7 +43,9 @@ pub(crate) async fn run_scenario(name: &str, server: &TestServer, env: &[(&str, 
 async fn run_node(name: &str, script: &Path, env: &[(&str, &str)]) {
     require_browser_tools();
     let screenshots = screenshot_dir(name);
-    let mut node = tokio::process::Command::new("node");
+    // `NODE` names another Node.js, as for the plugin toolchains.
+    let program = std::env::var("NODE").unwrap_or_else(|_| "node".into());
+    let mut node = tokio::process::Command::new(&program);
     node.arg(script)
         .current_dir(browser_dir())
         .env("DRYDOCK_SCREENSHOTS", &screenshots)
@@ -55,7 +57,13 @@ async fn run_node(name: &str, script: &Path, env: &[(&str, &str)]) {
     let started = Instant::now();
     let child = node
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run node for {}: {e}", script.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{program}` for {}: {e}; the browser tests need Node.js 20 or newer (Debian: \
+                 apt-get install nodejs npm), or set NODE",
+                script.display()
+            )
+        });
     let output = match tokio::time::timeout(SCENARIO_DEADLINE, child.wait_with_output()).await {
         Ok(output) => output.expect("node's output is readable"),
         // Dropping the unfinished wait drops the child, which kill_on_drop kills.
