@@ -29,7 +29,7 @@ pub mod auth;
 pub mod budgets;
 mod chat;
 pub mod client;
-mod error;
+pub mod error;
 mod executions;
 mod fastagency;
 mod health;

@@ -271,11 +271,13 @@ pub fn problem(status: StatusCode, message: &str) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
 
-/// A console error a handler returns with `?`: shown as a [`problem`] page.
+/// A console error a handler returns with `?`: shown as a [`problem`] page (with `Retry-After` when it is
+/// a request budget or a sign-in throttle that said no).
 #[derive(Debug)]
 pub struct ConsoleError {
     status: StatusCode,
     message: String,
+    retry_after: Option<std::time::Duration>,
 }
 
 impl ConsoleError {
@@ -284,20 +286,42 @@ impl ConsoleError {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
 }
 
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
-        problem(self.status, &self.message)
+        let mut response = problem(self.status, &self.message);
+        if let Some(wait) = self.retry_after {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                crate::api::error::retry_after_value(wait),
+            );
+        }
+        response
+    }
+}
+
+impl From<crate::api::ApiError> for ConsoleError {
+    fn from(err: crate::api::ApiError) -> Self {
+        let retry_after = match &err {
+            crate::api::ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
+        let (status, message) = err.status_and_message();
+        Self {
+            status,
+            message,
+            retry_after,
+        }
     }
 }
 
 impl From<drydock_core::CoreError> for ConsoleError {
     fn from(err: drydock_core::CoreError) -> Self {
-        let (status, message) = crate::api::ApiError::from(err).status_and_message();
-        Self::new(status, message)
+        Self::from(crate::api::ApiError::from(err))
     }
 }
 

@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 
 use super::page;
 use crate::api::AppState;
+use crate::api::budgets::{self, ExpensiveRoute, Spender};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "drydock_session";
@@ -44,6 +45,13 @@ impl Visitor {
     /// The CSRF token of this session: what every form must carry in [`CSRF_FIELD`].
     pub fn csrf(&self) -> String {
         csrf_token(&self.token)
+    }
+
+    /// Charges one request that runs something (a plan node, a workflow run, a tool) to this session, as the
+    /// API charges a bearer token: the console is no way around the policy's `[budgets]`. Past the budget, a
+    /// 429 page that says when to retry.
+    pub fn spend(&self, state: &AppState, route: ExpensiveRoute) -> Result<(), page::ConsoleError> {
+        budgets::spend(state, &Spender::credential(&self.token), route).map_err(Into::into)
     }
 
     /// Whether they may use the operator pages.
