@@ -13,7 +13,8 @@
 //!   mutation audited. [`auth`]: tokens, logins, the bootstrap token, the first operator. [`actor`]: who asks.
 //!   [`core_error`]: [`CoreError`], what the server maps to HTTP statuses. [`sessions_service`]: sessions,
 //!   plan generation and approval, events. [`execute`]: running a plan node in the background.
-//!   [`plan_check`]: a proposed plan is a DAG of known tools with valid arguments.
+//!   [`plan_check`]: a proposed plan is a DAG of known tools with valid arguments. [`plan_views`]: what
+//!   the web console reads of a plan (its executions, an execution's full journal).
 //! - [`store`]: [`Store`], opening the file (WAL, pragmas), versioned migrations, the connection lock, the
 //!   checkpoint thread.
 //! - [`users`]: [`User`], [`Role`], argon2id passwords and `dd_` API tokens (only their hash is stored).
@@ -52,6 +53,7 @@ pub mod executions;
 pub mod live_policy;
 pub mod packages;
 pub mod plan_check;
+pub mod plan_views;
 pub mod plans;
 pub mod proposals;
 pub mod runs;
