@@ -13,6 +13,10 @@
 //! | `assets`    | `GET /assets/{file}`: the stylesheet and the script, embedded |
 //! | `sign_in`   | `GET/POST /sign-in`, `POST /sign-out` |
 //! | `overview`  | `GET /`: the master switch, plugins, your sessions, where to go |
+//! | `plans`     | `GET/POST /plans`, `GET /plans/{id}`, `POST /plans/{id}/{generate,approve,execute}`: seed 001's plan face |
+//! | `plan_page` | the sections of a session's page: nodes and their run buttons, approval, runs |
+//! | `plan_dag`  | the plan as an SVG picture (layers by dependency depth) and each node's status |
+//! | `rehearsal` | `GET /plans/{id}/executions/{correlation}`, `GET /plans/{id}/rehearsal`: effects by capability, diffs, artifacts |
 //!
 //! Every state-changing form carries the session's CSRF token and is a `POST`; the handler answers with a
 //! redirect (post/redirect/get), or re-renders the page with the error beside the form that caused it.
@@ -20,6 +24,10 @@
 mod assets;
 mod overview;
 pub mod page;
+mod plan_dag;
+mod plan_page;
+mod plans;
+mod rehearsal;
 pub mod session;
 mod sign_in;
 
@@ -33,5 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         .merge(sign_in::router())
         .merge(overview::router())
+        .merge(plans::router())
+        .merge(rehearsal::router())
         .layer(axum::middleware::from_fn(page::security_headers))
 }
