@@ -9,6 +9,8 @@ mod chat;
 mod chat_llm;
 mod chat_stream;
 mod console_auth;
+mod console_plans;
+mod console_plans_refusals;
 mod engine;
 mod fastagency;
 mod fs_grants;
