@@ -11,6 +11,8 @@ mod chat_stream;
 mod console;
 mod console_auth;
 mod console_operators;
+mod console_plans;
+mod console_plans_refusals;
 mod engine;
 mod fastagency;
 mod fs_grants;

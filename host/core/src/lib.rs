@@ -15,7 +15,8 @@
 //!   tokens and expiring console sessions) and out, throttled per account and per client address.
 //!   [`accounts`]: listing and adding users, listing, issuing and revoking tokens, with role checks.
 //!   [`sessions_service`]: sessions, plan generation and approval, events. [`execute`]: running a plan node in the background.
-//!   [`plan_check`]: a proposed plan is a DAG of known tools with valid arguments.
+//!   [`plan_check`]: a proposed plan is a DAG of known tools with valid arguments. [`plan_views`]: what
+//!   the web console reads of a plan (its executions, an execution's full journal).
 //! - [`store`]: [`Store`], opening the file (WAL, pragmas), versioned migrations, the connection lock, the
 //!   checkpoint thread.
 //! - [`users`]: [`User`], [`Role`], argon2id passwords and `dd_` API tokens (only their hash is stored).
@@ -55,6 +56,7 @@ pub mod executions;
 pub mod live_policy;
 pub mod packages;
 pub mod plan_check;
+pub mod plan_views;
 pub mod plans;
 pub mod proposals;
 pub mod runs;

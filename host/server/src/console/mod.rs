@@ -16,6 +16,10 @@
 //! | `plugins`   | operators: `GET /operators/plugins` (grants, LivePolicy toggles), `POST /operators/plugins/{name}/live` |
 //! | `audit`     | operators: `GET /operators/audit` (filters, pages, `?verify=1` checks the chain) |
 //! | `users`     | operators: `GET/POST /operators/users`, `POST /operators/tokens`, `POST /operators/tokens/{id}/revoke` |
+//! | `plans`     | `GET/POST /plans`, `GET /plans/{id}`, `POST /plans/{id}/{generate,approve,execute}`: seed 001's plan face |
+//! | `plan_page` | the sections of a session's page: nodes and their run buttons, approval, runs |
+//! | `plan_dag`  | the plan as an SVG picture (layers by dependency depth) and each node's status |
+//! | `rehearsal` | `GET /plans/{id}/executions/{correlation}`, `GET /plans/{id}/rehearsal`: effects by capability, diffs, artifacts |
 //!
 //! Every state-changing form carries the session's CSRF token and is a `POST`; the handler answers with a
 //! redirect (post/redirect/get), or re-renders the page with the error beside the form that caused it.
@@ -24,7 +28,11 @@ mod assets;
 mod audit;
 mod overview;
 pub mod page;
+mod plan_dag;
+mod plan_page;
+mod plans;
 mod plugins;
+mod rehearsal;
 pub mod session;
 mod sign_in;
 mod users;
@@ -42,5 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(plugins::router())
         .merge(audit::router())
         .merge(users::router())
+        .merge(plans::router())
+        .merge(rehearsal::router())
         .layer(axum::middleware::from_fn(page::security_headers))
 }
