@@ -13,15 +13,21 @@
 //! | `assets`    | `GET /assets/{file}`: the stylesheet and the script, embedded |
 //! | `sign_in`   | `GET/POST /sign-in`, `POST /sign-out` |
 //! | `overview`  | `GET /`: the master switch, plugins, your sessions, where to go |
+//! | `workflows` | `GET /workflows` (catalog, start a run), `GET/POST /workflows/{name}` (YAML, operators edit and validate), `POST /workflows/{name}/runs`, `POST /workflows/{name}/delete` |
+//! | `runs`      | `GET /runs` (your recent runs), `GET /runs/{id}` (live), `POST /runs/{id}/answer`, `/validation`, `/cancel` |
+//! | `chat`      | `GET/POST /chat`, `GET/POST /chat/{conversation}` (messages beside the task), `POST …/approve`, `…/modify`, `…/cancel` |
 //!
 //! Every state-changing form carries the session's CSRF token and is a `POST`; the handler answers with a
 //! redirect (post/redirect/get), or re-renders the page with the error beside the form that caused it.
 
 mod assets;
+mod chat;
 mod overview;
 pub mod page;
+mod runs;
 pub mod session;
 mod sign_in;
+mod workflows;
 
 use axum::Router;
 
@@ -33,5 +39,8 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         .merge(sign_in::router())
         .merge(overview::router())
+        .merge(workflows::router())
+        .merge(runs::router())
+        .merge(chat::router())
         .layer(axum::middleware::from_fn(page::security_headers))
 }
