@@ -9,6 +9,7 @@ mod chat;
 mod chat_llm;
 mod chat_stream;
 mod console_auth;
+mod console_flows;
 mod engine;
 mod fastagency;
 mod fs_grants;
