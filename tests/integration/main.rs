@@ -10,6 +10,7 @@ mod chat_llm;
 mod chat_stream;
 mod console;
 mod console_auth;
+mod console_flows;
 mod console_operators;
 mod console_plans;
 mod console_plans_refusals;

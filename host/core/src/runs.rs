@@ -81,6 +81,27 @@ impl Store {
         })
     }
 
+    /// The newest runs of user `owner` (optionally of one workflow), newest first, at most `limit`. Reads
+    /// through the `(owner, created_at)` index, so it never scans other users' runs.
+    pub fn recent_runs_of(
+        &self,
+        owner: &str,
+        workflow: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RunRow>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {COLUMNS} FROM workflow_runs WHERE owner = ?1 AND (?2 IS NULL OR workflow = ?2) \
+                     ORDER BY created_at DESC, id DESC LIMIT ?3"
+                ),
+                params![owner, workflow, page_limit(limit)],
+                run_from_row,
+            )
+        })
+    }
+
     /// Replaces the run if it is still at `version` (else `Conflict`), appending `events`; returns the new
     /// version.
     pub fn update_run(

@@ -121,6 +121,18 @@ impl Core {
         Ok(RunView { row, run })
     }
 
+    /// The actor's own newest runs (optionally of one workflow), newest first, at most `limit`.
+    pub async fn recent_runs(
+        &self,
+        actor: &Actor,
+        workflow: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RunRow>, CoreError> {
+        let (owner, workflow) = (actor.user_id.clone(), workflow.map(str::to_owned));
+        self.store(move |s| s.recent_runs_of(&owner, workflow.as_deref(), limit))
+            .await
+    }
+
     /// Answers the run's pending question and drives it on.
     pub async fn answer_run(
         &self,

@@ -91,6 +91,15 @@ impl LlmSlot {
 }
 
 impl Core {
+    /// The language model in use now, as `(provider id, model)`, or `None` when none is configured: what
+    /// a page tells a person before they chat (no key, no URL; anyone signed in may know it).
+    pub fn llm_in_use(&self) -> Option<(String, String)> {
+        self.shared
+            .llm
+            .get()
+            .map(|p| (p.id().to_owned(), p.model().to_owned()))
+    }
+
     /// The settings with API keys masked (operators).
     pub async fn settings(&self, actor: &Actor) -> Result<Value, CoreError> {
         actor.require_operator("reading the settings")?;

@@ -231,6 +231,22 @@ impl Core {
         self.task_view(task).await
     }
 
+    /// The client `user_id` a conversation the actor may see belongs to (what a request continuing it must
+    /// name).
+    pub async fn conversation_user(
+        &self,
+        actor: &Actor,
+        conversation_id: &str,
+    ) -> Result<String, CoreError> {
+        let session = self.session_for(actor, conversation_id).await?;
+        let sid = session.id.clone();
+        self.store(move |s| s.conversation_user(&sid))
+            .await?
+            .ok_or_else(|| {
+                CoreError::NotFound(format!("`{conversation_id}` is not a conversation"))
+            })
+    }
+
     /// The messages of a conversation the actor may see, oldest first (at most `limit`, newest kept).
     pub async fn messages(
         &self,

@@ -20,12 +20,16 @@
 //! | `plan_page` | the sections of a session's page: nodes and their run buttons, approval, runs |
 //! | `plan_dag`  | the plan as an SVG picture (layers by dependency depth) and each node's status |
 //! | `rehearsal` | `GET /plans/{id}/executions/{correlation}`, `GET /plans/{id}/rehearsal`: effects by capability, diffs, artifacts |
+//! | `workflows` | `GET /workflows` (catalog, start a run), `GET/POST /workflows/{name}` (YAML, operators edit and validate), `POST /workflows/{name}/runs`, `POST /workflows/{name}/delete` |
+//! | `runs`      | `GET /runs` (your recent runs), `GET /runs/{id}` (live), `POST /runs/{id}/answer`, `/validation`, `/cancel` |
+//! | `chat`      | `GET/POST /chat`, `GET/POST /chat/{conversation}` (messages beside the task), `POST …/approve`, `…/modify`, `…/cancel` |
 //!
 //! Every state-changing form carries the session's CSRF token and is a `POST`; the handler answers with a
 //! redirect (post/redirect/get), or re-renders the page with the error beside the form that caused it.
 
 mod assets;
 mod audit;
+mod chat;
 mod overview;
 pub mod page;
 mod plan_dag;
@@ -33,9 +37,11 @@ mod plan_page;
 mod plans;
 mod plugins;
 mod rehearsal;
+mod runs;
 pub mod session;
 mod sign_in;
 mod users;
+mod workflows;
 
 use axum::Router;
 
@@ -52,5 +58,8 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(plans::router())
         .merge(rehearsal::router())
+        .merge(workflows::router())
+        .merge(runs::router())
+        .merge(chat::router())
         .layer(axum::middleware::from_fn(page::security_headers))
 }
