@@ -60,7 +60,13 @@ pub(super) async fn start(data: &std::path::Path) -> TestServer {
 
 /// The core's actor for one of the people [`start`] adds.
 pub(super) async fn person(server: &TestServer, name: &str) -> Actor {
-    server.core.login(name, "correct horse").await.unwrap().1
+    let attempt = drydock_core::SignIn {
+        username: name.into(),
+        password: "correct horse".into(),
+        client: None,
+        kind: drydock_core::SessionKind::ApiToken,
+    };
+    server.core.sign_in(attempt).await.unwrap().actor
 }
 
 pub(super) async fn operator(server: &TestServer) -> Actor {

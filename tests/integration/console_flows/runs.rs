@@ -355,3 +355,54 @@ async fn refused_inputs_answers_and_validations_come_back_beside_their_form() {
         page.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starting_runs_from_the_console_spends_the_same_budget_as_the_api() {
+    let data = tempfile::tempdir().unwrap();
+    let policy = "[budgets]\nper_token = { requests = 1, per_seconds = 3600 }\n";
+    let server = crate::support::start_server(
+        policy,
+        &[drydock_tests::plugins::ECHO],
+        data.path(),
+        super::OPERATOR,
+    )
+    .await;
+    let demos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows");
+    server.core.import_workflow_dir(&demos).await.unwrap();
+    crate::server::user_token(&server, "ada", drydock_core::Role::User).await;
+    let mut jar = signed_in(&server, "ada", "correct horse").await;
+    let first = post_from(
+        &mut jar,
+        &server,
+        "/workflows",
+        "/workflows/echo_loop/runs",
+        &[("input.greeting", "Hi")],
+    )
+    .await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    let second = post_from(
+        &mut jar,
+        &server,
+        "/workflows",
+        "/workflows/echo_loop/runs",
+        &[("input.greeting", "Hi")],
+    )
+    .await;
+    assert_eq!(second.status, 429, "{}", second.body);
+    assert!(
+        second.header("retry-after").is_some(),
+        "{:?}",
+        second.headers
+    );
+    assert!(
+        second.body.contains("too many workflow runs"),
+        "{}",
+        second.body
+    );
+    let runs = server
+        .core
+        .recent_runs(&person(&server, "ada").await, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1, "the refused start made no run");
+}
