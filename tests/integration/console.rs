@@ -152,6 +152,32 @@ async fn an_operator_toggles_a_capability_verifies_the_audit_chain_and_a_form_wi
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_work_item_becomes_a_plan_rehearsed_with_its_diff_and_approved_in_the_browser() {
+    let data = tempfile::tempdir().unwrap();
+    let workspace = crate::console_plans::workspace();
+    let server = crate::console_plans::start(workspace.path(), data.path()).await;
+    user_token(&server, "ada", Role::User).await;
+    let env = [
+        ("DRYDOCK_USER", "ada"),
+        ("DRYDOCK_PASSWORD", "correct horse"),
+    ];
+    run_scenario("plan", &server, &env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_run_has_a_step_rejected_with_feedback_then_accepted_in_the_browser() {
+    let data = tempfile::tempdir().unwrap();
+    let server =
+        crate::support::start_with_demo_workflows(data.path(), "bootstrap-browser-runs").await;
+    user_token(&server, "ada", Role::User).await;
+    let env = [
+        ("DRYDOCK_USER", "ada"),
+        ("DRYDOCK_PASSWORD", "correct horse"),
+    ];
+    run_scenario("workflow", &server, &env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_guards_catch_off_origin_requests_csp_violations_and_page_errors() {
     run_node("selfcheck", &browser_dir().join("selfcheck.mjs"), &[]).await;
 }
