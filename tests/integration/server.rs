@@ -480,3 +480,57 @@ async fn a_foreign_host_is_misdirected_and_a_foreign_origin_cannot_change_anythi
     .await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_api_filters_by_actor_and_action_family_and_reads_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start("", dir.path()).await;
+    let token = user_token(&server, "dana", Role::User).await;
+    let body = Some(r#"{"args": {"text": "one"}}"#);
+    send(
+        server.addr,
+        "POST",
+        "/api/tools/echo.echo/invoke",
+        Some(&token),
+        body,
+    )
+    .await;
+    let get = |path: String| async move {
+        let answer = send(server.addr, "GET", &path, Some(BOOTSTRAP), None).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        answer.json()["entries"].as_array().unwrap().clone()
+    };
+    let dana = get("/api/audit?actor=dana".into()).await;
+    assert!(
+        !dana.is_empty() && dana.iter().all(|r| r["actor"] == "dana"),
+        "{dana:?}"
+    );
+    let tools = get("/api/audit?action=tool".into()).await;
+    assert!(
+        !tools.is_empty()
+            && tools
+                .iter()
+                .all(|r| r["action"].as_str().unwrap().starts_with("tool.")),
+        "{tools:?}"
+    );
+    let newest = get("/api/audit?order=desc&limit=2".into()).await;
+    assert!(
+        newest[0]["seq"].as_i64() > newest[1]["seq"].as_i64(),
+        "{newest:?}"
+    );
+    let before = newest[0]["seq"].as_i64().unwrap();
+    let older = get(format!("/api/audit?order=desc&before={before}")).await;
+    assert!(
+        older.iter().all(|r| r["seq"].as_i64().unwrap() < before),
+        "{older:?}"
+    );
+    let sideways = send(
+        server.addr,
+        "GET",
+        "/api/audit?order=sideways",
+        Some(BOOTSTRAP),
+        None,
+    )
+    .await;
+    assert_eq!(sideways.status, 400, "{}", sideways.body);
+}

@@ -62,7 +62,7 @@ impl Store {
                 SqlValue::Text(action.clone()),
             ]);
         }
-        values.push(SqlValue::Integer(page_limit(limit) as i64));
+        values.push(SqlValue::Integer(page_limit(limit)));
         let order = if filter.newest_first { "DESC" } else { "ASC" };
         let sql = format!(
             "SELECT {COLUMNS} FROM audit_log WHERE {} ORDER BY seq {order} LIMIT ?",
