@@ -118,8 +118,6 @@ enum Content {
     Json(&'static str),
     /// The Prometheus text exposition format.
     PrometheusText,
-    /// An HTML page for a person.
-    Html,
     /// Server-sent events: each event's `event` name and `data` as one of these kinds.
     EventStream(&'static [SseEvent]),
     /// Bytes in a media type chosen at run time (an artifact's own).
@@ -316,7 +314,6 @@ fn response(reply: &Reply) -> Value {
         Content::PrometheusText => json!({
             "text/plain; version=0.0.4": { "schema": { "type": "string" } },
         }),
-        Content::Html => json!({ "text/html": { "schema": { "type": "string" } } }),
         Content::EventStream(events) => json!({
             "text/event-stream": { "schema": event_stream(events) },
         }),

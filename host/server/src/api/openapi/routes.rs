@@ -43,16 +43,6 @@ pub(super) const SESSION_EVENT_KINDS: &[&str] = &[
 pub(super) const ROUTES: &[Route] = &[
     Route {
         method: Method::Get,
-        path: "/",
-        operation_id: "home",
-        summary: "A page for a person: what this server is, and where its API, MCP endpoint and guides are",
-        access: Access::Public,
-        params: &[],
-        request: None,
-        responses: &[ok(200, "the page", Content::Html)],
-    },
-    Route {
-        method: Method::Get,
         path: "/healthz",
         operation_id: "health",
         summary: "Liveness, version, uptime, plugin count and the master switch",
