@@ -253,7 +253,8 @@ fn task_panel(visitor: &Visitor, id: &str, task: &TaskView, typed: &str) -> Mark
             tbody { @for step in task.steps() { tr {
                 td { code { (display(&step["tool_name"])) } }
                 td { (display(&step["description"])) }
-                td { (display(&step["status"])) }
+                // A badge: the status in words, kept on one line however narrow the column.
+                td { span class=(format!("badge s-{}", display(&step["status"]))) { (display(&step["status"])) } }
             } } }
         } }
         @if status == "pending_approval" || status == "draft" {

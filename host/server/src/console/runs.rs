@@ -238,7 +238,7 @@ fn waiting(visitor: &Visitor, view: &RunView, failed: Option<&Failed>) -> Markup
                         pre.output { (pretty(output)) }
                     }
                     @if let Some(f) = failed { (f.notice.render()) }
-                    div.grid {
+                    div.grid.top {
                         form.stack method="post" action=(format!("/runs/{id}/validation")) {
                             (page::csrf_field(visitor))
                             input type="hidden" name="step" value=(q.step);
