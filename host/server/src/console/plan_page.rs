@@ -84,7 +84,7 @@ pub(super) fn node_table(
     let action = format!("/plans/{session_id}/execute");
     html! {
         div.table-wrap {
-            table aria-labelledby="s-nodes" {
+            table.nodes aria-labelledby="s-nodes" {
                 thead { tr {
                     th scope="col" { "Node" }
                     th scope="col" { "Depends on" }

@@ -256,7 +256,7 @@ fn capability_group(capability: &str, effects: &[&Value]) -> Markup {
     html! {
         section.effects data-capability=(capability) {
             h4 { code { (capability) } " — " (effects.len()) " (" (summary) ")" }
-            div.table-wrap { table {
+            div.table-wrap { table.effects {
                 thead { tr {
                     th scope="col" { "What" } th scope="col" { "Outcome" } th scope="col" { "Why" } th scope="col" { "By" }
                 } }
@@ -295,11 +295,18 @@ fn effect_detail(effect: &Value) -> Markup {
         @if let Some(bytes) = detail["request_bytes"].as_u64() { br; span.hint { "Body: " (bytes) " bytes" } }
         @if let Some(excerpt) = excerpt { pre.excerpt { (excerpt) } }
         @if let Some(change) = detail["change"].as_str() {
-            br; span.hint { (change) ": "
-                (detail["bytes_before"].as_u64().map_or("none".to_owned(), |b| format!("{b} bytes")))
-                " → " (detail["bytes_after"].as_u64().map_or("none".to_owned(), |b| format!("{b} bytes"))) }
+            @let (before, after) = (detail["bytes_before"].as_u64(), detail["bytes_after"].as_u64());
+            br; span.hint {
+                @if before.is_none() && after.is_none() { (change) " a directory or link" }
+                @else { (change) ": " (size(before)) " → " (size(after)) }
+            }
         }
     }
+}
+
+/// A file's size in words: `none` when it does not exist (before a create, after a delete).
+fn size(bytes: Option<u64>) -> String {
+    bytes.map_or_else(|| "none".to_owned(), |b| format!("{b} bytes"))
 }
 
 /// A unified diff as `pre.diff`, one block per file (`diff --…` starts a file), each line classed.
