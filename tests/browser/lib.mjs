@@ -69,7 +69,7 @@ export function armTimeout() {
 export async function openBrowser(base, { allowConsoleErrors = [] } = {}) {
   const origin = new URL(base).origin;
   const profile = await mkdtemp(join(tmpdir(), 'drydock-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
+  const launch = () => chromium.launchPersistentContext(profile, {
     executablePath: process.env.DRYDOCK_CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [
@@ -77,6 +77,12 @@ export async function openBrowser(base, { allowConsoleErrors = [] } = {}) {
       '--disable-component-update', '--disable-sync', '--no-first-run',
     ],
     viewport: { width: 1280, height: 800 },
+  });
+  // Chromium has been seen to crash at launch (SIGSEGV) on a machine loaded with compiles; one more try then,
+  // saying so. A crash after launch is the scenario's failure like any other.
+  const context = await launch().catch(async (error) => {
+    console.log(`  Chromium did not start (${error.message.split('\n')[0]}); trying once more`);
+    return launch();
   });
   const requests = [];
   const problems = [];
