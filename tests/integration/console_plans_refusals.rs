@@ -302,3 +302,40 @@ async fn malformed_unknown_and_oversized_input_gets_an_answer_that_says_what_to_
     let unknown = act(&mut jar, &server, "/plans/no-such-session/generate", &[]).await;
     assert_eq!(unknown.status, 404, "{}", unknown.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approving_checks_the_shown_hash_in_the_approving_transaction() {
+    let (ws, data) = (workspace(), tempfile::tempdir().unwrap());
+    let server = start(ws.path(), data.path()).await;
+    let alice = person(&server, "alice", Role::User).await;
+    let id = planned_session(&server, &alice).await;
+    let stale = "0".repeat(64);
+    let refused = server
+        .core
+        .approve_plan_seen(&alice, &id, Some(&stale))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, drydock_core::CoreError::Conflict { message, .. } if message.contains("nothing was approved")),
+        "{refused:?}"
+    );
+    let plan = server
+        .core
+        .current_plan(&alice, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        plan.approved_hash.is_none(),
+        "nothing was approved: {plan:?}"
+    );
+    let approved = server
+        .core
+        .approve_plan_seen(&alice, &id, Some(&plan.content_hash))
+        .await
+        .unwrap();
+    assert_eq!(
+        approved.approved_hash.as_deref(),
+        Some(plan.content_hash.as_str())
+    );
+}

@@ -178,8 +178,21 @@ impl Core {
         actor: &Actor,
         session_id: &str,
     ) -> Result<PlanRow, CoreError> {
+        self.approve_plan_seen(actor, session_id, None).await
+    }
+
+    /// [`Core::approve_plan`], only if the current plan still has the content hash the person saw (`seen`):
+    /// checked in the same transaction that approves, so a plan regenerated in between is never approved
+    /// unseen (the console sends the hash its page showed). A different hash is a `Conflict`.
+    pub async fn approve_plan_seen(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        seen: Option<&str>,
+    ) -> Result<PlanRow, CoreError> {
         let session = self.session_for(actor, session_id).await?;
         let (sid, name) = (session.id.clone(), actor.name.clone());
+        let seen = seen.map(str::to_owned);
         let row = self
             .store(move |s| {
                 let Some(plan) = s.current_plan(&sid)? else {
@@ -187,6 +200,15 @@ impl Core {
                         "the session has no plan yet; POST .../plan/generate first".into(),
                     ));
                 };
+                if let Some(seen) = &seen
+                    && *seen != plan.content_hash
+                {
+                    return Err(crate::StoreError::Conflict(format!(
+                        "the plan changed since it was shown (now version {}); nothing was approved: review \
+                         it and approve again",
+                        plan.version
+                    )));
+                }
                 let row = s.approve_plan(&plan.id, &name)?;
                 s.audit_append(&AuditEntry {
                     actor: name,

@@ -408,7 +408,13 @@ async fn approve(
              Review the plan below and approve again"
                 .into(),
         ),
-        Some(_) => match state.core.approve_plan(&visitor.actor, &id).await {
+        // The core checks the hash again in the approving transaction: a regeneration between this
+        // read and the approval is refused, never approved unseen.
+        Some(_) => match state
+            .core
+            .approve_plan_seen(&visitor.actor, &id, Some(&form.hash))
+            .await
+        {
             Ok(_) => return Ok(Redirect::to(&format!("/plans/{id}?done=approved")).into_response()),
             Err(err) => {
                 let (status, notice) = core_notice(err);
