@@ -3,7 +3,9 @@
 
 mod support;
 
+mod accounts;
 mod arguments;
+mod budgets;
 mod call_tool;
 mod chat;
 mod chat_llm;
@@ -38,4 +40,5 @@ mod policy_api;
 mod runs;
 mod secrets_env;
 mod server;
+mod sign_in;
 mod workflows;

@@ -238,8 +238,10 @@ async fn a_client_that_disconnects_mid_call_leaves_a_finished_audited_call_and_a
 async fn a_thousand_concurrent_calls_from_one_token_are_queued_up_to_a_bound_and_refused_past_it() {
     let peer = Peer::start().await;
     let data = tempfile::tempdir().unwrap();
+    // A budget big enough that the concurrency bound, not the request budget, is what refuses.
+    let budget = "[budgets]\nper_token = { requests = 100000, per_seconds = 60 }\n";
     let server = std::sync::Arc::new(
-        served_with(&peer, data.path(), false, "", &[ECHO, HTTP, TICKER]).await,
+        served_with(&peer, data.path(), false, budget, &[ECHO, HTTP, TICKER]).await,
     );
     let session = raw_session(&server).await;
     let mut calls = tokio::task::JoinSet::new();
