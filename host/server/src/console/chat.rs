@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::overview::work_item_title;
 use super::page::{self, ConsoleError, Notice, Section, Shell};
-use super::session::{Posted, Visitor};
+use super::session::{NoFields, Posted, Visitor};
 use super::workflows::display;
 use crate::api::AppState;
 
@@ -377,13 +377,10 @@ async fn modify(
     .await
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    posted: Posted<Nothing>,
+    posted: Posted<NoFields>,
 ) -> Result<Response, ConsoleError> {
     let visitor = posted.visitor;
     send(&state, &visitor, &id, CANCEL.into(), None, |n| {

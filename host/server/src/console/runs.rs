@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::page::{self, ConsoleError, Notice, Section, Shell};
-use super::session::{Posted, Visitor};
+use super::session::{NoFields, Posted, Visitor};
 use super::workflows::{display, snake};
 use crate::api::AppState;
 
@@ -452,13 +452,10 @@ async fn validation(
     }
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    posted: Posted<Nothing>,
+    posted: Posted<NoFields>,
 ) -> Result<Response, ConsoleError> {
     let visitor = posted.visitor;
     match state.core.cancel_run(&visitor.actor, &id).await {

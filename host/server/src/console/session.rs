@@ -158,6 +158,10 @@ pub struct Posted<T> {
     pub form: T,
 }
 
+/// The fields of a form that carries nothing but its CSRF token (sign out, revoke, cancel, delete).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 /// Why a posted form was not taken.
 pub enum FormRefused {
     /// Not signed in.

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use drydock_core::{SessionKind, SignIn};
 
 use super::page::{self, Notice};
-use super::session::{self, Posted, Visitor};
+use super::session::{self, NoFields, Posted, Visitor};
 use crate::api::AppState;
 use crate::api::client::ClientAddr;
 
@@ -131,10 +131,7 @@ async fn sign_in(
     }
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
-async fn sign_out(State(state): State<AppState>, posted: Posted<Nothing>) -> Response {
+async fn sign_out(State(state): State<AppState>, posted: Posted<NoFields>) -> Response {
     let Visitor { token, .. } = posted.visitor;
     // Ends the session on the server too, so a copied cookie is worthless afterwards.
     if let Err(err) = state.core.sign_out(&token).await {

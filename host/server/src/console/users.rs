@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::page::{self, ConsoleError, Notice, Section, Shell};
 use super::plugins::require_operator;
-use super::session::{Posted, Visitor};
+use super::session::{NoFields, Posted, Visitor};
 use crate::api::AppState;
 
 /// The routes of this module.
@@ -150,13 +150,10 @@ async fn issue_token(
     }
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn revoke_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    posted: Posted<Nothing>,
+    posted: Posted<NoFields>,
 ) -> Result<Response, ConsoleError> {
     let visitor = posted.visitor;
     require_operator(&visitor)?;

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::page::{self, ConsoleError, Notice, Section, Shell};
 use super::runs::runs_table;
-use super::session::{Posted, Visitor};
+use super::session::{NoFields, Posted, Visitor};
 use crate::api::AppState;
 use crate::api::budgets::ExpensiveRoute;
 
@@ -483,13 +483,10 @@ fn problems_notice(diagnostics: &[Diagnostic], consequence: &str) -> Notice {
     ))
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    posted: Posted<Nothing>,
+    posted: Posted<NoFields>,
 ) -> Result<Response, ConsoleError> {
     state
         .core
