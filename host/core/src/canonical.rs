@@ -30,7 +30,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A JSON string literal for `text` (quotes and escapes included).
 pub(crate) fn json_string(text: &str) -> String {
-    Value::from(text).to_string()
+    // serde_json's escaping, as `Value::from(text).to_string()` writes it, without copying `text` into a
+    // `Value` first (the audit chain writes several of these for every row). A `&str` always serializes.
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 fn write_canonical(value: &Value, out: &mut String) {

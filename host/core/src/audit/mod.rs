@@ -33,7 +33,7 @@ mod writer;
 use std::future::Future;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -226,14 +226,18 @@ pub(crate) struct ChainHead {
 impl ChainHead {
     /// Reads the head as stored; call it inside the write transaction that appends after it.
     pub(crate) fn read(conn: &Connection) -> Result<ChainHead, StoreError> {
-        // Statements are cached on the connection: every tool call appends, so parsing them once matters.
-        let last: Option<(i64, String)> = conn
-            .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
-            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
+        // One statement (cached on the connection) for the last row and the high-water mark: every tool
+        // call appends, and each statement run has a fixed cost of its own.
+        let (last, high_water): (Option<(i64, String)>, i64) =
+            conn.prepare_cached(READ_HEAD)?.query_row([], |row| {
+                let last = match row.get::<_, Option<i64>>(0)? {
+                    Some(seq) => Some((seq, row.get(1)?)),
+                    None => None,
+                };
+                Ok((last, row.get(2)?))
+            })?;
         // Never reuse a seq, even one whose row was deleted behind our back: a reused seq would paper over
         // the deletion, a skipped one leaves a gap that verification reports.
-        let high_water = chain::high_water(conn)?;
         Ok(match last {
             Some((seq, hash)) => ChainHead {
                 seq: seq.max(high_water),
@@ -246,6 +250,12 @@ impl ChainHead {
         })
     }
 }
+
+/// The last row's seq and hash (both NULL for an empty log) and the highest seq ever inserted (SQLite's
+/// `sqlite_sequence`, kept because of AUTOINCREMENT; 0 if none): what [`ChainHead::read`] needs, in one row.
+const READ_HEAD: &str = "SELECT last.seq, last.hash, \
+     COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'), 0) \
+     FROM (SELECT 1) LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS last";
 
 /// Appends one checked row inside the caller's transaction, so a change and its audit row commit
 /// together or not at all.

@@ -47,7 +47,7 @@ use tokio::sync::oneshot;
 use super::{ChainHead, ChainLink, Prepared, append_prepared};
 use crate::StoreError;
 use crate::stamp::now;
-use crate::store::{BUSY_TIMEOUT, in_immediate_transaction, lock_connection};
+use crate::store::{BUSY_TIMEOUT, in_cached_immediate_transaction, lock_connection};
 
 /// The most requests one transaction takes; the rest wait for the next one. It bounds how long a leader
 /// holds a worker thread and the connection lock, not throughput: a group is usually as large as the
@@ -293,7 +293,7 @@ fn commit_group_without_waiting(
     group: Vec<Request>,
 ) -> Result<(), Vec<Request>> {
     let _ = conn.busy_timeout(Duration::ZERO);
-    let committed = in_immediate_transaction(conn, |tx| append_group(tx, &group, &now()));
+    let committed = in_cached_immediate_transaction(conn, |tx| append_group(tx, &group, &now()));
     let _ = conn.busy_timeout(BUSY_TIMEOUT);
     match committed {
         Ok(rows) => {
@@ -309,7 +309,7 @@ fn commit_group_without_waiting(
 pub(crate) fn commit_group(conn: &mut Connection, group: Vec<Request>) {
     // Every row of a group gets the same time: the group commits as one.
     let at = now();
-    match in_immediate_transaction(conn, |tx| append_group(tx, &group, &at)) {
+    match in_cached_immediate_transaction(conn, |tx| append_group(tx, &group, &at)) {
         Ok(rows) => answer(group, rows),
         Err(error) if group.len() == 1 => {
             if let Some(request) = group.into_iter().next() {
@@ -323,7 +323,7 @@ pub(crate) fn commit_group(conn: &mut Connection, group: Vec<Request>) {
                 "an audit group commit failed; committing its requests one by one"
             );
             for request in group {
-                let alone = in_immediate_transaction(conn, |tx| {
+                let alone = in_cached_immediate_transaction(conn, |tx| {
                     append_request(tx, &mut ChainHead::read(tx)?, &request.entries, &now())
                 });
                 let _ = request.reply.send(alone);

@@ -11,12 +11,17 @@
 //! stream; 2026-07-28 clients, which have no session, get it through `subscriptions/listen`.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use drydock_core::{Actor, CallControls, Channel, Core};
 use drydock_policy::Mode;
 use drydock_runtime::ProgressSink;
+use futures_util::FutureExt as _;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ErrorCode, Implementation,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
@@ -188,6 +193,47 @@ fn progress_sink(
     Some((sink, forwarder))
 }
 
+/// A future polled where it is awaited that, if dropped before it finished, finishes on a task of its own.
+///
+/// What a `tokio::spawn` awaited at once guaranteed for an invocation, without its cost on every call: the
+/// spawn and the join handle's wake-up were two trips through the scheduler, and often a wake-up of the
+/// other worker thread, for a call the handler waits on anyway.
+struct Finish<F: Future + Send + 'static>(Option<Pin<Box<F>>>);
+
+impl<F: Future + Send + 'static> Finish<F> {
+    fn new(future: F) -> Self {
+        Self(Some(Box::pin(future)))
+    }
+}
+
+impl<F: Future + Send + 'static> Future for Finish<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // Out of `self` while it runs: a future that panics is dropped while unwinding, not finished.
+        let mut future = self.0.take().expect("`Finish` polled after it finished");
+        let polled = future.as_mut().poll(cx);
+        if polled.is_pending() {
+            self.0 = Some(future);
+        }
+        polled
+    }
+}
+
+impl<F: Future + Send + 'static> Drop for Finish<F> {
+    fn drop(&mut self) {
+        // Dropped unfinished. Without a runtime (it is shutting down) there is nowhere to finish it, as a
+        // spawn would have been cancelled then too.
+        if let Some(future) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                let _ = future.await;
+            });
+        }
+    }
+}
+
 impl Listeners {
     async fn tools_changed(&self) {
         let peers: Vec<Peer<RoleServer>> = {
@@ -263,9 +309,10 @@ impl ServerHandler for DrydockMcp {
             ));
         }
         let (progress, forwarder) = progress_sink(&ctx).unzip();
-        // The invocation runs on its own task, so that it always ends the way the audit log says: if this
-        // request goes away (the client cancelled it, or hung up and the transport dropped it), the guard
-        // cancels the invocation, which stops and is audited as `cancelled` instead of vanishing.
+        // The invocation always ends the way the audit log says: if this request goes away (the client
+        // cancelled it, or hung up and the transport dropped it), the guard cancels the invocation and
+        // `Finish` hands what is left of it to a task of its own, where it stops and is audited as
+        // `cancelled` instead of vanishing.
         let cancel = ctx.ct.child_token();
         let _cancel_on_drop = cancel.clone().drop_guard();
         let controls = CallControls {
@@ -273,15 +320,15 @@ impl ServerHandler for DrydockMcp {
             cancel: Some(cancel),
         };
         let (core, tool) = (self.core.clone(), name.clone());
-        let running = tokio::spawn(async move {
+        let running = Finish::new(async move {
             core.invoke_tool_via(&actor, &tool, args, Mode::DryRun, Channel::Mcp, controls)
                 .await
         });
-        let invocation = match running.await {
+        let invocation = match AssertUnwindSafe(running).catch_unwind().await {
             Ok(invocation) => invocation,
-            Err(panicked) => Err(drydock_core::CoreError::Internal(format!(
-                "the invocation task failed: {panicked}"
-            ))),
+            Err(_) => Err(drydock_core::CoreError::Internal(
+                "the invocation panicked".into(),
+            )),
         };
         if let Some(forwarder) = forwarder {
             // Progress goes out before the result: the sink is gone with the invocation, so this ends.
