@@ -14,6 +14,7 @@
 //! - [`decide`]: one decision function per effect kind ([`decide_http`], [`decide_fs_write`], ...).
 //! - [`names`]: the syntax of secret and env names and fs mounts, shared with package requests.
 //! - [`budgets`]: [`Budgets`], how many expensive requests per token and per anonymous address.
+//! - [`suggest`]: least privilege from a trace: the smallest grants covering what a run used.
 //! - [`trust`]: [`Trust`], the package signers an operator trusts ([`Ed25519PublicKey`]).
 //! - [`error`]: [`PolicyError`] with `file:line:column` locations.
 
@@ -28,6 +29,7 @@ pub mod live;
 pub mod names;
 pub mod path_match;
 pub mod policy;
+pub mod suggest;
 pub mod trust;
 pub mod url_match;
 
@@ -42,5 +44,6 @@ pub use http_request::{HttpRequest, WriteSignal};
 pub use live::{LiveContext, LivePolicy, MASTER_SWITCH_VAR, PlanApproval};
 pub use path_match::{PathError, is_within, normalize};
 pub use policy::Policy;
+pub use suggest::{ChangeKind, GrantChange, Suggestion, UsedEffect, suggest};
 pub use trust::{Ed25519PublicKey, KeyFormatError, Trust, TrustedKey};
 pub use url_match::{Host, Scheme, TargetUrl, UrlError, UrlPrefix};
