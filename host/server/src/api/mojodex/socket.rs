@@ -105,7 +105,7 @@ impl MojodexSocket {
                 );
             }
         };
-        let _ = io.ns("/", on_connect.with(authenticate));
+        io.ns("/", on_connect.with(authenticate));
         Self { io, layer, pumps }
     }
 
