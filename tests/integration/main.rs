@@ -30,6 +30,8 @@ mod loading;
 mod mcp;
 mod mcp_calls;
 mod mcp_plans;
+mod mojodex;
+mod mojodex_bad_input;
 mod packages;
 mod packages_api;
 mod packages_sources;
