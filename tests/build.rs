@@ -30,6 +30,9 @@ fn main() {
         "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",
         "CARGO_TARGET_DIR",
+        // A shared build directory (CARGO_BUILD_BUILD_DIR) is locked by the outer build: the nested one
+        // would wait for it forever.
+        "CARGO_BUILD_BUILD_DIR",
         "CARGO_BUILD_TARGET",
         "CARGO_MAKEFLAGS",
         "RUSTC_WORKSPACE_WRAPPER",
