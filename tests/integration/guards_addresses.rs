@@ -14,13 +14,12 @@ async fn get(base: &str, grant_extra: &str) -> drydock_runtime::InvocationReport
         "[plugins.http]\nhttp = [{{ url = \"{base}/\", methods = [\"GET\"]{grant_extra} }}]\n"
     );
     let runtime = host(&policy, &[HTTP], HostOptions::default()).await;
-    let report = dry(
+    dry(
         &runtime,
         "http.request",
         json!({"url": format!("{base}/x")}),
     )
-    .await;
-    report
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
