@@ -5,7 +5,10 @@
 //! | ro    | read       | the real directory, read-only            | nothing to record                      |
 //! | rw    | simulated  | a scratch copy of the directory, rw      | diff journaled + kept as an artifact; original untouched |
 //! | rw    | live       | the real directory, rw                   | diff against a snapshot journaled + artifact |
+//! | rw with rules, or a destination-bound secret | live | a scratch copy, rw (staged) | checked (`fs/guard.rs`); applied to the real directory only if it passes |
 //!
+//! In a dry run too, the writes are checked against the grant's rules (`max_file_bytes`, `max_files`) and
+//! secret flow before their diff is kept; a breach is journaled `denied` and fails the call.
 //! Path containment (`..`, absolute paths, symlinks pointing out) is enforced by wasmtime-wasi's
 //! capability-based filesystem: the guest only holds descriptors for the preopened directories. What the
 //! guest writes into a writable mount is metered ([`meter`]): bytes written and entries created are
