@@ -205,7 +205,17 @@ impl SecretScanner {
                 ),
             }
         };
-        for (place, bytes) in [(Place::Url, url.as_bytes()), (Place::Body, body)] {
+        // A server decodes percent-escapes, whichever characters they encode and in either case: the URL
+        // and body are scanned decoded too, so an over-encoded value (`%6A%69...`) is found.
+        let decoded_url = percent_decoded(url.as_bytes());
+        let decoded_body = percent_decoded(body);
+        let texts = [
+            (Place::Url, url.as_bytes()),
+            (Place::Url, decoded_url.as_deref().unwrap_or_default()),
+            (Place::Body, body),
+            (Place::Body, decoded_body.as_deref().unwrap_or_default()),
+        ];
+        for (place, bytes) in texts {
             for found in p.automaton.find_overlapping_iter(bytes) {
                 let (secret, encoding) = p.owners[found.pattern().as_usize()];
                 if refused(secret) {
@@ -245,6 +255,29 @@ impl SecretScanner {
         }
         Ok(())
     }
+}
+
+/// `bytes` with every `%XX` escape decoded, or `None` when there is none.
+fn percent_decoded(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.contains(&b'%') {
+        return None;
+    }
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(hi << 4 | lo);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    Some(out)
 }
 
 fn shown(to: &[UrlPrefix]) -> String {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use drydock_policy::{LiveContext, LivePolicy, Mode, PlanApproval, RoutedSecret, SecretScanner};
+use drydock_policy::{LiveContext, LivePolicy, Mode, PlanApproval, SecretScanner};
 use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -272,7 +272,7 @@ impl RuntimeInner {
                 breach,
             });
         }
-        if let Some(reason) = refused_result(&ctx, tool, &result) {
+        if let Some(reason) = refused_result(&ctx, tool, &result, output_limit) {
             return Err(InvokeError::Tool {
                 tool: tool.to_owned(),
                 error: ToolError::Denied(reason),
@@ -395,12 +395,10 @@ impl RuntimeInner {
         let redactor = Redactor::new(secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .merged(&lineage.inherited);
         lineage.journal.involve(&redactor);
-        let scanner = SecretScanner::new(grants.secret_routes.iter().filter_map(|(name, to)| {
-            secrets
-                .get(name)
-                .map(|value| RoutedSecret { name, value, to })
-        }))
-        .merged(&lineage.inherited_routes);
+        let scanner = self
+            .scanners
+            .scanner_for(&plugin.info.name, &grants, &secrets)
+            .merged(&lineage.inherited_routes);
         let guards = Guards::new(scanner, self.request_windows.clone());
         if lineage.depth == 0 {
             lineage
@@ -472,8 +470,11 @@ fn refused_result(
     ctx: &CallContext,
     tool: &str,
     result: &Result<String, ToolError>,
+    output_limit: u64,
 ) -> Option<String> {
     let text = match result {
+        // Past the output limit the result is refused anyway, unread.
+        Ok(text) if text.len() as u64 > output_limit => return None,
         Ok(text) => text.as_str(),
         Err(ToolError::InvalidInput(m) | ToolError::Denied(m) | ToolError::Failed(m)) => m.as_str(),
     };

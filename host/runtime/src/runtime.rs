@@ -86,6 +86,8 @@ pub(crate) struct RuntimeInner {
     pub(crate) llm: RwLock<Option<Arc<dyn LlmProvider>>>,
     /// Requests per plugin and http grant in the last minute (`max_requests_per_minute`).
     pub(crate) request_windows: Arc<crate::capability::guard::RequestWindows>,
+    /// Each plugin's secret scanner, kept while its destination-bound secrets stay the same.
+    pub(crate) scanners: crate::capability::guard::ScannerCache,
     /// Held while the loaded plugins change at run time ([`crate::changes`]), so two changes never
     /// build on the same old registry and lose one another.
     pub(crate) changing: tokio::sync::Mutex<()>,
@@ -118,6 +120,7 @@ impl Runtime {
                 values,
                 llm: RwLock::new(None),
                 request_windows: Arc::default(),
+                scanners: Default::default(),
                 changing: tokio::sync::Mutex::new(()),
             }),
         })

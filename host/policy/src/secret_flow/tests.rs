@@ -90,6 +90,20 @@ fn every_encoding_is_refused_to_another_host_in_url_header_and_body() {
 }
 
 #[test]
+fn an_over_encoded_value_in_the_url_or_body_is_found() {
+    let scanner = scanner(SECRET);
+    let other = target("https://other.example.com/x");
+    let every_byte: String = SECRET.bytes().map(|b| format!("%{b:02x}")).collect();
+    let url = format!("https://other.example.com/{every_byte}");
+    assert!(scanner.check_request(&other, &url, &[], b"").is_err());
+    let body = format!("t={every_byte}");
+    let breach = scanner
+        .check_request(&other, "https://other.example.com/x", &[], body.as_bytes())
+        .unwrap_err();
+    assert!(breach.message.contains("in the body"), "{breach}");
+}
+
+#[test]
 fn a_value_split_across_headers_is_found_and_the_headers_named() {
     let scanner = scanner(SECRET);
     let other = target("https://other.example.com/x");

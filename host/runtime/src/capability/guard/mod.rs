@@ -30,8 +30,10 @@ use crate::journal::NewEffect;
 pub mod address;
 mod budget;
 pub mod connect;
+mod scanners;
 
 pub use budget::RequestWindows;
+pub use scanners::ScannerCache;
 
 /// The guards of one invocation: its secret scanner, its request counts, and the runtime's windows.
 #[derive(Clone, Default)]
