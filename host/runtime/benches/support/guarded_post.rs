@@ -2,7 +2,7 @@
 //! stand-in on 127.0.0.1, once under a plain grant (URL and methods only) and once under the same grant
 //! with every argument rule set (`max_body_bytes`, both request counters, `query_params`, `body_schema`)
 //! and a secret granted for that URL, so the secret scanner reads the whole request. Rounds alternate
-//! between the two. Ends with `RESULT guarded_post_p50_us=<f> plain_post_p50_us=<f> ratio=<f>`.
+//! between the two, and which goes first alternates from round to round. Ends with `RESULT guarded_post_p50_us=<f> plain_post_p50_us=<f> ratio=<f>`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,16 +81,18 @@ pub async fn run() {
     let mut plain_times = Vec::with_capacity(ROUNDS * CALLS_PER_ROUND);
     let mut guarded_times = Vec::with_capacity(ROUNDS * CALLS_PER_ROUND);
     for round in 0..=ROUNDS {
-        for _ in 0..CALLS_PER_ROUND {
-            let elapsed = post(&plain, &args).await;
-            if round > 0 {
-                plain_times.push(elapsed);
-            }
-        }
-        for _ in 0..CALLS_PER_ROUND {
-            let elapsed = post(&guarded, &args).await;
-            if round > 0 {
-                guarded_times.push(elapsed);
+        // Which case goes first alternates, so that neither always runs on a warmer machine.
+        let order = if round % 2 == 0 {
+            [(&plain, &mut plain_times), (&guarded, &mut guarded_times)]
+        } else {
+            [(&guarded, &mut guarded_times), (&plain, &mut plain_times)]
+        };
+        for (runtime, times) in order {
+            for _ in 0..CALLS_PER_ROUND {
+                let elapsed = post(runtime, &args).await;
+                if round > 0 {
+                    times.push(elapsed);
+                }
             }
         }
     }
