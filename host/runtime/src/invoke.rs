@@ -392,7 +392,9 @@ impl RuntimeInner {
         let env = visible_env(&plugin.info.name, &grants, self.values.env.as_ref());
         // A callee redacts its caller's secrets too: a caller that hands its secret to another tool (as an
         // argument, say) must not find it in that tool's journal entries.
-        let redactor = Redactor::new(secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        let redactor = self
+            .redactors
+            .redactor_for(&plugin.info.name, &secrets)
             .merged(&lineage.inherited);
         lineage.journal.involve(&redactor);
         let scanner = self

@@ -47,6 +47,16 @@ struct Patterns {
 }
 
 impl Redactor {
+    /// Whether this redactor was built from exactly these (non-empty) secrets.
+    fn is_built_from(&self, secrets: &std::collections::BTreeMap<String, String>) -> bool {
+        let wanted = secrets.iter().filter(|(_, value)| !value.is_empty());
+        match &self.inner {
+            None => wanted.count() == 0,
+            // `secrets` was sorted and deduplicated when built, as a BTreeMap's pairs are.
+            Some(p) => p.secrets.iter().map(|(n, v)| (n, v)).eq(wanted),
+        }
+    }
+
     /// A redactor for these `(name, value)` pairs. Empty values are ignored (they would match everywhere).
     pub fn new<'a>(secrets: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut pairs: Vec<(String, String)> = secrets
@@ -201,12 +211,63 @@ pub fn truncate_marked(text: &mut String, max: usize) {
     text.push_str("…[truncated]");
 }
 
+/// The last redactor built for each plugin, with the secrets it was built from: building the automaton
+/// over every encoded form of a secret costs more than a whole small invocation (about 150 µs), and a
+/// plugin's granted secrets rarely change between two calls. A changed grant or a rotated value builds
+/// it again.
+#[derive(Debug, Default)]
+pub struct RedactorCache {
+    redactors: std::sync::Mutex<std::collections::HashMap<String, Redactor>>,
+}
+
+impl RedactorCache {
+    /// The redactor of `plugin`'s granted `secrets` (name → value).
+    pub fn redactor_for(
+        &self,
+        plugin: &str,
+        secrets: &std::collections::BTreeMap<String, String>,
+    ) -> Redactor {
+        if secrets.values().all(String::is_empty) {
+            return Redactor::default();
+        }
+        let mut redactors = self.redactors.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = redactors.get(plugin)
+            && kept.is_built_from(secrets)
+        {
+            return kept.clone();
+        }
+        let built = Redactor::new(secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        redactors.insert(plugin.to_owned(), built.clone());
+        built
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE};
     use drydock_policy::secret_forms::{base64_core, percent_encode};
+
+    #[test]
+    fn a_plugin_keeps_its_redactor_until_a_secret_changes() {
+        let cache = RedactorCache::default();
+        let mut secrets = std::collections::BTreeMap::from([(
+            "TOKEN".to_owned(),
+            "first-secret-value".to_owned(),
+        )]);
+        let first = cache.redactor_for("jira", &secrets);
+        let again = cache.redactor_for("jira", &secrets);
+        assert!(Arc::ptr_eq(
+            first.inner.as_ref().unwrap(),
+            again.inner.as_ref().unwrap()
+        ));
+        secrets.insert("TOKEN".to_owned(), "rotated-secret-value".to_owned());
+        let rotated = cache.redactor_for("jira", &secrets);
+        assert_eq!(rotated.text("rotated-secret-value"), "[REDACTED:TOKEN]");
+        assert_eq!(rotated.text("first-secret-value"), "first-secret-value");
+        assert!(cache.redactor_for("other", &Default::default()).is_empty());
+    }
 
     #[test]
     fn replaces_every_occurrence_with_the_secret_name() {

@@ -88,6 +88,8 @@ pub(crate) struct RuntimeInner {
     pub(crate) request_windows: Arc<crate::capability::guard::RequestWindows>,
     /// Each plugin's secret scanner, kept while its destination-bound secrets stay the same.
     pub(crate) scanners: crate::capability::guard::ScannerCache,
+    /// Each plugin's redactor, kept while its secrets stay the same.
+    pub(crate) redactors: crate::redact::RedactorCache,
     /// Held while the loaded plugins change at run time ([`crate::changes`]), so two changes never
     /// build on the same old registry and lose one another.
     pub(crate) changing: tokio::sync::Mutex<()>,
@@ -121,6 +123,7 @@ impl Runtime {
                 llm: RwLock::new(None),
                 request_windows: Arc::default(),
                 scanners: Default::default(),
+                redactors: Default::default(),
                 changing: tokio::sync::Mutex::new(()),
             }),
         })
