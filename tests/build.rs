@@ -30,6 +30,7 @@ fn main() {
         "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",
         "CARGO_TARGET_DIR",
+        "CARGO_BUILD_BUILD_DIR",
         "CARGO_BUILD_TARGET",
         "CARGO_MAKEFLAGS",
         "RUSTC_WORKSPACE_WRAPPER",
