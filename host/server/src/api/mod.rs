@@ -19,11 +19,13 @@
 //! | `settings` | `GET/PUT /api/settings` (LLM providers, keys masked), `GET /api/providers/{id}/models` |
 //! | `workflows` | `GET /api/workflows`, `GET/PUT/DELETE /api/workflows/{name}` (YAML; read as JSON on request), `POST /api/workflows/validate` |
 //! | `runs`    | workflow runs: `POST /api/workflows/{name}/runs`, `GET /api/runs/{id}` (+ `/events` SSE), answers, step validation, cancel |
+//! | `astonish` | Astonish's studio API (seed 002): `/api/agents[/{name}]`, `POST /api/chat` (SSE), `/api/session/{id}/stop|keepalive`, `/api/settings/config|status|mcp`, `/api/version`, `/api/sandbox/status`, `POST /api/ai/chat` (no token needed: the console's cookie, or anonymous on public workflows) |
 //! | `fastagency` | FastAgency's FastAPIAdapter routes: `GET /fastagency/discovery`, `POST /fastagency/initiate_workflow`, `WS /fastagency/ws` (token optional: public workflows without one) |
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 //! | `mcp`     | the Model Context Protocol at `/mcp` (streamable HTTP, bearer token) and `/.well-known/oauth-protected-resource` |
 
 mod accounts;
+mod astonish;
 mod audit;
 pub mod auth;
 pub mod budgets;
@@ -77,6 +79,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// What each credential and anonymous address has left of its request budget.
     pub budgets: Arc<budgets::RequestBudgets>,
+    /// The Astonish studio's sessions (each a run it drives).
+    pub astonish: astonish::Sessions,
 }
 
 impl AppState {
@@ -90,6 +94,7 @@ impl AppState {
             allowed_hosts: Arc::new(AllowedHosts::loopback()),
             secure_cookies: false,
             budgets: Arc::default(),
+            astonish: astonish::Sessions::default(),
         }
     }
 }
@@ -112,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .merge(settings::router())
         .merge(runs::router())
         .merge(fastagency::router())
+        .merge(astonish::router())
         .merge(workflows::router())
         .merge(openapi::router())
         .merge(mcp::router())
