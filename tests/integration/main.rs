@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod arguments;
+mod astonish;
 mod budgets;
 mod call_tool;
 mod chat;

@@ -73,9 +73,9 @@ mod stamp;
 pub mod store;
 pub mod text_enum;
 pub mod users;
+pub mod workflow_layouts;
 pub mod workflows;
 pub mod workflows_service;
-pub mod workflow_layouts;
 
 pub use actor::Actor;
 pub use artifacts::ArtifactRow;

@@ -103,7 +103,10 @@ impl Core {
     /// Asks the language model in use: `messages` as `(role, content)`, role `system`, `user` or
     /// `assistant` (anything else is sent as `user`). `None` when no model is configured; a failing
     /// provider is an upstream error (its message names no key).
-    pub async fn ask_llm(&self, messages: Vec<(String, String)>) -> Result<Option<String>, CoreError> {
+    pub async fn ask_llm(
+        &self,
+        messages: Vec<(String, String)>,
+    ) -> Result<Option<String>, CoreError> {
         let Some(model) = self.shared.llm.get() else {
             return Ok(None);
         };

@@ -13,8 +13,8 @@
 //! and all; only a real edit replaces it (validated first: errors answer 400 `{error}` with their lines).
 //! Astonish names a flow by its file, so YAML without a top-level `name` gets the URL's.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use drydock_core::CoreError;
 use drydock_workflow::document_to_json;
 use serde::Deserialize;
@@ -177,13 +177,18 @@ fn with_layout(yaml: &str, layout: Option<&str>) -> String {
     }
 }
 
-/// The YAML with a top-level `name: <name>` first when it has no `name` of its own.
+/// The YAML with a top-level `name: <name>` when it has no `name` of its own; added last, so the line
+/// numbers of the validator's messages are those of the studio's text.
 fn with_name(yaml: &str, name: &str) -> String {
     let named = document_to_json(yaml).is_ok_and(|doc| !doc["name"].is_null());
     if named || document_to_json(yaml).is_err() {
         return yaml.to_owned();
     }
-    format!("name: {}\n{yaml}", Value::String(name.to_owned()))
+    format!(
+        "{}\nname: {}\n",
+        yaml.trim_end(),
+        Value::String(name.to_owned())
+    )
 }
 
 /// Splits the top-level `layout:` block off a flow: `(the rest, the block)`. The block runs from the
@@ -226,7 +231,7 @@ mod tests {
 
     #[test]
     fn a_flow_without_a_name_gets_the_urls() {
-        assert_eq!(with_name("nodes: []\n", "hi"), "name: \"hi\"\nnodes: []\n");
+        assert_eq!(with_name("nodes: []\n", "hi"), "nodes: []\nname: \"hi\"\n");
         assert_eq!(with_name("name: x\n", "hi"), "name: x\n");
     }
 

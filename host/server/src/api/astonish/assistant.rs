@@ -69,7 +69,10 @@ pub async fn chat(
     let oversized = request.message.len() > MAX_MESSAGE
         || request.current_yaml.len() > MAX_WORKFLOW_BYTES
         || request.history.len() > MAX_HISTORY
-        || request.history.iter().any(|t| t.content.len() > MAX_MESSAGE);
+        || request
+            .history
+            .iter()
+            .any(|t| t.content.len() > MAX_MESSAGE);
     if request.message.trim().is_empty() || oversized {
         return Err(StudioError::bad_request(format!(
             "message must be 1 to {MAX_MESSAGE} bytes, currentYaml at most {MAX_WORKFLOW_BYTES}, history at \
@@ -86,7 +89,10 @@ pub async fn chat(
         return Ok(Json(answer).into_response());
     }
     let frames = [
-        ("status", json!({ "message": "Asking the language model configured on this Drydock server" })),
+        (
+            "status",
+            json!({ "message": "Asking the language model configured on this Drydock server" }),
+        ),
         ("chunk", json!({ "content": answer["message"] })),
         ("complete", answer),
     ]
@@ -110,7 +116,11 @@ async fn assist(core: &Core, request: &AssistantRequest) -> Result<Value, Studio
     if !request.current_yaml.trim().is_empty() {
         asked.push_str(&format!(
             "\n\nThe flow now (task: {}, selected nodes: {}):\n```yaml\n{}\n```",
-            if request.context.is_empty() { "create_flow" } else { &request.context },
+            if request.context.is_empty() {
+                "create_flow"
+            } else {
+                &request.context
+            },
             Value::Array(request.selected_nodes.clone()),
             request.current_yaml
         ));

@@ -15,14 +15,14 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
-use axum::Json;
 use drydock_core::runs_service::{RunView, ToolCalls};
 use drydock_core::{Core, CoreError};
 use drydock_workflow::Effect;
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -50,7 +50,8 @@ pub struct ChatRequest {
     #[serde(default)]
     session_id: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)] // Astonish's per-request model choice; Drydock's llm nodes use the server's
+    #[allow(dead_code)]
+    // Astonish's per-request model choice; Drydock's llm nodes use the server's
     provider: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
@@ -135,8 +136,12 @@ impl Out {
 /// What the request does to the session's run.
 enum Step {
     Start,
-    Answer { question: String },
-    Approve { call: String },
+    Answer {
+        question: String,
+    },
+    Approve {
+        call: String,
+    },
     Decline,
     /// Nothing to do: say where the run stands (an empty message, or a busy run).
     Show,
@@ -176,16 +181,18 @@ async fn serve(
             (Some(question), _) => Step::Answer {
                 question: question.question_uuid.clone(),
             },
-            (None, Some(Effect::Tool(call))) => match message.trim().to_ascii_lowercase().as_str() {
-                "yes" | "y" | "approve" => Step::Approve {
-                    call: call.call_id.clone(),
-                },
-                "no" | "n" | "deny" => Step::Decline,
-                _ => {
-                    out.send(events::error("answer Yes or No")).await;
-                    Step::Show
+            (None, Some(Effect::Tool(call))) => {
+                match message.trim().to_ascii_lowercase().as_str() {
+                    "yes" | "y" | "approve" => Step::Approve {
+                        call: call.call_id.clone(),
+                    },
+                    "no" | "n" | "deny" => Step::Decline,
+                    _ => {
+                        out.send(events::error("answer Yes or No")).await;
+                        Step::Show
+                    }
                 }
-            },
+            }
             _ => Step::Show,
         },
     };
@@ -228,7 +235,15 @@ async fn serve(
     let mut translator = Translator::new(session.auto_approve);
     let mut signal = core.event_signal();
     let outcome: Result<RunView, CoreError> = loop {
-        catch_up(core, studio, &run_id, &mut session.after, &mut translator, out).await;
+        catch_up(
+            core,
+            studio,
+            &run_id,
+            &mut session.after,
+            &mut translator,
+            out,
+        )
+        .await;
         tokio::select! {
             changed = signal.changed() => {
                 if changed.is_err() {
@@ -240,7 +255,15 @@ async fn serve(
             }
         }
     };
-    catch_up(core, studio, &run_id, &mut session.after, &mut translator, out).await;
+    catch_up(
+        core,
+        studio,
+        &run_id,
+        &mut session.after,
+        &mut translator,
+        out,
+    )
+    .await;
     let view = match outcome {
         Ok(view) => view,
         Err(err) => {

@@ -126,7 +126,10 @@ pub fn ending(run: &Run) -> Vec<Message> {
             call.function_name,
             serde_json::to_string_pretty(&call.arguments).unwrap_or_default()
         );
-        return vec![text(&approval), input_request(vec!["Yes".into(), "No".into()])];
+        return vec![
+            text(&approval),
+            input_request(vec!["Yes".into(), "No".into()]),
+        ];
     }
     if run.status().is_finished() {
         return vec![node("END", "end")];
@@ -161,7 +164,10 @@ pub fn text(text: &str) -> Message {
 
 /// A node the run entered.
 pub fn node(name: &str, kind: &str) -> Message {
-    ("node", json!({ "node": name, "type": kind, "silent": false }))
+    (
+        "node",
+        json!({ "node": name, "type": kind, "silent": false }),
+    )
 }
 
 fn tool_result(event: &Value, effects: &Value) -> String {

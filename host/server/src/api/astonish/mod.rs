@@ -65,7 +65,10 @@ pub fn router() -> Router<AppState> {
             get(settings::config).put(settings::put_config),
         )
         .route("/api/settings/status", get(settings::status))
-        .route("/api/settings/mcp", get(settings::mcp).put(settings::put_mcp))
+        .route(
+            "/api/settings/mcp",
+            get(settings::mcp).put(settings::put_mcp),
+        )
         .route("/api/version", get(settings::version))
         .route("/api/sandbox/status", get(settings::sandbox))
         .route("/api/ai/chat", post(assistant::chat))

@@ -161,7 +161,9 @@ fn apply_providers(llm: &mut Value, providers: &Value) -> Result<(), StudioError
     let mut list: Vec<Value> = llm["providers"].as_array().cloned().unwrap_or_default();
     if let Some(replace) = providers.get("__replace_all__") {
         let array = replace["__array__"].as_str().ok_or_else(|| {
-            StudioError::bad_request("providers.__replace_all__.__array__ must be a JSON list as text")
+            StudioError::bad_request(
+                "providers.__replace_all__.__array__ must be a JSON list as text",
+            )
         })?;
         let wanted: Vec<Map<String, Value>> = serde_json::from_str(array).map_err(|err| {
             StudioError::bad_request(format!("providers.__replace_all__.__array__: {err}"))
@@ -231,9 +233,12 @@ fn merge_fields(
             continue;
         }
         provider[*ours] = if *ours == "timeoutMs" {
-            json!(text.parse::<u64>().map_err(|_| StudioError::bad_request(format!(
-                "providers.{name}.timeout_ms must be a whole number of milliseconds"
-            )))?)
+            json!(
+                text.parse::<u64>()
+                    .map_err(|_| StudioError::bad_request(format!(
+                        "providers.{name}.timeout_ms must be a whole number of milliseconds"
+                    )))?
+            )
         } else {
             json!(text)
         };
@@ -324,7 +329,11 @@ mod tests {
     fn replace_all_replaces_the_list_and_keeps_a_known_providers_key() {
         let mut llm = json!({ "providers": [{ "id": "a", "baseUrl": "u", "model": "m", "apiKey": "k…" }, { "id": "b", "baseUrl": "u", "model": "m" }] });
         let array = json!([{ "name": "a", "api_key": "****k…" }]).to_string();
-        apply_providers(&mut llm, &json!({ "__replace_all__": { "__array__": array } })).unwrap();
+        apply_providers(
+            &mut llm,
+            &json!({ "__replace_all__": { "__array__": array } }),
+        )
+        .unwrap();
         assert_eq!(
             llm["providers"],
             json!([{ "id": "a", "baseUrl": "u", "model": "m", "apiKey": "k…" }])

@@ -119,7 +119,10 @@ pub(super) const ROUTES: &[Route] = &[
                 "the body is not `{yaml}`, or the flow is not a valid workflow (every problem with its line)",
             ),
             WRONG_TOKEN,
-            studio_error(403, "the caller may not change workflows (not an operator): the flow is read-only"),
+            studio_error(
+                403,
+                "the caller may not change workflows (not an operator): the flow is read-only",
+            ),
             TOO_LARGE,
             INTERNAL,
         ],
@@ -216,7 +219,10 @@ pub(super) const ROUTES: &[Route] = &[
         request: json_body("AstonishSettingsUpdate"),
         responses: &[
             ok(200, "applied", Content::Json("AstonishOk")),
-            studio_error(400, "the body is not JSON, or a section, field or value is not one Drydock takes"),
+            studio_error(
+                400,
+                "the body is not JSON, or a section, field or value is not one Drydock takes",
+            ),
             WRONG_TOKEN,
             studio_error(403, "the caller is not an operator"),
             TOO_LARGE,
@@ -262,7 +268,10 @@ pub(super) const ROUTES: &[Route] = &[
             BAD_BODY,
             WRONG_TOKEN,
             TOO_LARGE,
-            studio_error(422, "Drydock runs no MCP server processes on the host; install the tool as a plugin"),
+            studio_error(
+                422,
+                "Drydock runs no MCP server processes on the host; install the tool as a plugin",
+            ),
         ],
     },
     Route {
@@ -300,10 +309,20 @@ pub(super) const ROUTES: &[Route] = &[
         params: &[],
         request: json_body("AstonishAssistantRequest"),
         responses: &[
-            ok(200, "the assistant's answer", Content::Json("AstonishAssistantAnswer")),
-            studio_error(400, "the body is not JSON, a field has the wrong type, or the message is empty or too long"),
+            ok(
+                200,
+                "the assistant's answer",
+                Content::Json("AstonishAssistantAnswer"),
+            ),
+            studio_error(
+                400,
+                "the body is not JSON, a field has the wrong type, or the message is empty or too long",
+            ),
             WRONG_TOKEN,
-            studio_error(403, "anonymous callers may not use the server's language model"),
+            studio_error(
+                403,
+                "anonymous callers may not use the server's language model",
+            ),
             TOO_LARGE,
             OVER_BUDGET,
             studio_error(502, "the language model failed"),

@@ -435,7 +435,10 @@ fn every_event_stream_describes_the_data_of_each_of_its_events() {
             }
         }
     }
-    assert_eq!(streams, 6, "sessions, runs, chat, MCP's two and Astonish's chat");
+    assert_eq!(
+        streams, 6,
+        "sessions, runs, chat, MCP's two and Astonish's chat"
+    );
 }
 
 #[test]
