@@ -806,3 +806,67 @@ async fn bad_input_on_every_studio_route_is_refused_with_a_reason() {
         native["tools"][0]["inputSchema"].is_object() && native["tools"][0]["liveNeeds"].is_array()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_session_cookie_makes_the_studio_its_visitor_only_for_page_scripts() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path()).await;
+    let addr = server.addr;
+    crate::server::user_token(&server, "olga", drydock_core::Role::Operator).await;
+    let jar = crate::console_auth::signed_in(&server, "olga", "correct horse").await;
+    let cookie = jar.header();
+    let flow = "description: From the studio\nnodes:\n  - name: say\n    type: output\n    user_message:\n      - hi\nflow:\n  - from: START\n    to: say\n  - from: say\n    to: END\n";
+    let body = json!({ "yaml": flow }).to_string();
+    let put = |headers: Vec<(&'static str, String)>| {
+        let body = body.clone();
+        async move {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            send_with(
+                addr,
+                "PUT",
+                "/api/agents/studio_flow",
+                None,
+                Some(&body),
+                &headers,
+            )
+            .await
+        }
+    };
+    // A write with the cookie but without the page-script header is not the visitor's (a form of another
+    // site could send that): anonymous, read-only.
+    let plain = put(vec![("cookie", cookie.clone())]).await;
+    assert_eq!(plain.status, 403, "{}", plain.body);
+    let scripted = put(vec![("cookie", cookie.clone()), (XHR.0, XHR.1.to_owned())]).await;
+    assert_eq!(scripted.status, 200, "{}", scripted.body);
+    // Reads with the cookie see what the visitor sees, and the flow is theirs to change.
+    let listed = send_with(
+        addr,
+        "GET",
+        "/api/agents",
+        None,
+        None,
+        &[("cookie", &cookie)],
+    )
+    .await
+    .json();
+    let mine = listed["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "studio_flow")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (mine["source"].clone(), mine.get("isReadOnly")),
+        (json!("local"), None)
+    );
+    // A cross-site page cannot write with it either (the Origin check of every route).
+    let foreign = put(vec![
+        ("cookie", cookie.clone()),
+        (XHR.0, XHR.1.to_owned()),
+        ("origin", "http://evil.example".to_owned()),
+    ])
+    .await;
+    assert_eq!(foreign.status, 403);
+}
