@@ -90,7 +90,22 @@ pub async fn chat(
     };
     let existing = state.astonish.get(&studio.owner, &session_id);
     let session = match existing {
-        Some(session) => session,
+        Some(session) => {
+            // A session whose run is over starts a new one: a run start like any other, budgeted.
+            let run_id = session.lock().await.run_id.clone();
+            let over = match run_id {
+                None => true,
+                Some(id) => state
+                    .core
+                    .run_view(&studio.actor, &id)
+                    .await
+                    .map_or(true, |view| view.run.status().is_finished()),
+            };
+            if over {
+                budgets::spend(&state, &studio.spender, ExpensiveRoute::WorkflowRun)?;
+            }
+            session
+        }
         None => {
             budgets::spend(&state, &studio.spender, ExpensiveRoute::WorkflowRun)?;
             let session = Session {
