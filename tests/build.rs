@@ -26,6 +26,8 @@ fn main() {
         "--quiet",
     ]);
     // The outer build's settings are for the host; the plugins are their own workspace and target.
+    // CARGO_BUILD_BUILD_DIR especially: a nested cargo sharing the outer build dir would wait forever
+    // for the lock its parent holds.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",

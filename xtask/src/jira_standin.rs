@@ -43,13 +43,21 @@ pub fn demo_policy(root: &Path, base_url: &str) -> anyhow::Result<PathBuf> {
         .and_then(toml::Value::as_table_mut)
         .into_iter()
         .flat_map(|plugins| plugins.iter_mut().map(|(_, grants)| grants));
+    let repoint = |url: &mut toml::Value| {
+        if let Some(rest) = url.as_str().and_then(|u| u.strip_prefix(POLICY_ADDRESS)) {
+            *url = toml::Value::String(format!("{base_url}/{rest}"));
+        }
+    };
     for grants in plugins {
         for grant in list_mut(grants, "http") {
-            if let Some(url) = grant.get_mut("url")
-                && let Some(rest) = url.as_str().and_then(|u| u.strip_prefix(POLICY_ADDRESS))
-            {
-                *url = toml::Value::String(format!("{base_url}/{rest}"));
+            if let Some(url) = grant.get_mut("url") {
+                repoint(url);
             }
+        }
+        // A secret granted for the Jira address goes where the grant now points.
+        for secret in list_mut(grants, "secrets") {
+            let destinations = secret.get_mut("to").and_then(toml::Value::as_array_mut);
+            destinations.into_iter().flatten().for_each(repoint);
         }
         for grant in list_mut(grants, "fs") {
             if let Some(path) = grant.get_mut("path")
@@ -141,6 +149,7 @@ mod tests {
         std::fs::write(
             root.join("drydock.toml"),
             "[plugins.jira]\nhttp = [{ url = \"http://127.0.0.1:8089/rest/api/2/\", methods = [\"GET\"] }]\n\
+             secrets = [{ name = \"JIRA_TOKEN\", to = [\"http://127.0.0.1:8089/rest/api/2/\"] }]\n\
              [plugins.other]\nhttp = [{ url = \"https://api.github.com/\", methods = [\"GET\"] }]\n\
              fs = [{ path = \"./demo/workspace\", access = \"rw\" }]\n",
         )
@@ -152,6 +161,11 @@ mod tests {
         assert_eq!(
             plugins["jira"]["http"][0]["url"].as_str(),
             Some("http://127.0.0.1:41234/rest/api/2/")
+        );
+        assert_eq!(
+            plugins["jira"]["secrets"][0]["to"][0].as_str(),
+            Some("http://127.0.0.1:41234/rest/api/2/"),
+            "a secret's destinations follow the grant"
         );
         assert_eq!(
             plugins["other"]["http"][0]["url"].as_str(),

@@ -30,6 +30,8 @@
 //!   a workflows directory at start. [`runs`]: stored workflow runs and their events; [`runs_service`]:
 //!   starting, answering, validating and cancelling runs, tool nodes through the sandbox, runs left in the
 //!   middle of a call picked up at start.
+//! - [`mojodex`]: Mojodex's integers over workflows, steps and runs, and the executions a Mojodex client
+//!   creates before starting them (seed 003; the server's `api/mojodex` translates the wire).
 //! - [`proposals`]: plans an agent proposes over MCP from the calls it rehearsed, rehearsed at once; running
 //!   them once a person approved them.
 //! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live. [`policy_suggest`]:
@@ -56,6 +58,7 @@ pub mod events;
 pub mod execute;
 pub mod executions;
 pub mod live_policy;
+pub mod mojodex;
 pub mod packages;
 pub mod plan_check;
 pub mod plan_views;

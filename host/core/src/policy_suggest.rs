@@ -6,6 +6,7 @@
 //! so a suggestion reads exactly what an operator could read in `GET /api/audit`. The narrowing itself is
 //! pure and lives in `drydock_policy::suggest`.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use drydock_policy::{Capability, Outcome, Suggestion, UsedEffect};
@@ -15,9 +16,13 @@ use crate::actor::Actor;
 use crate::audit::AuditFilter;
 use crate::core_error::CoreError;
 use crate::service::Core;
+use crate::store::rows::query_all;
 
 /// At most this many pages of effect rows are read per correlation id (the runtime journals fewer).
 const MAX_PAGES: usize = 50;
+
+/// The audit actions a trace reads.
+const TRACE_ACTIONS: [&str; 4] = ["effect", "effects_omitted", "workflow.tool", "tool.invoke"];
 
 /// What the suggestion is computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +68,8 @@ impl Core {
         of: TraceOf,
     ) -> Result<PolicySuggestion, CoreError> {
         actor.require_operator("suggesting a policy")?;
-        let traced = self.traced_correlations(actor, &of).await?;
+        let ids = self.traced_correlations(actor, &of).await?;
+        let traced: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
         let path = self
             .shared
             .policy_file
@@ -76,21 +82,27 @@ impl Core {
                           nothing is granted and nothing can narrow; start it with --config FILE"
                     .into(),
             })?;
-        let ids = traced.clone();
-        let (trace, omitted) = self
+        let (ran, trace, omitted) = self
             .store(move |s| {
+                let mut ran = BTreeSet::new();
                 let mut trace = Vec::new();
                 let mut omitted = 0u64;
-                for id in &ids {
-                    for row in effect_rows(s, id)? {
-                        if row.action == "effects_omitted" {
-                            omitted += row.detail["count"].as_u64().unwrap_or(0);
-                        } else if let Some(effect) = used_effect(&row) {
-                            trace.push(effect);
+                for (session, id) in &ids {
+                    if let Some(session) = session {
+                        ran.extend(step_plugins(s, session, id)?);
+                    }
+                    for row in trace_rows(s, id)? {
+                        match row.action.as_str() {
+                            "effects_omitted" => {
+                                omitted += row.detail["count"].as_u64().unwrap_or(0);
+                            }
+                            "effect" => trace.extend(used_effect(&row)),
+                            // `workflow.tool`, `tool.invoke`: the tool ran (it may have journaled nothing).
+                            _ => ran.extend(row.target.as_deref().and_then(plugin_of)),
                         }
                     }
                 }
-                Ok((trace, omitted))
+                Ok((ran, trace, omitted))
             })
             .await?;
         let read_path = path.clone();
@@ -109,14 +121,13 @@ impl Core {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        let mut suggestion = drydock_policy::suggest(&text, &origin, base_dir, &trace).map_err(
-            |err| CoreError::Conflict {
+        let mut suggestion = drydock_policy::suggest(&text, &origin, base_dir, &ran, &trace)
+            .map_err(|err| CoreError::Conflict {
                 code: "policy_file_invalid",
                 message: format!(
                     "the policy file changed since the server started and is no longer valid: {err}"
                 ),
-            },
-        )?;
+            })?;
         if omitted > 0 {
             suggestion.notes.push(format!(
                 "{omitted} effects were past the journal's budget and not kept: the trace is incomplete, and \
@@ -136,11 +147,11 @@ impl Core {
         &self,
         actor: &Actor,
         of: &TraceOf,
-    ) -> Result<Vec<String>, CoreError> {
+    ) -> Result<Vec<(Option<String>, String)>, CoreError> {
         match of {
             TraceOf::Execution(id) => {
                 let execution = self.execution(actor, id).await?;
-                Ok(vec![execution.correlation_id])
+                Ok(vec![(Some(execution.session_id), execution.correlation_id)])
             }
             TraceOf::Session(id) => {
                 let (plan, executions) = self.plan_executions(actor, id).await?;
@@ -153,18 +164,21 @@ impl Core {
                         ),
                     });
                 }
-                Ok(executions.into_iter().map(|e| e.correlation_id).collect())
+                Ok(executions
+                    .into_iter()
+                    .map(|e| (Some(e.session_id), e.correlation_id))
+                    .collect())
             }
             TraceOf::Run(id) => {
                 let run = self.run_view(actor, id).await?;
-                Ok(vec![run.row.id])
+                Ok(vec![(None, run.row.id)])
             }
         }
     }
 }
 
-/// The `effect` and `effects_omitted` rows of one correlation id, in chain order.
-fn effect_rows(
+/// The audit rows of one correlation id a trace reads: effects, omitted effects and tool invocations.
+fn trace_rows(
     store: &crate::Store,
     correlation_id: &str,
 ) -> Result<Vec<crate::audit::AuditRow>, crate::StoreError> {
@@ -181,7 +195,7 @@ fn effect_rows(
         since = page.last().map(|row| row.seq);
         rows.extend(
             page.into_iter()
-                .filter(|row| row.action == "effect" || row.action == "effects_omitted"),
+                .filter(|row| TRACE_ACTIONS.contains(&row.action.as_str())),
         );
         if !full {
             break;
@@ -201,4 +215,28 @@ fn used_effect(row: &crate::audit::AuditRow) -> Option<UsedEffect> {
         action: row.target.clone()?,
         outcome: serde_json::from_value::<Outcome>(row.detail["outcome"].clone()).ok()?,
     })
+}
+
+/// The plugins whose tools a plan node execution ran (its `step_started` events), whether or not they
+/// journaled anything.
+fn step_plugins(
+    store: &crate::Store,
+    session_id: &str,
+    correlation_id: &str,
+) -> Result<Vec<String>, crate::StoreError> {
+    let tools: Vec<String> = store.read(|conn| {
+        query_all(
+            conn,
+            "SELECT json_extract(payload, '$.tool') FROM events \
+             WHERE session_id = ?1 AND correlation_id = ?2 AND kind = 'step_started' LIMIT 10000",
+            rusqlite::params![session_id, correlation_id],
+            |row| Ok(row.get::<_, Option<String>>(0)?.unwrap_or_default()),
+        )
+    })?;
+    Ok(tools.iter().filter_map(|tool| plugin_of(tool)).collect())
+}
+
+/// `jira.add_comment` → `jira` (every tool is named `<plugin>.<tool>`).
+fn plugin_of(tool: &str) -> Option<String> {
+    tool.split_once('.').map(|(plugin, _)| plugin.to_owned())
 }

@@ -91,7 +91,7 @@ impl Core {
     }
 
     /// Parses and validates `yaml` against the loaded tools.
-    fn load_workflow(&self, yaml: &str) -> Result<Flow, CoreError> {
+    pub(crate) fn load_workflow(&self, yaml: &str) -> Result<Flow, CoreError> {
         load_flow(yaml, &self.known_tools(), &Limits::default())
             .map_err(|errors| CoreError::InvalidWorkflow(errors.0))
     }

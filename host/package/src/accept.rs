@@ -87,6 +87,7 @@ impl Requests {
                         dir,
                         access: request.access,
                         mount: request.mount.clone(),
+                        rules: Default::default(),
                     });
                 }
                 RequestId::Secret(name) => {

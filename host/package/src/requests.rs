@@ -233,7 +233,11 @@ impl Requests {
                 })
                 .collect::<Result<BTreeSet<_>, _>>()?;
             requests.http.push(HttpRequest {
-                grant: HttpGrant { prefix, methods },
+                grant: HttpGrant {
+                    prefix,
+                    methods,
+                    rules: Default::default(),
+                },
                 reason: reason(&http.reason, &key)?,
             });
         }

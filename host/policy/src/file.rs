@@ -15,10 +15,12 @@ use crate::budgets::{Budgets, RawBudgets, validate_budgets};
 use crate::capability::Capability;
 use crate::error::{Location, PolicyError};
 use crate::grants::{FsAccess, FsGrant, HttpGrant, HttpMethod, LimitOverrides, PluginGrants};
-use crate::names::{check_env_name, check_mount, check_secret_name};
+use crate::names::{check_env_name, check_mount};
 use crate::path_match::normalize;
 use crate::trust::{Ed25519PublicKey, SeenKeys, Trust, TrustedKey, check_signer_name};
 use crate::url_match::UrlPrefix;
+
+mod rules;
 
 /// Where the guest sees the first fs grant when the policy does not say.
 pub(crate) const DEFAULT_MOUNT: &str = "/workspace";
@@ -71,7 +73,7 @@ struct RawPlugin {
     #[serde(default)]
     fs: Vec<RawFs>,
     #[serde(default)]
-    secrets: Vec<Spanned<String>>,
+    secrets: Vec<Spanned<toml::Value>>,
     #[serde(default)]
     env: Vec<Spanned<String>>,
     #[serde(default)]
@@ -88,6 +90,12 @@ struct RawPlugin {
 struct RawHttp {
     url: Spanned<String>,
     methods: Spanned<Vec<Spanned<String>>>,
+    max_body_bytes: Option<Spanned<u64>>,
+    max_requests_per_invocation: Option<Spanned<u64>>,
+    max_requests_per_minute: Option<Spanned<u64>>,
+    query_params: Option<Spanned<Vec<Spanned<String>>>>,
+    body_schema: Option<Spanned<toml::Value>>,
+    allow_private: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +105,8 @@ struct RawFs {
     access: Spanned<String>,
     #[serde(default)]
     mount: Option<Spanned<String>>,
+    max_file_bytes: Option<Spanned<u64>>,
+    max_files: Option<Spanned<u64>>,
 }
 
 /// A validated policy file: grants per plugin (defaults merged in) and the top-level limit defaults.
@@ -105,6 +115,7 @@ pub(crate) struct ParsedPolicy {
     pub(crate) defaults: LimitOverrides,
     pub(crate) trust: Trust,
     pub(crate) budgets: Budgets,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Parses and validates a policy file; `base_dir` must be absolute.
@@ -120,6 +131,7 @@ pub(crate) fn parse_policy(
     let file = SourceFile { text, origin };
     let defaults = validate_limits(&file, None, &raw.limits)?;
     let mut plugins = BTreeMap::new();
+    let mut warnings = Vec::new();
     for (name, raw_plugin) in raw.plugins {
         if !is_plugin_name(name.get_ref()) {
             let message = format!(
@@ -133,7 +145,7 @@ pub(crate) fn parse_policy(
             plugin: name.get_ref(),
             base_dir,
         };
-        let grants = validator.validate(raw_plugin, defaults)?;
+        let grants = validator.validate(raw_plugin, defaults, &mut warnings)?;
         plugins.insert(name.into_inner(), grants);
     }
     let trust = validate_trust(&file, raw.trust)?;
@@ -145,6 +157,7 @@ pub(crate) fn parse_policy(
         defaults,
         trust,
         budgets,
+        warnings,
     })
 }
 
@@ -240,6 +253,7 @@ impl PluginValidator<'_> {
         &self,
         raw: RawPlugin,
         defaults: LimitOverrides,
+        warnings: &mut Vec<String>,
     ) -> Result<PluginGrants, PolicyError> {
         let http = raw
             .http
@@ -247,11 +261,13 @@ impl PluginValidator<'_> {
             .map(|grant| self.http_grant(grant))
             .collect::<Result<Vec<_>, _>>()?;
         let fs = self.fs_grants(&raw.fs)?;
+        let (secrets, secret_routes) = self.secrets(&raw.secrets, warnings)?;
         let mut grants = PluginGrants {
             http,
             fs,
-            secrets: self.names(&raw.secrets, NameKind::Secret)?,
-            env: self.names(&raw.env, NameKind::Env)?,
+            secrets,
+            secret_routes,
+            env: self.names(&raw.env)?,
             llm: raw.llm,
             live: BTreeSet::new(),
             limits: validate_limits(self.file, Some(self.plugin), &raw.limits)?.or(defaults),
@@ -287,7 +303,12 @@ impl PluginValidator<'_> {
                     .map_err(|error| self.invalid(m.span(), error.to_string()))
             })
             .collect::<Result<BTreeSet<_>, _>>()?;
-        Ok(HttpGrant { prefix, methods })
+        let rules = self.http_rules(raw, &prefix)?;
+        Ok(HttpGrant {
+            prefix,
+            methods,
+            rules,
+        })
     }
 
     fn fs_grants(&self, raw: &[RawFs]) -> Result<Vec<FsGrant>, PolicyError> {
@@ -329,7 +350,13 @@ impl PluginValidator<'_> {
                     format!("fs mount `{mount}` is used twice; give each grant its own mount");
                 return Err(self.invalid(span, message));
             }
-            grants.push(FsGrant { dir, access, mount });
+            let rules = self.fs_rules(entry, access)?;
+            grants.push(FsGrant {
+                dir,
+                access,
+                mount,
+                rules,
+            });
         }
         Ok(grants)
     }
@@ -347,19 +374,11 @@ impl PluginValidator<'_> {
         })
     }
 
-    fn names(
-        &self,
-        raw: &[Spanned<String>],
-        kind: NameKind,
-    ) -> Result<BTreeSet<String>, PolicyError> {
+    fn names(&self, raw: &[Spanned<String>]) -> Result<BTreeSet<String>, PolicyError> {
         let mut names = BTreeSet::new();
         for name in raw {
             let text = name.get_ref();
-            let checked = match kind {
-                NameKind::Secret => check_secret_name(text),
-                NameKind::Env => check_env_name(text),
-            };
-            checked.map_err(|message| self.invalid(name.span(), message))?;
+            check_env_name(text).map_err(|message| self.invalid(name.span(), message))?;
             names.insert(text.clone());
         }
         Ok(names)
@@ -419,11 +438,4 @@ fn is_plugin_name(name: &str) -> bool {
     first_ok
         && name.len() <= 64
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-}
-
-/// Which kind of name a list in a plugin's table holds.
-#[derive(Clone, Copy)]
-enum NameKind {
-    Secret,
-    Env,
 }

@@ -4,12 +4,13 @@
 //!
 //! The default [`PluginGrants`] grants nothing, which is what an unknown plugin gets.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::capability::Capability;
+use crate::rules::{FsRules, HttpRules};
 use crate::url_match::{TargetUrl, UrlPrefix};
 
 /// Everything one plugin is granted. Anything not listed here is unreachable.
@@ -21,6 +22,9 @@ pub struct PluginGrants {
     pub fs: Vec<FsGrant>,
     /// Secret names the plugin may read.
     pub secrets: BTreeSet<String>,
+    /// The secrets (a subset of `secrets`) granted *for* destinations: only requests under one of these
+    /// prefixes may carry the value; it may not appear in files, artifacts, logs or results at all.
+    pub secret_routes: BTreeMap<String, Vec<UrlPrefix>>,
     /// Environment variable names the plugin may read (never `DRYDOCK_*`).
     pub env: BTreeSet<String>,
     /// Whether the plugin may ask the host's LLM for completions.
@@ -39,6 +43,7 @@ impl PluginGrants {
         http: Vec::new(),
         fs: Vec::new(),
         secrets: BTreeSet::new(),
+        secret_routes: BTreeMap::new(),
         env: BTreeSet::new(),
         llm: false,
         live: BTreeSet::new(),
@@ -57,6 +62,20 @@ impl PluginGrants {
         covering
     }
 
+    /// The grant that allows `method` to `target` and so governs it (its rules apply): the most specific
+    /// covering grant that lists the method, with its index in [`PluginGrants::http`].
+    pub fn http_grant_for(
+        &self,
+        method: HttpMethod,
+        target: &TargetUrl,
+    ) -> Option<(usize, &HttpGrant)> {
+        self.http
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.prefix.matches(target) && g.methods.contains(&method))
+            .max_by_key(|(i, g)| (g.prefix.path().len(), std::cmp::Reverse(*i)))
+    }
+
     /// The grant for exactly this directory (already normalised), if any.
     pub fn fs_grant(&self, dir: &Path) -> Option<&FsGrant> {
         self.fs.iter().find(|g| g.dir == dir)
@@ -70,6 +89,8 @@ pub struct HttpGrant {
     pub prefix: UrlPrefix,
     /// The allowed methods; never empty when built by the parser.
     pub methods: BTreeSet<HttpMethod>,
+    /// What a request under this grant may carry (none by default).
+    pub rules: HttpRules,
 }
 
 impl HttpGrant {
@@ -169,6 +190,8 @@ pub struct FsGrant {
     /// The absolute path at which the plugin sees the directory (`/workspace` for the first grant unless
     /// the policy says otherwise).
     pub mount: String,
+    /// What one invocation may write here (rw grants only; none by default).
+    pub rules: FsRules,
 }
 
 /// Read-only or read-write; written `ro` / `rw` in the policy file.

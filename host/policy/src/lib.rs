@@ -11,6 +11,9 @@
 //! - [`policy`]: [`Policy`], the parsed file: grants per plugin, unknown plugins get nothing.
 //! - [`live`]: [`LivePolicy`] (operator toggles) and [`LiveContext`] (master switch, mode, plan approval).
 //! - [`http_request`]: what an HTTP request really asks for ([`HttpRequest`]): method overrides, bodies on reads.
+//! - [`rules`]: argument rules of a grant ([`HttpRules`], [`FsRules`]) and their checks.
+//! - [`secret_forms`]: the forms a secret value takes (raw and encoded), shared with the redactor.
+//! - [`secret_flow`]: [`SecretScanner`], where a secret granted *for* destinations may not go.
 //! - [`decide`]: one decision function per effect kind ([`decide_http`], [`decide_fs_write`], ...).
 //! - [`names`]: the syntax of secret and env names and fs mounts, shared with package requests.
 //! - [`budgets`]: [`Budgets`], how many expensive requests per token and per anonymous address.
@@ -29,6 +32,9 @@ pub mod live;
 pub mod names;
 pub mod path_match;
 pub mod policy;
+pub mod rules;
+pub mod secret_flow;
+pub mod secret_forms;
 pub mod suggest;
 pub mod trust;
 pub mod url_match;
@@ -44,6 +50,11 @@ pub use http_request::{HttpRequest, WriteSignal};
 pub use live::{LiveContext, LivePolicy, MASTER_SWITCH_VAR, PlanApproval};
 pub use path_match::{PathError, is_within, normalize};
 pub use policy::Policy;
+pub use rules::{
+    BodySchema, FsRules, HttpRules, RuleBreach, WrittenFile, check_fs_rules, check_http_rules,
+};
+pub use secret_flow::{FlowBreach, RoutedSecret, SecretScanner};
+pub use secret_forms::Encoding;
 pub use suggest::{ChangeKind, GrantChange, Suggestion, UsedEffect, suggest};
 pub use trust::{Ed25519PublicKey, KeyFormatError, Trust, TrustedKey};
 pub use url_match::{Host, Scheme, TargetUrl, UrlError, UrlPrefix};

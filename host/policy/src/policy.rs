@@ -20,6 +20,7 @@ pub struct Policy {
     defaults: LimitOverrides,
     trust: Trust,
     budgets: Budgets,
+    warnings: Vec<String>,
 }
 
 impl Policy {
@@ -36,9 +37,14 @@ impl Policy {
     ///                               #   and files created in writable directories per invocation
     ///
     /// [plugins.jira]                # name: ^[a-z0-9][a-z0-9_-]{0,63}$
-    /// http    = [{ url = "https://jira.example.com/rest/api/2/", methods = ["GET", "POST"] }]
-    /// fs      = [{ path = "./workspace", access = "rw" }]   # access: "ro" | "rw"
-    /// secrets = ["JIRA_TOKEN"]      # ^[A-Za-z_][A-Za-z0-9_]*$
+    /// http    = [{ url = "https://jira.example.com/rest/api/2/", methods = ["GET", "POST"],
+    ///              # optional argument rules (see `rules`): max_body_bytes, max_requests_per_invocation,
+    ///              # max_requests_per_minute, query_params = [..], body_schema = { .. }, allow_private
+    ///              max_body_bytes = 65536 }]
+    /// fs      = [{ path = "./workspace", access = "rw" }]   # access: "ro" | "rw"; rw may add
+    ///                               #   max_file_bytes and max_files
+    /// secrets = [{ name = "JIRA_TOKEN", to = ["https://jira.example.com/"] }]  # ^[A-Za-z_][A-Za-z0-9_]*$;
+    ///                               #   only requests under `to` may carry the value; a bare "NAME" warns
     /// env     = ["JIRA_BASE_URL"]   # same, and never DRYDOCK_*
     /// llm     = false
     /// live    = ["http"]            # only http / fs, and only with a matching (rw) grant
@@ -65,6 +71,7 @@ impl Policy {
             defaults: parsed.defaults,
             trust: parsed.trust,
             budgets: parsed.budgets,
+            warnings: parsed.warnings,
         })
     }
 
@@ -123,6 +130,12 @@ impl Policy {
             }
         }
         changed
+    }
+
+    /// What the file allows but probably should not (`file:line:column: ...`, one line each): a server logs
+    /// them when it loads the policy. Today: secrets granted by bare name, without destinations.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The `[trust]` table: the package signers the operator trusts and whether a signature is required.

@@ -115,16 +115,22 @@ pub(crate) struct Usage {
 }
 
 /// The smallest grants covering `trace`, as an edit of the policy file `text` (read from `origin`, relative
-/// paths resolved against `base_dir`). The file must be a valid policy; its error is returned otherwise.
+/// paths resolved against `base_dir`). `ran` names plugins whose tools ran in the trace even if they
+/// journaled nothing (a plugin that only read its directories), so their unused grants narrow too.
+/// The file must be a valid policy; its error is returned otherwise.
 pub fn suggest(
     text: &str,
     origin: &str,
     base_dir: &Path,
+    ran: &BTreeSet<String>,
     trace: &[UsedEffect],
 ) -> Result<Suggestion, PolicyError> {
     let policy = Policy::parse(text, origin, base_dir)?;
     let mut notes = Vec::new();
-    let usage = usage_by_plugin(trace, &mut notes);
+    let mut usage = usage_by_plugin(trace, &mut notes);
+    for plugin in ran {
+        usage.entry(plugin.clone()).or_default();
+    }
     let mut changes = Vec::new();
     let mut edited =
         document::PolicyDocument::parse(text).map_err(|message| PolicyError::Syntax {

@@ -8,7 +8,11 @@
 //!   `InstancePre::instantiate_async`, the `invoke` call of the same component, and dropping the store.
 //!
 //! Rounds alternate between the two so that machine noise hits both alike. Prints the p50 and p90 of each and
-//! ends with `RESULT invoke_p50_us=<f> baseline_p50_us=<f> ratio=<f>`.
+//! `RESULT invoke_p50_us=<f> baseline_p50_us=<f> ratio=<f>`.
+//!
+//! Then the guarded-POST case (`support/guarded_post.rs`): a live 2 KB POST under a plain grant and under
+//! the same grant with every argument rule and a destination-bound secret, ending with
+//! `RESULT guarded_post_p50_us=<f> plain_post_p50_us=<f> ratio=<f>`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +20,8 @@ use std::time::Instant;
 
 #[path = "support/baseline.rs"]
 mod baseline;
+#[path = "support/guarded_post.rs"]
+mod guarded_post;
 
 use baseline::{Baseline, baseline_engine, percentile, raw_call};
 use drydock_policy::Policy;
@@ -96,5 +102,6 @@ fn main() {
             "RESULT invoke_p50_us={ours_p50:.1} baseline_p50_us={raw_p50:.1} ratio={:.3}",
             ours_p50 / raw_p50
         );
+        guarded_post::run().await;
     });
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 use drydock_policy::{LiveContext, LivePolicy, Mode, PluginGrants};
 
 use crate::capability::call_tool::ToolCaller;
+use crate::capability::guard::Guards;
 use crate::capability::llm::LlmProvider;
 use crate::journal::{EffectSource, Journal};
 use crate::limits::Limits;
@@ -34,6 +35,8 @@ pub struct CallContext {
     pub env: Vec<(String, String)>,
     /// Replaces those values in everything recorded.
     pub redactor: Redactor,
+    /// Argument rules, request counters and the secret-flow scanner ([`crate::capability::guard`]).
+    pub guards: Guards,
     /// Where effects, artifacts and logs go.
     pub journal: Journal,
     /// The limits of this invocation.

@@ -7,13 +7,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use drydock_policy::{LiveContext, LivePolicy, Mode, PlanApproval};
+use drydock_policy::{LiveContext, LivePolicy, Mode, PlanApproval, SecretScanner};
 use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::capability::call_tool::{NestedCall, NestedResult, ToolCaller};
 use crate::capability::env::visible_env;
+use crate::capability::guard::Guards;
 use crate::capability::secrets::resolve_granted;
 use crate::context::CallContext;
 use crate::error::{InvokeError, LimitBreach, ToolError};
@@ -135,6 +136,8 @@ struct Lineage {
     journal: Journal,
     /// The secrets of every plugin above this one in the call-tool chain (empty at the top).
     inherited: Redactor,
+    /// The secrets granted for destinations of every plugin above this one (empty at the top).
+    inherited_routes: SecretScanner,
     live_policy: Arc<LivePolicy>,
     live_context: LiveContext,
     correlation_id: String,
@@ -157,6 +160,7 @@ impl Runtime {
             depth: 0,
             journal: journal.clone(),
             inherited: Redactor::default(),
+            inherited_routes: SecretScanner::default(),
             live_policy: read(&inner.live_policy).clone(),
             live_context: LiveContext {
                 master_switch: inner.config.master_switch,
@@ -268,6 +272,12 @@ impl RuntimeInner {
                 breach,
             });
         }
+        if let Some(reason) = refused_result(&ctx, tool, &result, output_limit) {
+            return Err(InvokeError::Tool {
+                tool: tool.to_owned(),
+                error: ToolError::Denied(reason),
+            });
+        }
         match result {
             Ok(text) if text.len() as u64 > output_limit => Err(InvokeError::Limit {
                 tool: tool.to_owned(),
@@ -317,6 +327,7 @@ impl RuntimeInner {
             depth: 0,
             journal,
             inherited: Redactor::default(),
+            inherited_routes: SecretScanner::default(),
             live_policy: Arc::new(LivePolicy::default()),
             live_context: LiveContext {
                 master_switch: false,
@@ -384,6 +395,11 @@ impl RuntimeInner {
         let redactor = Redactor::new(secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .merged(&lineage.inherited);
         lineage.journal.involve(&redactor);
+        let scanner = self
+            .scanners
+            .scanner_for(&plugin.info.name, &grants, &secrets)
+            .merged(&lineage.inherited_routes);
+        let guards = Guards::new(scanner, self.request_windows.clone());
         if lineage.depth == 0 {
             lineage
                 .journal
@@ -406,6 +422,7 @@ impl RuntimeInner {
             secrets,
             env,
             redactor,
+            guards,
             journal: lineage.journal,
             limits,
             deadline,
@@ -425,6 +442,7 @@ impl ToolCaller for RuntimeInner {
                 depth: parent.source.depth + 1,
                 journal: parent.journal.clone(),
                 inherited: parent.redactor.clone(),
+                inherited_routes: parent.guards.scanner.clone(),
                 live_policy: parent.live_policy.clone(),
                 live_context: parent.live_context.clone(),
                 correlation_id: parent.correlation_id.clone(),
@@ -444,6 +462,24 @@ impl ToolCaller for RuntimeInner {
                 })
         })
     }
+}
+
+/// Why a tool's answer (its result or its error message) is refused: it carries a secret granted for
+/// destinations, and a result is not one.
+fn refused_result(
+    ctx: &CallContext,
+    tool: &str,
+    result: &Result<String, ToolError>,
+    output_limit: u64,
+) -> Option<String> {
+    let text = match result {
+        // Past the output limit the result is refused anyway, unread.
+        Ok(text) if text.len() as u64 > output_limit => return None,
+        Ok(text) => text.as_str(),
+        Err(ToolError::InvalidInput(m) | ToolError::Denied(m) | ToolError::Failed(m)) => m.as_str(),
+    };
+    let what = format!("the result of `{tool}`");
+    ctx.guards.refuse_in_sink(ctx, &what, text.as_bytes())
 }
 
 /// Planners propose; they do not run tools.

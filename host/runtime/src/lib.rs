@@ -13,7 +13,8 @@
 //! - [`sandbox`]: one guest call in a fresh store; limits and traps turned into precise errors.
 //! - [`context`]: [`CallContext`], what the host knows about one running invocation.
 //! - [`state`]: the store data (WASI, wasi-http, limiter) of one invocation.
-//! - [`capability`]: one module per capability (http, fs, secrets, env, llm, call-tool).
+//! - [`capability`]: one module per capability (http, fs, secrets, env, llm, call-tool), and `guard`: what
+//!   a granted effect may carry (argument rules, secret flow, checked addresses).
 //! - [`host`]: bindings generated from `wit/` and the `drydock:plugin/host` implementation.
 //! - [`registry`], [`world`], [`schema`]: loaded plugins, world detection, argument validation.
 //! - [`journal`], [`redact`], [`output`]: the record of a call, secret redaction, bounded stdio capture.

@@ -114,6 +114,7 @@ impl RuntimeInner {
             secrets: BTreeMap::new(),
             env: Vec::new(),
             redactor: Redactor::default(),
+            guards: crate::capability::guard::Guards::default(),
             journal: Journal::new(
                 self.config.record_budget,
                 self.config.limits.host_memory_bytes,

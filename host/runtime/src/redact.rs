@@ -25,12 +25,8 @@
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use base64::Engine as _;
-
-/// Secret values shorter than this are matched only as they are, never in an encoded form.
-pub const MIN_ENCODED_SECRET_BYTES: usize = 6;
-/// Encoded forms shorter than this are not matched (a few base64 characters match too much).
-const MIN_ENCODED_PATTERN_BYTES: usize = 8;
+pub use drydock_policy::secret_forms::MIN_ENCODED_SECRET_BYTES;
+use drydock_policy::secret_forms::encoded_forms;
 
 /// Replaces known secret values, and their common encodings, with `[REDACTED:NAME]`.
 #[derive(Debug, Clone, Default)]
@@ -178,71 +174,13 @@ impl Redactor {
     }
 }
 
-/// The value and every encoded form of it that the redactor matches.
+/// The value and every encoded form of it that the redactor matches (the one list in
+/// `drydock_policy::secret_forms`, shared with the secret-flow scanner).
 fn forms_of(value: &str) -> Vec<Vec<u8>> {
-    let mut forms = vec![value.as_bytes().to_vec()];
-    let json = serde_json::to_string(value).expect("a string always serializes");
-    forms.push(json.as_bytes()[1..json.len() - 1].to_vec());
-    if value.len() >= MIN_ENCODED_SECRET_BYTES {
-        let upper = percent_encode(value, true);
-        forms.push(upper.as_bytes().to_vec());
-        forms.push(percent_encode(value, false).into_bytes());
-        forms.push(upper.replace("%20", "+").into_bytes());
-        forms.push(hex::encode(value).into_bytes());
-        forms.push(hex::encode_upper(value).into_bytes());
-        for engine in [
-            &base64::engine::general_purpose::STANDARD_NO_PAD,
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        ] {
-            for offset in 0..3 {
-                forms.push(base64_core(engine, value.as_bytes(), offset));
-            }
-        }
-    }
-    let mut unique: Vec<Vec<u8>> = Vec::with_capacity(forms.len());
-    for (i, form) in forms.into_iter().enumerate() {
-        // The value and its JSON-escaped form are exact; only the encodings need a minimum length.
-        let long_enough = i <= 1 || form.len() >= MIN_ENCODED_PATTERN_BYTES;
-        if long_enough && !form.is_empty() && !unique.contains(&form) {
-            unique.push(form);
-        }
-    }
-    unique
-}
-
-/// The base64 characters that encode `secret` alone when it starts `offset` bytes into a 3-byte group:
-/// the characters shared with the bytes before it, and the last one shared with the bytes after it, are
-/// left out, so the core is found whatever surrounds the secret.
-fn base64_core(engine: &base64::engine::GeneralPurpose, secret: &[u8], offset: usize) -> Vec<u8> {
-    let mut padded = vec![0u8; offset];
-    padded.extend_from_slice(secret);
-    let encoded = engine.encode(&padded);
-    let skip = match offset {
-        0 => 0,
-        1 => 2,
-        _ => 3,
-    };
-    let drop_last = usize::from(!padded.len().is_multiple_of(3));
-    let end = encoded.len().saturating_sub(drop_last);
-    if skip >= end {
-        return Vec::new();
-    }
-    encoded.as_bytes()[skip..end].to_vec()
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(text: &str, upper: bool) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(char::from(byte))
-            }
-            _ if upper => out.push_str(&format!("%{byte:02X}")),
-            _ => out.push_str(&format!("%{byte:02x}")),
-        }
-    }
-    out
+    encoded_forms(value)
+        .into_iter()
+        .map(|(_, form)| form)
+        .collect()
 }
 
 fn floor_char_boundary(text: &str, at: usize) -> usize {
@@ -266,7 +204,9 @@ pub fn truncate_marked(text: &mut String, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    use drydock_policy::secret_forms::{base64_core, percent_encode};
 
     #[test]
     fn replaces_every_occurrence_with_the_secret_name() {

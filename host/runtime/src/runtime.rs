@@ -84,6 +84,10 @@ pub(crate) struct RuntimeInner {
     pub(crate) live_policy: RwLock<Arc<LivePolicy>>,
     pub(crate) values: HostValues,
     pub(crate) llm: RwLock<Option<Arc<dyn LlmProvider>>>,
+    /// Requests per plugin and http grant in the last minute (`max_requests_per_minute`).
+    pub(crate) request_windows: Arc<crate::capability::guard::RequestWindows>,
+    /// Each plugin's secret scanner, kept while its destination-bound secrets stay the same.
+    pub(crate) scanners: crate::capability::guard::ScannerCache,
     /// Held while the loaded plugins change at run time ([`crate::changes`]), so two changes never
     /// build on the same old registry and lose one another.
     pub(crate) changing: tokio::sync::Mutex<()>,
@@ -115,6 +119,8 @@ impl Runtime {
                 live_policy: RwLock::new(Arc::new(live_policy)),
                 values,
                 llm: RwLock::new(None),
+                request_windows: Arc::default(),
+                scanners: Default::default(),
                 changing: tokio::sync::Mutex::new(()),
             }),
         })

@@ -147,7 +147,14 @@ pub(crate) async fn run(
         },
     };
     drop(store);
-    fs.finish(&ctx);
+    let fs_denial = fs.finish(&ctx);
+    let answer = match (answer, fs_denial) {
+        (Ok(_), Some(reason)) => Err(InvokeError::Tool {
+            tool: tool.clone(),
+            error: crate::error::ToolError::Denied(reason),
+        }),
+        (answer, _) => answer,
+    };
     keep_stdio(&ctx, "stdout", &stdout);
     keep_stdio(&ctx, "stderr", &stderr);
     answer
@@ -306,6 +313,13 @@ fn stderr_tail(text: &str) -> Option<String> {
 
 fn keep_stdio(ctx: &CallContext, level: &str, output: &CapturedOutput) {
     let (text, captured_beyond) = output.contents();
+    // A secret granted for destinations may not leave in the output at all: the stream is refused whole.
+    let what = format!("the plugin's {level}");
+    if let Some(reason) = ctx.guards.refuse_in_sink(ctx, &what, text.as_bytes()) {
+        let line = format!("[refused: {reason}]");
+        ctx.journal.log(&ctx.redactor, ctx.plugin(), level, &line);
+        return;
+    }
     // Redact first, then cut to the limit: the capture holds a little more than the limit for this.
     let limit = ctx.limits.stdio_bytes;
     let mut text = ctx.redactor.text(&text);

@@ -11,17 +11,20 @@ fn jira() -> PluginGrants {
         http: vec![HttpGrant {
             prefix: UrlPrefix::parse("https://jira.example.com/rest/api/2/").unwrap(),
             methods: BTreeSet::from([HttpMethod::Get, HttpMethod::Post]),
+            rules: Default::default(),
         }],
         fs: vec![
             FsGrant {
                 dir: "/ws".into(),
                 access: FsAccess::ReadWrite,
                 mount: "/workspace".into(),
+                rules: Default::default(),
             },
             FsGrant {
                 dir: "/docs".into(),
                 access: FsAccess::ReadOnly,
                 mount: "/docs".into(),
+                rules: Default::default(),
             },
         ],
         secrets: BTreeSet::from(["JIRA_TOKEN".to_owned()]),
@@ -175,6 +178,7 @@ fn read_only_http() -> PluginGrants {
         http: vec![HttpGrant {
             prefix: UrlPrefix::parse("https://jira.example.com/rest/api/2/").unwrap(),
             methods: BTreeSet::from([HttpMethod::Get, HttpMethod::Head, HttpMethod::Options]),
+            rules: Default::default(),
         }],
         ..PluginGrants::default()
     }
@@ -300,6 +304,7 @@ fn fs_write_is_simulated_in_dry_run_and_live_when_allowed() {
         dir: "/ws".into(),
         access: FsAccess::ReadWrite,
         mount: "/workspace".into(),
+        rules: Default::default(),
     };
     let dry = decide_fs_write(
         "jira",
@@ -324,6 +329,7 @@ fn fs_write_to_a_read_only_grant_is_denied_whatever_the_caller_claims() {
         dir: "/docs".into(),
         access: FsAccess::ReadWrite,
         mount: "/docs".into(),
+        rules: Default::default(),
     };
     let decision = decide_fs_write("jira", &jira(), &live, &ctx, &claimed_rw);
     assert_eq!(decision.outcome, Outcome::Denied);
@@ -332,6 +338,7 @@ fn fs_write_to_a_read_only_grant_is_denied_whatever_the_caller_claims() {
         dir: "/etc".into(),
         access: FsAccess::ReadWrite,
         mount: "/etc".into(),
+        rules: Default::default(),
     };
     assert_eq!(
         decide_fs_write("jira", &jira(), &live, &ctx, &elsewhere).outcome,

@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::*;
@@ -31,7 +32,14 @@ fn effect(plugin: &str, capability: Capability, action: &str, outcome: Outcome) 
 }
 
 fn run(trace: &[UsedEffect]) -> Suggestion {
-    suggest(POLICY, "drydock.toml", Path::new("/"), trace).expect("suggestion")
+    suggest(
+        POLICY,
+        "drydock.toml",
+        Path::new("/"),
+        &BTreeSet::new(),
+        trace,
+    )
+    .expect("suggestion")
 }
 
 fn change<'a>(s: &'a Suggestion, grant_starts: &str) -> &'a GrantChange {
@@ -182,7 +190,8 @@ fn a_grant_used_as_written_is_kept_and_nothing_changes() {
         "GET https://h.example/a",
         Outcome::Read,
     )];
-    let s = suggest(policy, "p.toml", Path::new("/"), &trace).expect("suggestion");
+    let s =
+        suggest(policy, "p.toml", Path::new("/"), &BTreeSet::new(), &trace).expect("suggestion");
     assert_eq!(s.policy, policy);
     assert_eq!(s.diff, "");
     assert_eq!(s.changes[0].change, ChangeKind::Kept);
@@ -206,7 +215,8 @@ fn grants_written_as_tables_stay_tables() {
             Outcome::Read,
         ),
     ];
-    let s = suggest(policy, "p.toml", Path::new("/"), &trace).expect("suggestion");
+    let s =
+        suggest(policy, "p.toml", Path::new("/"), &BTreeSet::new(), &trace).expect("suggestion");
     assert!(s.policy.contains("[[plugins.p.http]]"), "{}", s.policy);
     let parsed = Policy::parse(&s.policy, "s", Path::new("/")).expect("valid");
     assert_eq!(
@@ -227,8 +237,14 @@ fn common_path_stops_on_segment_boundaries() {
 
 #[test]
 fn an_invalid_policy_file_is_its_own_error() {
-    let err =
-        suggest("[plugins.p]\nhttp = 3\n", "p.toml", Path::new("/"), &[]).expect_err("invalid");
+    let err = suggest(
+        "[plugins.p]\nhttp = 3\n",
+        "p.toml",
+        Path::new("/"),
+        &BTreeSet::new(),
+        &[],
+    )
+    .expect_err("invalid");
     assert!(err.to_string().contains("p.toml"), "{err}");
 }
 
@@ -247,4 +263,20 @@ fn a_plugin_without_grants_in_the_file_is_noted() {
         s.notes
     );
     assert_eq!(s.policy, POLICY);
+}
+
+#[test]
+fn a_plugin_that_ran_without_journaling_anything_still_narrows() {
+    let ran: BTreeSet<String> = ["workspace".to_owned()].into();
+    let s = suggest(POLICY, "drydock.toml", Path::new("/"), &ran, &[]).expect("suggestion");
+    let policy = Policy::parse(&s.policy, "suggested", Path::new("/")).expect("valid policy");
+    assert!(
+        policy
+            .grants("workspace")
+            .fs
+            .iter()
+            .all(|g| g.access == crate::FsAccess::ReadOnly)
+    );
+    assert!(policy.grants("workspace").live.is_empty(), "{}", s.policy);
+    assert_eq!(s.plugins, ["workspace"]);
 }

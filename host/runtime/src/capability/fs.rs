@@ -5,7 +5,10 @@
 //! | ro    | read       | the real directory, read-only            | nothing to record                      |
 //! | rw    | simulated  | a scratch copy of the directory, rw      | diff journaled + kept as an artifact; original untouched |
 //! | rw    | live       | the real directory, rw                   | diff against a snapshot journaled + artifact |
+//! | rw with rules, or a destination-bound secret | live | a scratch copy, rw (staged) | checked (`fs/guard.rs`); applied to the real directory only if it passes |
 //!
+//! In a dry run too, the writes are checked against the grant's rules (`max_file_bytes`, `max_files`) and
+//! secret flow before their diff is kept; a breach is journaled `denied` and fails the call.
 //! Path containment (`..`, absolute paths, symlinks pointing out) is enforced by wasmtime-wasi's
 //! capability-based filesystem: the guest only holds descriptors for the preopened directories. What the
 //! guest writes into a writable mount is metered ([`meter`]): bytes written and entries created are
@@ -24,6 +27,7 @@ use crate::context::CallContext;
 use crate::journal::NewEffect;
 
 pub mod diff;
+mod guard;
 mod meter;
 mod tree;
 
@@ -53,6 +57,12 @@ enum MountKind {
     /// Live: the guest writes into the real directory; `before` is a snapshot to diff against.
     Live {
         before: TempDir,
+        reason: String,
+    },
+    /// Live, guarded (argument rules or secret flow): the guest writes into `scratch`, and the writes are
+    /// applied to the real directory after the call only if they pass ([`guard`]).
+    Staged {
+        scratch: TempDir,
         reason: String,
     },
 }
@@ -85,6 +95,10 @@ impl PreparedFs {
                         grant,
                     );
                     match decision.outcome {
+                        Outcome::Live if guard::is_guarded(ctx, grant) => MountKind::Staged {
+                            scratch: copy_to_temp(&grant.dir)?,
+                            reason: decision.reason,
+                        },
                         Outcome::Live => MountKind::Live {
                             before: copy_to_temp(&grant.dir)?,
                             reason: decision.reason,
@@ -99,7 +113,9 @@ impl PreparedFs {
                 }
             };
             let visible = match &how {
-                MountKind::Scratch { scratch, .. } => scratch.path().to_path_buf(),
+                MountKind::Scratch { scratch, .. } | MountKind::Staged { scratch, .. } => {
+                    scratch.path().to_path_buf()
+                }
                 MountKind::ReadOnly | MountKind::Live { .. } => grant.dir.clone(),
             };
             mounts.push(Mount {
@@ -123,7 +139,9 @@ impl PreparedFs {
         for mount in &self.mounts {
             let perms = match mount.how {
                 MountKind::ReadOnly => FsPerms::ReadOnly,
-                MountKind::Scratch { .. } | MountKind::Live { .. } => FsPerms::ReadWrite,
+                MountKind::Scratch { .. } | MountKind::Live { .. } | MountKind::Staged { .. } => {
+                    FsPerms::ReadWrite
+                }
             };
             wasi.preopened_dir(&mount.visible, &mount.grant.mount, perms)
                 .map_err(|err| format!("cannot open `{}`: {err}", mount.visible.display()))?;
@@ -131,12 +149,44 @@ impl PreparedFs {
         Ok(())
     }
 
-    /// After the call: journals what changed in each writable mount and keeps the diff as an artifact.
-    /// Scratch copies and snapshots are deleted when this returns.
-    pub fn finish(self, ctx: &CallContext) {
+    /// After the call: journals what changed in each writable mount and keeps the diff as an artifact;
+    /// applies staged writes. Scratch copies and snapshots are deleted when this returns. Writes that
+    /// break the grant's rules or carry a secret granted for destinations are denied (not recorded as
+    /// changes, not applied); the first such denial's reason is returned.
+    pub fn finish(self, ctx: &CallContext) -> Option<String> {
+        let mut denied = None;
         for mount in self.mounts {
+            let max_entries = MAX_COPY_FILES.saturating_add(ctx.limits.fs_entries as usize);
             let (before, after, outcome, reason, _keep) = match mount.how {
                 MountKind::ReadOnly => continue,
+                MountKind::Staged { scratch, reason } => {
+                    let staged = scratch.path();
+                    if let Err(why) = guard::check_writes(
+                        ctx,
+                        &mount.grant,
+                        &mount.grant.dir,
+                        staged,
+                        max_entries,
+                    ) {
+                        deny_writes(ctx, &mount.grant, &why);
+                        denied.get_or_insert(why);
+                        continue;
+                    }
+                    record_changes(
+                        ctx,
+                        &mount.grant,
+                        &mount.grant.dir,
+                        staged,
+                        Outcome::Live,
+                        &reason,
+                    );
+                    if let Err(err) = guard::apply_staged(&mount.grant.dir, staged, max_entries) {
+                        let why = format!("the checked writes could not all be applied: {err}");
+                        deny_writes(ctx, &mount.grant, &why);
+                        denied.get_or_insert(why);
+                    }
+                    continue;
+                }
                 MountKind::Scratch { scratch, reason } => (
                     mount.grant.dir.clone(),
                     scratch.path().to_path_buf(),
@@ -152,8 +202,14 @@ impl PreparedFs {
                     before,
                 ),
             };
+            if let Err(why) = guard::check_writes(ctx, &mount.grant, &before, &after, max_entries) {
+                deny_writes(ctx, &mount.grant, &why);
+                denied.get_or_insert(why);
+                continue;
+            }
             record_changes(ctx, &mount.grant, &before, &after, outcome, &reason);
         }
+        denied
     }
 }
 
@@ -218,6 +274,21 @@ fn record_changes(
     {
         tracing::warn!(plugin = ctx.plugin(), error = %err, "the fs diff artifact was not kept");
     }
+}
+
+/// Journals that the writes of one call into `grant`'s directory were denied, and why.
+fn deny_writes(ctx: &CallContext, grant: &FsGrant, reason: &str) {
+    ctx.journal.record(
+        &ctx.source,
+        &ctx.redactor,
+        NewEffect {
+            capability: Capability::Fs,
+            action: format!("write {}", grant.mount),
+            outcome: Outcome::Denied,
+            reason: reason.to_owned(),
+            detail: json!({}),
+        },
+    );
 }
 
 fn copy_to_temp(dir: &Path) -> Result<TempDir, String> {

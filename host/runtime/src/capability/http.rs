@@ -10,12 +10,17 @@
 //!   `x-drydock-simulated: true` and a JSON body naming the journal entry. Nothing leaves the host;
 //! - `live`: journals and sends.
 //!
+//! A request the grants allow then passes the guards (`guard`): the governing grant's argument rules and
+//! secret flow can still deny it; and one that goes out (read or live) connects only to addresses the gate
+//! resolved and checked itself (`guard::address`, `guard::connect`).
+//!
 //! The request body is read (bounded) before anything else: if the gate dropped it, the guest's own body
 //! write would fail first and the plugin would see "connection reset" instead of the answer. Reading it is
 //! also how the journal records what would have been sent (an excerpt, redacted before it is cut).
 //! An effect the journal cannot keep (its budget is spent) is refused: nothing leaves unrecorded.
 
 use std::borrow::Cow;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,9 +31,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use serde_json::json;
 use wasmtime_wasi_http::{
     DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions, WasiBody,
-    WasiHttpHooks, default_send_request,
+    WasiHttpHooks,
 };
 
+use crate::capability::guard::{self, address::AddressRefusal, connect};
 use crate::context::CallContext;
 use crate::journal::NewEffect;
 
@@ -100,37 +106,37 @@ async fn gate(
         detail["request_bytes"] = json!(body.len());
         detail["body_excerpt"] = json!(excerpt(&ctx, &body));
     }
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                Cow::Borrowed(name.as_str()),
+                String::from_utf8_lossy(value.as_bytes()),
+            )
+        })
+        .collect();
+    let request = HttpRequest {
+        method: &method,
+        url: &url,
+        headers,
+        body: &body,
+    };
     let decision = match forged_host(&parts) {
         Some(reason) => Decision {
             outcome: Outcome::Denied,
             reason,
         },
-        None => {
-            let headers = parts
-                .headers
-                .iter()
-                .map(|(name, value)| {
-                    (
-                        Cow::Borrowed(name.as_str()),
-                        String::from_utf8_lossy(value.as_bytes()),
-                    )
-                })
-                .collect();
-            let request = HttpRequest {
-                method: &method,
-                url: &url,
-                headers,
-                body: &body,
-            };
-            decide_http(
-                ctx.plugin(),
-                &ctx.grants,
-                &ctx.live_policy,
-                &ctx.live_context,
-                &request,
-            )
-        }
+        None => decide_http(
+            ctx.plugin(),
+            &ctx.grants,
+            &ctx.live_policy,
+            &ctx.live_context,
+            &request,
+        ),
     };
+    // Argument rules and secret flow: what a granted request carries (see `guard`).
+    let decision = guard::http_decision(&ctx, decision, &request, &parts.headers);
     if decision.outcome == Outcome::Denied {
         record(&ctx, &action, &decision, detail);
         return Err(HttpError::HttpRequestDenied);
@@ -147,6 +153,23 @@ async fn gate(
             record(&ctx, &action, &denied, detail);
             return Err(HttpError::HttpRequestDenied);
         }
+    };
+    // The addresses a request that goes out connects to, resolved and checked here (see `guard::address`).
+    let addresses = match guard::addresses_for(&ctx, decision.outcome, &method, &parts.uri).await {
+        Ok(addresses) => Ok(addresses),
+        Err(AddressRefusal::Denied(reason)) => {
+            record(
+                &ctx,
+                &action,
+                &Decision {
+                    outcome: Outcome::Denied,
+                    reason,
+                },
+                detail,
+            );
+            return Err(HttpError::HttpRequestDenied);
+        }
+        Err(AddressRefusal::Unresolvable(reason)) => Err(reason),
     };
     // An effect the journal cannot keep does not happen.
     let Some(seq) = ctx.journal.admit(
@@ -174,7 +197,7 @@ async fn gate(
             .map_err(|never| match never {})
             .boxed_unsync(),
     );
-    forward(ctx, seq, request, options).await
+    forward(ctx, seq, request, options, addresses).await
 }
 
 /// The request's header names, for the journal: at most [`MAX_HEADER_NAMES`], then a count of the rest.
@@ -283,13 +306,26 @@ async fn forward(
     seq: u32,
     request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
+    addresses: Result<Option<Vec<SocketAddr>>, String>,
 ) -> SendResult {
+    let addresses = match addresses {
+        Ok(Some(addresses)) => addresses,
+        Ok(None) => Vec::new(),
+        Err(reason) => {
+            ctx.journal
+                .amend(seq, &ctx.redactor, "error", json!(reason));
+            return Err(HttpError::DnsError {
+                rcode: None,
+                info_code: None,
+            });
+        }
+    };
     let options = options.or(Some(RequestOptions {
         connect_timeout: Some(Duration::from_secs(10)),
         first_byte_timeout: Some(Duration::from_secs(30)),
         between_bytes_timeout: Some(Duration::from_secs(30)),
     }));
-    match default_send_request(request, options).await {
+    match connect::send(request, options, &addresses).await {
         Ok((response, io)) => {
             ctx.journal.amend(
                 seq,
@@ -297,10 +333,7 @@ async fn forward(
                 "status",
                 json!(response.status().as_u16()),
             );
-            Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as IoFuture,
-            ))
+            Ok((response, io))
         }
         Err(err) => {
             ctx.journal

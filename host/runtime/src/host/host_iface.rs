@@ -22,6 +22,7 @@ impl Host for InvocationState {
             LogLevel::Error => "error",
         };
         let ctx = &self.ctx;
+        let message = refused_line(ctx, "a log line", message);
         ctx.journal
             .log(&ctx.redactor, ctx.plugin(), level, &message);
         stop_past_host_budget(ctx)
@@ -29,6 +30,7 @@ impl Host for InvocationState {
 
     fn progress(&mut self, message: String) -> wasmtime::Result<()> {
         let ctx = &self.ctx;
+        let message = refused_line(ctx, "a progress message", message);
         ctx.journal
             .log(&ctx.redactor, ctx.plugin(), "progress", &message);
         if let Some(sink) = &ctx.progress {
@@ -45,6 +47,15 @@ impl Host for InvocationState {
         content: Vec<u8>,
     ) -> wasmtime::Result<Result<String, String>> {
         let ctx = &self.ctx;
+        for (what, bytes) in [
+            ("an artifact's name", name.as_bytes()),
+            ("an artifact's media type", media_type.as_bytes()),
+            ("an artifact", content.as_slice()),
+        ] {
+            if let Some(reason) = ctx.guards.refuse_in_sink(ctx, what, bytes) {
+                return Ok(Err(reason));
+            }
+        }
         let kept =
             ctx.journal
                 .add_artifact(&ctx.redactor, &name, &media_type, ctx.plugin(), content);
@@ -94,6 +105,14 @@ impl Host for InvocationState {
     async fn llm_complete(&mut self, request: String) -> wasmtime::Result<Result<String, String>> {
         let ctx = self.ctx.clone();
         Ok(llm::complete(&ctx, &request).await)
+    }
+}
+
+/// `message`, or a line saying why it was refused when it carries a secret granted for destinations.
+fn refused_line(ctx: &crate::context::CallContext, what: &str, message: String) -> String {
+    match ctx.guards.refuse_in_sink(ctx, what, message.as_bytes()) {
+        Some(reason) => format!("[refused: {reason}]"),
+        None => message,
     }
 }
 

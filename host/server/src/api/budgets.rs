@@ -48,6 +48,8 @@ pub enum ExpensiveRoute {
     FastAgencySocket,
     /// A `tools/call` over `POST /mcp`.
     McpToolCall,
+    /// Mojodex's `POST /user_workflow_execution` (create) and its start (`PUT`, or `POST` with `json_inputs`).
+    MojodexExecution,
 }
 
 impl ExpensiveRoute {
@@ -61,6 +63,7 @@ impl ExpensiveRoute {
                 "FastAgency workflow starts"
             }
             ExpensiveRoute::McpToolCall => "MCP tools/call requests",
+            ExpensiveRoute::MojodexExecution => "Mojodex workflow executions",
         }
     }
 }

@@ -21,6 +21,7 @@
 //! | `runs`    | workflow runs: `POST /api/workflows/{name}/runs`, `GET /api/runs/{id}` (+ `/events` SSE), answers, step validation, cancel |
 //! | `astonish` | Astonish's studio API (seed 002): `/api/agents[/{name}]`, `POST /api/chat` (SSE), `/api/session/{id}/stop|keepalive`, `/api/settings/config|status|mcp`, `/api/version`, `/api/sandbox/status`, `POST /api/ai/chat` (no token needed: the console's cookie, or anonymous on public workflows) |
 //! | `fastagency` | FastAgency's FastAPIAdapter routes: `GET /fastagency/discovery`, `POST /fastagency/initiate_workflow`, `WS /fastagency/ws` (token optional: public workflows without one) |
+//! | `mojodex` | Mojodex's backend routes (seed 003): `POST /user`, `GET /user_workflow`, `GET/POST/PUT /user_workflow_execution`, `POST /user_workflow_step_execution`, and its Socket.IO on `/socket.io/` (raw token in `Authorization`, 403 without) |
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 //! | `mcp`     | the Model Context Protocol at `/mcp` (streamable HTTP, bearer token) and `/.well-known/oauth-protected-resource` |
 
@@ -38,6 +39,7 @@ mod health;
 pub mod host_guard;
 pub mod mcp;
 pub mod metrics;
+mod mojodex;
 mod openapi;
 mod plugins;
 mod policy;
@@ -81,6 +83,8 @@ pub struct AppState {
     pub budgets: Arc<budgets::RequestBudgets>,
     /// The Astonish studio's sessions (each a run it drives).
     pub astonish: astonish::Sessions,
+    /// Mojodex's Socket.IO server and the event pumps of its executions.
+    pub mojodex: mojodex::MojodexSocket,
 }
 
 impl AppState {
@@ -88,6 +92,7 @@ impl AppState {
     pub fn new(core: Core) -> Self {
         Self {
             mcp: mcp::http_service(core.clone()),
+            mojodex: mojodex::MojodexSocket::new(core.clone()),
             core,
             metrics: Arc::new(Metrics::default()),
             started: Instant::now(),
@@ -118,6 +123,7 @@ pub fn app(state: AppState) -> Router {
         .merge(runs::router())
         .merge(fastagency::router())
         .merge(astonish::router())
+        .merge(mojodex::router())
         .merge(workflows::router())
         .merge(openapi::router())
         .merge(mcp::router())
@@ -125,6 +131,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async {
             ApiError::NotFound("no such route; see GET /api/openapi.json".into())
         })
+        // Mojodex's Socket.IO answers `/socket.io/` itself, inside the host guard and the metrics.
+        .layer(state.mojodex.layer())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

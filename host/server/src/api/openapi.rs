@@ -12,12 +12,14 @@ mod routes_astonish;
 mod routes_chat;
 mod routes_fastagency;
 mod routes_mcp;
+mod routes_mojodex;
 mod routes_plugins;
 mod routes_runs;
 mod routes_workflows;
 mod schemas;
 mod schemas_accounts;
 mod schemas_astonish;
+mod schemas_mojodex;
 mod schemas_plugins;
 mod schemas_workflows;
 #[cfg(test)]
@@ -39,6 +41,7 @@ fn all_routes() -> impl Iterator<Item = &'static Route> {
         .chain(routes_runs::ROUTES)
         .chain(routes_fastagency::ROUTES)
         .chain(routes_astonish::ROUTES)
+        .chain(routes_mojodex::ROUTES)
         .chain(routes_mcp::ROUTES)
         .chain(routes_plugins::ROUTES)
 }
@@ -63,6 +66,8 @@ enum Access {
     Operator,
     /// A token if the caller has one (a wrong one is a 401); without one the caller is anonymous.
     Optional,
+    /// Mojodex's routes: a token sent raw in `Authorization`; without one, or a wrong one, 403.
+    Mojodex,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +234,13 @@ fn document() -> Value {
                     "description": "A token from POST /api/auth/login (or `drydock user add`). Routes that \
                         need the operator role list `operator` in their security requirement.",
                 },
+                "mojodexToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "Mojodex's routes: the token itself (from POST /user, or any Drydock token), \
+                        without `Bearer ` (which is accepted too).",
+                },
             },
             "schemas": schemas::all(),
         },
@@ -254,6 +266,11 @@ fn operation(route: &Route) -> Value {
     if route.access == Access::Optional {
         op["description"] = json!(
             "A bearer token is optional: without one the caller is anonymous and reaches only workflows marked `public`."
+        );
+    }
+    if route.access == Access::Mojodex {
+        op["description"] = json!(
+            "Mojodex compatibility (seed 003): send the token POST /user gave as `Authorization: <token>`; errors are `{error: message}`."
         );
     }
     if !route.params.is_empty() {
@@ -289,6 +306,7 @@ fn security(access: Access) -> Value {
         Access::Operator => json!([{ "bearerAuth": ["operator"] }]),
         // An empty requirement object makes authentication optional.
         Access::Optional => json!([{}, { "bearerAuth": [] }]),
+        Access::Mojodex => json!([{ "mojodexToken": [] }]),
     }
 }
 

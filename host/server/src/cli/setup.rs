@@ -20,7 +20,12 @@ pub fn policy_path(args: &HostArgs) -> Option<PathBuf> {
 pub fn load_policy(args: &HostArgs) -> anyhow::Result<Policy> {
     match policy_path(args) {
         Some(path) => {
-            Policy::load(&path).with_context(|| format!("cannot use policy `{}`", path.display()))
+            let policy = Policy::load(&path)
+                .with_context(|| format!("cannot use policy `{}`", path.display()))?;
+            for warning in policy.warnings() {
+                eprintln!("warning: {warning}");
+            }
+            Ok(policy)
         }
         None => {
             eprintln!(

@@ -4,7 +4,7 @@
 //! Field names: Drydock's own routes are camelCase throughout (tools, invocation reports, effects, audit
 //! rows, artifacts, executions, sessions, plans, policy, settings, workflows and runs). The shapes that
 //! other systems define keep their names exactly: seed 000's chat API (`/api/v1`, snake_case), FastAgency's
-//! routes and messages, MCP's JSON-RPC and RFC 9728's metadata.
+//! routes and messages, Mojodex's routes (snake_case), MCP's JSON-RPC and RFC 9728's metadata.
 
 use serde_json::{Value, json};
 
@@ -22,6 +22,7 @@ pub(super) fn all() -> Value {
         super::schemas_plugins::all(),
         super::schemas_accounts::all(),
         super::schemas_astonish::all(),
+        super::schemas_mojodex::all(),
     ] {
         let Value::Object(part) = part else {
             unreachable!("every part is a json! object literal")

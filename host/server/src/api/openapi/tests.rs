@@ -328,12 +328,25 @@ fn every_operation_answers_and_says_who_may_call_it() {
         let security = op["security"]
             .as_array()
             .expect("every operation states its security");
+        if security
+            .first()
+            .is_some_and(|requirement| requirement.get("mojodexToken").is_some())
+        {
+            assert!(
+                !path.starts_with("/api") && responses.contains_key("403"),
+                "{at}: a Mojodex route lives outside /api and answers a missing token with 403"
+            );
+        }
         let roles = security
             .first()
-            .map(|requirement| &requirement["bearerAuth"]);
+            .and_then(|requirement| requirement.get("bearerAuth"));
+        let mojodex = security
+            .first()
+            .is_some_and(|requirement| requirement.get("mojodexToken").is_some());
         match roles {
             None => assert!(
-                path == "/api/auth/login"
+                mojodex
+                    || path == "/api/auth/login"
                     || path == "/api/openapi.json"
                     || !path.starts_with("/api"),
                 "{at}: an /api route without a token"
