@@ -5,6 +5,8 @@ mod support;
 
 mod accounts;
 mod arguments;
+mod astonish;
+mod astonish_refusals;
 mod budgets;
 mod call_tool;
 mod chat;

@@ -24,6 +24,7 @@
 //!   each with its row type and the [`Store`] methods that read and write it.
 //! - [`chat`]: the chat face (seed 000): conversations, the agent (intent, requirements, answers), tasks,
 //!   running a whole approved plan. [`settings`]: LLM providers, applied to the agent and the runtime.
+//! - [`workflow_layouts`]: node positions a graphical editor keeps beside a workflow (Astonish's studio).
 //! - [`workflows`]: the stored workflow YAML; [`workflows_service`]: the catalog on [`Core`] (validated by
 //!   `drydock-workflow` against the loaded tools, operators write, every write audited) and the import of
 //!   a workflows directory at start. [`runs`]: stored workflow runs and their events; [`runs_service`]:
@@ -75,6 +76,7 @@ mod stamp;
 pub mod store;
 pub mod text_enum;
 pub mod users;
+pub mod workflow_layouts;
 pub mod workflows;
 pub mod workflows_service;
 

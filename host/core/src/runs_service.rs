@@ -22,6 +22,34 @@ use crate::runs::{RunEventRow, RunRow};
 use crate::service::Core;
 use crate::store::{AuditEntry, Role};
 
+/// Whether driving a run performs a tool node's call at once, or stops before it so a person can approve it
+/// first (Astonish's studio asks before each tool call). A held run stays `running` with the call pending;
+/// [`Core::perform_held_tool`] makes the call, [`Core::cancel_run`] declines it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ToolCalls {
+    /// Call tools as the run reaches them (every native route, FastAgency, MCP).
+    #[default]
+    Perform,
+    /// Stop before each tool call.
+    Hold,
+}
+
+/// How [`Core::advance`] treats tool calls: all made, each held, or one approved and the rest held.
+enum Held {
+    Never,
+    Each,
+    Approved(String),
+}
+
+impl From<ToolCalls> for Held {
+    fn from(tools: ToolCalls) -> Self {
+        match tools {
+            ToolCalls::Perform => Held::Never,
+            ToolCalls::Hold => Held::Each,
+        }
+    }
+}
+
 /// What a workflow run looks like to a client.
 #[derive(Debug, Clone)]
 pub struct RunView {
@@ -61,6 +89,19 @@ impl Core {
         name: &str,
         inputs: Value,
         run_id: Option<String>,
+    ) -> Result<RunView, CoreError> {
+        self.start_run_with(actor, name, inputs, run_id, ToolCalls::Perform)
+            .await
+    }
+
+    /// [`Core::start_run`], holding tool calls or not.
+    pub async fn start_run_with(
+        &self,
+        actor: &Actor,
+        name: &str,
+        inputs: Value,
+        run_id: Option<String>,
+        tools: ToolCalls,
     ) -> Result<RunView, CoreError> {
         let row = self.workflow(actor, name).await?;
         let flow = drydock_workflow::load_flow(
@@ -110,7 +151,8 @@ impl Core {
         })
         .await?;
         self.shared.events_tx.send_modify(|_| {});
-        self.advance(actor, stored, run, |_| Ok(Vec::new())).await
+        self.advance(actor, stored, run, tools, |_| Ok(Vec::new()))
+            .await
     }
 
     /// A run the actor may see (its owner, an operator; anonymous runs by their id).
@@ -141,12 +183,48 @@ impl Core {
         question_uuid: &str,
         value: Value,
     ) -> Result<RunView, CoreError> {
+        self.answer_run_with(actor, id, question_uuid, value, ToolCalls::Perform)
+            .await
+    }
+
+    /// [`Core::answer_run`], holding tool calls or not.
+    pub async fn answer_run_with(
+        &self,
+        actor: &Actor,
+        id: &str,
+        question_uuid: &str,
+        value: Value,
+        tools: ToolCalls,
+    ) -> Result<RunView, CoreError> {
         let view = self.run_view(actor, id).await?;
         let question = question_uuid.to_owned();
-        self.advance(actor, view.row, view.run, move |run| {
+        self.advance(actor, view.row, view.run, tools, move |run| {
             run.answer(&question, value)
         })
         .await
+    }
+
+    /// Makes the tool call a run held for approval (`call_id` must be the one pending), then drives the
+    /// run on, holding later tool calls again.
+    pub async fn perform_held_tool(
+        &self,
+        actor: &Actor,
+        id: &str,
+        call_id: &str,
+    ) -> Result<RunView, CoreError> {
+        let view = self.run_view(actor, id).await?;
+        match view.run.pending_effect() {
+            Some(Effect::Tool(request)) if request.call_id == call_id => {}
+            _ => {
+                return Err(CoreError::Conflict {
+                    code: "run_not_waiting",
+                    message: format!("run {id} holds no tool call `{call_id}`"),
+                });
+            }
+        }
+        let approved = Held::Approved(call_id.to_owned());
+        self.advance(actor, view.row, view.run, approved, |_| Ok(Vec::new()))
+            .await
     }
 
     /// Validates or rejects step `step` (a rejection with feedback re-runs it) and drives the run on.
@@ -160,7 +238,7 @@ impl Core {
     ) -> Result<RunView, CoreError> {
         let view = self.run_view(actor, id).await?;
         let step = step.to_owned();
-        self.advance(actor, view.row, view.run, move |run| {
+        self.advance(actor, view.row, view.run, ToolCalls::Perform, move |run| {
             run.validate(&step, validated, feedback.as_deref())
         })
         .await
@@ -169,8 +247,10 @@ impl Core {
     /// Cancels the run.
     pub async fn cancel_run(&self, actor: &Actor, id: &str) -> Result<RunView, CoreError> {
         let view = self.run_view(actor, id).await?;
-        self.advance(actor, view.row, view.run, |run| run.cancel())
-            .await
+        self.advance(actor, view.row, view.run, ToolCalls::Perform, |run| {
+            run.cancel()
+        })
+        .await
     }
 
     /// Events of a run after `after` (at most `limit`).
@@ -214,7 +294,10 @@ impl Core {
             let core = self.clone();
             let id = row.id.clone();
             tokio::spawn(async move {
-                if let Err(err) = core.advance(&actor, row, run, |_| Ok(Vec::new())).await {
+                if let Err(err) = core
+                    .advance(&actor, row, run, ToolCalls::Perform, |_| Ok(Vec::new()))
+                    .await
+                {
                     tracing::warn!(run = %id, error = %err, "a resumed run could not go on");
                 }
             });
@@ -234,13 +317,14 @@ impl Core {
         if visible { Ok(row) } else { Err(not_found()) }
     }
 
-    /// Applies `step` to the run, then performs its effects until it pauses or ends, storing the run and
-    /// its events after each transition.
+    /// Applies `step` to the run, then performs its effects until it pauses or ends (or, holding tools,
+    /// reaches a tool call), storing the run and its events after each transition.
     async fn advance(
         &self,
         actor: &Actor,
         mut row: RunRow,
         mut run: Run,
+        tools: impl Into<Held>,
         step: impl FnOnce(&mut Run) -> Result<Vec<Event>, RunError>,
     ) -> Result<RunView, CoreError> {
         let events = step(&mut run).map_err(|err| match err {
@@ -257,7 +341,15 @@ impl Core {
             run_id: row.id.clone(),
         };
         // The crate's `drive` loop, with the run saved after each effect so a restart loses none.
+        let mut tools = tools.into();
         while let Some(effect) = run.pending_effect().cloned() {
+            if matches!(effect, Effect::Tool(_)) {
+                match tools {
+                    Held::Never => {}
+                    Held::Approved(ref call) if call == effect.call_id() => tools = Held::Each,
+                    Held::Approved(_) | Held::Each => break,
+                }
+            }
             let outcome = match &effect {
                 Effect::Tool(request) => {
                     let (outcome, effects) = host.call_tool_with_effects(request).await;

@@ -100,6 +100,31 @@ impl Core {
             .map(|p| (p.id().to_owned(), p.model().to_owned()))
     }
 
+    /// Asks the language model in use: `messages` as `(role, content)`, role `system`, `user` or
+    /// `assistant` (anything else is sent as `user`). `None` when no model is configured; a failing
+    /// provider is an upstream error (its message names no key).
+    pub async fn ask_llm(
+        &self,
+        messages: Vec<(String, String)>,
+    ) -> Result<Option<String>, CoreError> {
+        let Some(model) = self.shared.llm.get() else {
+            return Ok(None);
+        };
+        let messages = messages
+            .into_iter()
+            .map(|(role, content)| match role.as_str() {
+                "system" => drydock_llm::Message::system(content),
+                "assistant" => drydock_llm::Message::assistant(content),
+                _ => drydock_llm::Message::user(content),
+            })
+            .collect();
+        let answer = model
+            .chat(&ChatRequest::new(messages))
+            .await
+            .map_err(|err| CoreError::Upstream(format!("the language model failed: {err}")))?;
+        Ok(Some(answer.content))
+    }
+
     /// The settings with API keys masked (operators).
     pub async fn settings(&self, actor: &Actor) -> Result<Value, CoreError> {
         actor.require_operator("reading the settings")?;

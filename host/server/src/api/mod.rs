@@ -19,12 +19,14 @@
 //! | `settings` | `GET/PUT /api/settings` (LLM providers, keys masked), `GET /api/providers/{id}/models` |
 //! | `workflows` | `GET /api/workflows`, `GET/PUT/DELETE /api/workflows/{name}` (YAML; read as JSON on request), `POST /api/workflows/validate` |
 //! | `runs`    | workflow runs: `POST /api/workflows/{name}/runs`, `GET /api/runs/{id}` (+ `/events` SSE), answers, step validation, cancel |
+//! | `astonish` | Astonish's studio API (seed 002): `/api/agents[/{name}]`, `POST /api/chat` (SSE), `/api/session/{id}/stop|keepalive`, `/api/settings/config|status|mcp`, `/api/version`, `/api/sandbox/status`, `POST /api/ai/chat` (no token needed: the console's cookie, or anonymous on public workflows) |
 //! | `fastagency` | FastAgency's FastAPIAdapter routes: `GET /fastagency/discovery`, `POST /fastagency/initiate_workflow`, `WS /fastagency/ws` (token optional: public workflows without one) |
 //! | `mojodex` | Mojodex's backend routes (seed 003): `POST /user`, `GET /user_workflow`, `GET/POST/PUT /user_workflow_execution`, `POST /user_workflow_step_execution`, and its Socket.IO on `/socket.io/` (raw token in `Authorization`, 403 without) |
 //! | `openapi` | `GET /api/openapi.json`: the OpenAPI 3.1 document, rendered from one table of every route |
 //! | `mcp`     | the Model Context Protocol at `/mcp` (streamable HTTP, bearer token) and `/.well-known/oauth-protected-resource` |
 
 mod accounts;
+mod astonish;
 mod audit;
 pub mod auth;
 pub mod budgets;
@@ -79,6 +81,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// What each credential and anonymous address has left of its request budget.
     pub budgets: Arc<budgets::RequestBudgets>,
+    /// The Astonish studio's sessions (each a run it drives).
+    pub astonish: astonish::Sessions,
     /// Mojodex's Socket.IO server and the event pumps of its executions.
     pub mojodex: mojodex::MojodexSocket,
 }
@@ -95,6 +99,7 @@ impl AppState {
             allowed_hosts: Arc::new(AllowedHosts::loopback()),
             secure_cookies: false,
             budgets: Arc::default(),
+            astonish: astonish::Sessions::default(),
         }
     }
 }
@@ -117,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .merge(settings::router())
         .merge(runs::router())
         .merge(fastagency::router())
+        .merge(astonish::router())
         .merge(mojodex::router())
         .merge(workflows::router())
         .merge(openapi::router())

@@ -8,6 +8,7 @@
 
 mod routes;
 mod routes_accounts;
+mod routes_astonish;
 mod routes_chat;
 mod routes_fastagency;
 mod routes_mcp;
@@ -17,6 +18,7 @@ mod routes_runs;
 mod routes_workflows;
 mod schemas;
 mod schemas_accounts;
+mod schemas_astonish;
 mod schemas_mojodex;
 mod schemas_plugins;
 mod schemas_workflows;
@@ -38,6 +40,7 @@ fn all_routes() -> impl Iterator<Item = &'static Route> {
         .chain(routes_workflows::ROUTES)
         .chain(routes_runs::ROUTES)
         .chain(routes_fastagency::ROUTES)
+        .chain(routes_astonish::ROUTES)
         .chain(routes_mojodex::ROUTES)
         .chain(routes_mcp::ROUTES)
         .chain(routes_plugins::ROUTES)

@@ -3,13 +3,14 @@
 //! does not run.
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use drydock_policy::Mode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::Caller;
+use super::auth::{Caller, CallerOrAnonymous};
 use super::budgets::{self, ExpensiveRoute, Spender};
 use super::policy::{HostPaths, grants_json};
 use super::{ApiError, AppState};
@@ -21,7 +22,22 @@ pub fn router() -> Router<AppState> {
         .route("/api/tools/{name}/invoke", post(invoke))
 }
 
-async fn list(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
+/// The native list for a caller with a token or console session. Without either, Astonish's studio (it
+/// says so with `X-Requested-With: XMLHttpRequest`) gets its own shape, names and descriptions only; any
+/// other caller without a token gets the 401 of every native route.
+async fn list(
+    State(state): State<AppState>,
+    CallerOrAnonymous(actor): CallerOrAnonymous,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    if actor.is_anonymous() {
+        if super::astonish::from_page_script(&headers) {
+            return Ok(Json(super::astonish::studio_tools(&state)));
+        }
+        return Err(ApiError::Unauthorized(
+            "send `Authorization: Bearer <token>` (POST /api/auth/login gives one)".into(),
+        ));
+    }
     let runtime = state.core.runtime();
     let policy = runtime.policy();
     let live = runtime.live_policy();
@@ -38,6 +54,7 @@ async fn list(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
                 "description": tool.description,
                 "inputSchema": tool.input_schema,
                 "plugin": tool.plugin,
+                "source": tool.plugin,
                 "grants": grants_json(grants, HostPaths::Hidden),
                 "liveCapable": needs.is_empty(),
                 "liveCapabilities": capabilities,
@@ -45,7 +62,7 @@ async fn list(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {
             })
         })
         .collect();
-    Json(json!({ "tools": tools }))
+    Ok(Json(json!({ "tools": tools })))
 }
 
 /// What the server lacks for the plugin's writes to go live (empty when nothing is lacking; each call then

@@ -21,6 +21,7 @@ pub(super) fn all() -> Value {
         super::schemas_workflows::all(),
         super::schemas_plugins::all(),
         super::schemas_accounts::all(),
+        super::schemas_astonish::all(),
         super::schemas_mojodex::all(),
     ] {
         let Value::Object(part) = part else {
@@ -144,6 +145,7 @@ fn tools_and_policy() -> Value {
             "description": { "type": "string" },
             "inputSchema": { "description": "The JSON Schema of the tool's arguments." },
             "plugin": { "type": "string" },
+            "source": { "type": "string", "description": "The plugin again, under the name Astonish's studio groups tools by." },
             "grants": reference("Grants"),
             "liveCapable": { "type": "boolean", "description": "The plugin's writes can go live on this server today: the LivePolicy lists a capability for it and the master switch is on. Each call still needs an operator asking for live (and, for plans, an approved, unchanged plan)." },
             "liveCapabilities": array_of(reference("Capability")),
