@@ -10,6 +10,8 @@
 //! - `file`: the policy file's raw serde types and their validation into grants.
 //! - [`policy`]: [`Policy`], the parsed file: grants per plugin, unknown plugins get nothing.
 //! - [`live`]: [`LivePolicy`] (operator toggles) and [`LiveContext`] (master switch, mode, plan approval).
+//! - [`rehearsed`]: what an approved rehearsal binds: [`EffectFingerprint`] of each write, the
+//!   [`RehearsedEffects`] multiset a live run draws from.
 //! - [`http_request`]: what an HTTP request really asks for ([`HttpRequest`]): method overrides, bodies on reads.
 //! - [`decide`]: one decision function per effect kind ([`decide_http`], [`decide_fs_write`], ...).
 //! - [`names`]: the syntax of secret and env names and fs mounts, shared with package requests.
@@ -28,6 +30,7 @@ pub mod live;
 pub mod names;
 pub mod path_match;
 pub mod policy;
+pub mod rehearsed;
 pub mod trust;
 pub mod url_match;
 
@@ -42,5 +45,6 @@ pub use http_request::{HttpRequest, WriteSignal};
 pub use live::{LiveContext, LivePolicy, MASTER_SWITCH_VAR, PlanApproval};
 pub use path_match::{PathError, is_within, normalize};
 pub use policy::Policy;
+pub use rehearsed::{EffectFingerprint, PayloadShape, RehearsedEffects};
 pub use trust::{Ed25519PublicKey, KeyFormatError, Trust, TrustedKey};
 pub use url_match::{Host, Scheme, TargetUrl, UrlError, UrlPrefix};
