@@ -30,6 +30,9 @@ fn main() {
         "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",
         "CARGO_TARGET_DIR",
+        // A shared build directory is locked by the outer build for as long as this script runs: the
+        // inner build would wait for it forever.
+        "CARGO_BUILD_BUILD_DIR",
         "CARGO_BUILD_TARGET",
         "CARGO_MAKEFLAGS",
         "RUSTC_WORKSPACE_WRAPPER",

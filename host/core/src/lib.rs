@@ -31,6 +31,8 @@
 //!   middle of a call picked up at start.
 //! - [`proposals`]: plans an agent proposes over MCP from the calls it rehearsed, rehearsed at once; running
 //!   them once a person approved them.
+//! - [`rehearsals`]: the rehearsal of a plan version ("what will change"), the hash an approval binds,
+//!   the writes a live run may perform, and holding any other for an operator's review.
 //! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live.
 //! - [`audit`]: the append-only, hash-chained audit log, its verifier and [`verify_offline`].
 //! - [`canonical`]: canonical JSON and the SHA-256 content hash used by plans and the audit chain.
@@ -59,6 +61,7 @@ pub mod plan_check;
 pub mod plan_views;
 pub mod plans;
 pub mod proposals;
+pub mod rehearsals;
 pub mod runs;
 pub mod runs_service;
 pub mod service;

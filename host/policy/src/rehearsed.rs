@@ -5,7 +5,7 @@
 //! and each rehearsed write can be matched as often as it was rehearsed ([`RehearsedEffects::take`]).
 //!
 //! An [`EffectFingerprint`] is what "the same write" means: the plugin, the capability, the action (the HTTP
-//! method, including a method an override names, or the fs change: `create`/`modify`/`delete`), the canonical
+//! method, including a method an override names, or the fs change: `create`/`write`/`delete`), the canonical
 //! target (the canonical URL *with* its query: a write to another query is another write; for files the
 //! mount and path) and the payload's [`PayloadShape`] (a power-of-two size class and, for a JSON object, its
 //! sorted top-level keys). Values inside the payload may change between rehearsal and live (an id, a
@@ -114,7 +114,7 @@ pub struct EffectFingerprint {
     /// `http` or `fs`.
     pub capability: Capability,
     /// The HTTP method (`POST`, or `POST as DELETE` when an override names another method), or the fs
-    /// change (`create`, `modify`, `delete`).
+    /// change (`create`, `write`, `delete`).
     pub action: String,
     /// The canonical URL with its query, or `<mount>/<path>` for a file.
     pub target: String,
@@ -148,7 +148,7 @@ impl EffectFingerprint {
         })
     }
 
-    /// The fingerprint of a file change: `change` is `create`, `modify` or `delete`, `target` is
+    /// The fingerprint of a file change: `change` is `create`, `write` or `delete`, `target` is
     /// `<mount>/<path>`, `shape` the shape of the new content (of an empty payload for a delete).
     pub fn of_file(plugin: &str, change: &str, target: &str, shape: PayloadShape) -> Self {
         EffectFingerprint {

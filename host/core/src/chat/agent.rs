@@ -278,6 +278,10 @@ impl<'a> Agent<'a> {
             }
             _ => Mode::DryRun,
         };
+        if mode == Mode::Live {
+            // A live run may only do what the approved rehearsal showed: without one, approve nothing.
+            self.core.require_rehearsed(&task.plan).await?;
+        }
         let (plan_id, name, tid) = (
             task.plan.id.clone(),
             self.actor.name.clone(),
@@ -292,7 +296,7 @@ impl<'a> Agent<'a> {
                     action: "task.approve".into(),
                     target: Some(tid),
                     correlation_id: None,
-                    detail: json!({ "planId": row.id, "version": row.version, "hash": row.content_hash, "mode": mode }),
+                    detail: json!({ "planId": row.id, "version": row.version, "hash": row.content_hash, "rehearsalHash": row.approved_rehearsal_hash, "mode": mode }),
                 })?;
                 Ok(row)
             })

@@ -51,6 +51,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "tokens that expire (console sessions)",
         sql: include_str!("schema_v6.sql"),
     },
+    Migration {
+        version: 7,
+        description: "rehearsal-bound approvals; executions waiting for review",
+        sql: include_str!("schema_v7.sql"),
+    },
 ];
 
 /// The schema version this build writes and understands.

@@ -23,6 +23,7 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use crate::context::CallContext;
 use crate::journal::NewEffect;
 
+mod bound;
 pub mod diff;
 mod meter;
 mod tree;
@@ -55,6 +56,12 @@ enum MountKind {
         before: TempDir,
         reason: String,
     },
+    /// Live for a rehearsal-bound run: the guest writes into `scratch`; only rehearsed changes are applied
+    /// afterwards ([`bound`]).
+    BoundLive {
+        scratch: TempDir,
+        reason: String,
+    },
 }
 
 /// The granted directories of one invocation.
@@ -85,6 +92,10 @@ impl PreparedFs {
                         grant,
                     );
                     match decision.outcome {
+                        Outcome::Live if ctx.binding.is_some() => MountKind::BoundLive {
+                            scratch: copy_to_temp(&grant.dir)?,
+                            reason: decision.reason,
+                        },
                         Outcome::Live => MountKind::Live {
                             before: copy_to_temp(&grant.dir)?,
                             reason: decision.reason,
@@ -99,7 +110,9 @@ impl PreparedFs {
                 }
             };
             let visible = match &how {
-                MountKind::Scratch { scratch, .. } => scratch.path().to_path_buf(),
+                MountKind::Scratch { scratch, .. } | MountKind::BoundLive { scratch, .. } => {
+                    scratch.path().to_path_buf()
+                }
                 MountKind::ReadOnly | MountKind::Live { .. } => grant.dir.clone(),
             };
             mounts.push(Mount {
@@ -123,7 +136,9 @@ impl PreparedFs {
         for mount in &self.mounts {
             let perms = match mount.how {
                 MountKind::ReadOnly => FsPerms::ReadOnly,
-                MountKind::Scratch { .. } | MountKind::Live { .. } => FsPerms::ReadWrite,
+                MountKind::Scratch { .. }
+                | MountKind::Live { .. }
+                | MountKind::BoundLive { .. } => FsPerms::ReadWrite,
             };
             wasi.preopened_dir(&mount.visible, &mount.grant.mount, perms)
                 .map_err(|err| format!("cannot open `{}`: {err}", mount.visible.display()))?;
@@ -136,7 +151,8 @@ impl PreparedFs {
     pub fn finish(self, ctx: &CallContext) {
         for mount in self.mounts {
             let (before, after, outcome, reason, _keep) = match mount.how {
-                MountKind::ReadOnly => continue,
+                // A bound mount was applied by `finish_bound`; one left here was not, and is dropped.
+                MountKind::ReadOnly | MountKind::BoundLive { .. } => continue,
                 MountKind::Scratch { scratch, reason } => (
                     mount.grant.dir.clone(),
                     scratch.path().to_path_buf(),
@@ -188,6 +204,9 @@ fn record_changes(
         return;
     }
     for change in &changes {
+        let mut detail = bound::change_detail(change);
+        let fingerprint = bound::file_fingerprint(ctx, grant, change, after);
+        crate::rehearsal::note_fingerprint(&mut detail, Some(&fingerprint));
         // Past the journal's budget these are counted (under their outcome) instead of kept; the diff
         // artifact still shows them.
         ctx.journal.record(
@@ -198,12 +217,7 @@ fn record_changes(
                 action: format!("{} {}/{}", change.kind.verb(), grant.mount, change.path),
                 outcome,
                 reason: reason.to_owned(),
-                detail: json!({
-                    "path": change.path,
-                    "change": change.kind.verb(),
-                    "bytes_before": change.bytes_before,
-                    "bytes_after": change.bytes_after,
-                }),
+                detail,
             },
         );
     }

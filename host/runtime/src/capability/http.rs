@@ -8,7 +8,8 @@
 //! - `read`: journals and sends the request (to the canonical URL the policy checked);
 //! - `simulated`: journals what would have been sent and answers itself with `202`,
 //!   `x-drydock-simulated: true` and a JSON body naming the journal entry. Nothing leaves the host;
-//! - `live`: journals and sends.
+//! - `live`: journals and sends; for a live run of a plan node only a write its approved rehearsal showed
+//!   (any other waits for an operator's review, see [`crate::rehearsal`]).
 //!
 //! The request body is read (bounded) before anything else: if the gate dropped it, the guest's own body
 //! write would fail first and the plugin would see "connection reset" instead of the answer. Reading it is
@@ -31,6 +32,7 @@ use wasmtime_wasi_http::{
 
 use crate::context::CallContext;
 use crate::journal::NewEffect;
+use crate::rehearsal::{self, LiveCheck};
 
 /// The header a simulated response carries.
 pub const SIMULATED_HEADER: &str = "x-drydock-simulated";
@@ -100,7 +102,8 @@ async fn gate(
         detail["request_bytes"] = json!(body.len());
         detail["body_excerpt"] = json!(excerpt(&ctx, &body));
     }
-    let decision = match forged_host(&parts) {
+    let mut fingerprint = None;
+    let mut decision = match forged_host(&parts) {
         Some(reason) => Decision {
             outcome: Outcome::Denied,
             reason,
@@ -122,13 +125,15 @@ async fn gate(
                 headers,
                 body: &body,
             };
-            decide_http(
+            let decision = decide_http(
                 ctx.plugin(),
                 &ctx.grants,
                 &ctx.live_policy,
                 &ctx.live_context,
                 &request,
-            )
+            );
+            fingerprint = rehearsal::http_fingerprint(&ctx, &decision, &request);
+            decision
         }
     };
     if decision.outcome == Outcome::Denied {
@@ -148,6 +153,20 @@ async fn gate(
             return Err(HttpError::HttpRequestDenied);
         }
     };
+    rehearsal::note_fingerprint(&mut detail, fingerprint.as_ref());
+    if decision.outcome == Outcome::Live {
+        let bound = rehearsal::check_live_write(
+            &ctx,
+            Capability::Http,
+            &action,
+            fingerprint.as_ref(),
+            &detail,
+        );
+        match bound.await {
+            LiveCheck::Perform(more) => decision.reason.push_str(&more),
+            LiveCheck::Refused => return Err(HttpError::HttpRequestDenied),
+        }
+    }
     // An effect the journal cannot keep does not happen.
     let Some(seq) = ctx.journal.admit(
         &ctx.source,

@@ -39,6 +39,7 @@ pub mod metrics;
 mod openapi;
 mod plugins;
 mod policy;
+mod rehearsals;
 mod replay;
 mod runs;
 mod sessions;
@@ -108,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(sessions::router())
         .merge(executions::router())
+        .merge(rehearsals::router())
         .merge(chat::router())
         .merge(settings::router())
         .merge(runs::router())

@@ -12,11 +12,13 @@ mod routes_chat;
 mod routes_fastagency;
 mod routes_mcp;
 mod routes_plugins;
+mod routes_rehearsals;
 mod routes_runs;
 mod routes_workflows;
 mod schemas;
 mod schemas_accounts;
 mod schemas_plugins;
+mod schemas_rehearsals;
 mod schemas_workflows;
 #[cfg(test)]
 mod tests;
@@ -31,6 +33,7 @@ use super::AppState;
 fn all_routes() -> impl Iterator<Item = &'static Route> {
     routes::ROUTES
         .iter()
+        .chain(routes_rehearsals::ROUTES)
         .chain(routes_accounts::ROUTES)
         .chain(routes_chat::ROUTES)
         .chain(routes_workflows::ROUTES)

@@ -37,6 +37,8 @@ pub(super) const SESSION_EVENT_KINDS: &[&str] = &[
     "node_completed",
     "node_failed",
     "node_interrupted",
+    "needs_review",
+    "review_decided",
 ];
 
 /// Every route of the API, in the order `api::app` merges them.

@@ -20,6 +20,7 @@ pub(super) fn all() -> Value {
         chat_and_settings(),
         super::schemas_workflows::all(),
         super::schemas_plugins::all(),
+        super::schemas_rehearsals::all(),
         super::schemas_accounts::all(),
     ] {
         let Value::Object(part) = part else {
@@ -412,7 +413,7 @@ fn executions() -> Value {
                 "mode": reference("Mode"),
                 "status": {
                     "type": "string",
-                    "enum": ["accepted", "running", "completed", "failed", "interrupted"],
+                    "enum": ["accepted", "running", "needs_review", "completed", "failed", "interrupted"],
                 },
                 "requestedBy": { "type": "string" },
                 "startedAt": timestamp(),
