@@ -37,6 +37,7 @@ mod plan_api;
 mod planner;
 mod plugin_changes;
 mod policy_api;
+mod policy_suggest;
 mod rehearsal_live;
 mod runs;
 mod secrets_env;

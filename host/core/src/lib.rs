@@ -33,7 +33,8 @@
 //!   them once a person approved them.
 //! - [`rehearsals`]: the rehearsal of a plan version ("what will change"), the hash an approval binds,
 //!   the writes a live run may perform, and holding any other for an operator's review.
-//! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live.
+//! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live. [`policy_suggest`]:
+//!   the smallest grants covering what an execution, a session's plan or a run used (from the audit log).
 //! - [`audit`]: the append-only, hash-chained audit log, its verifier and [`verify_offline`].
 //! - [`canonical`]: canonical JSON and the SHA-256 content hash used by plans and the audit chain.
 //! - [`text_enum`]: the stored names of enums ([`Role`], [`PlanStatus`], [`ExecutionStatus`]).
@@ -60,6 +61,7 @@ pub mod packages;
 pub mod plan_check;
 pub mod plan_views;
 pub mod plans;
+pub mod policy_suggest;
 pub mod proposals;
 pub mod rehearsals;
 pub mod runs;

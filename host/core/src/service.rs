@@ -102,6 +102,8 @@ pub(crate) struct Shared {
     pub(crate) package_limit: std::sync::atomic::AtomicU64,
     /// Failed sign-ins and the console session lifetime.
     pub(crate) sign_in: crate::sign_in::SignInState,
+    /// The policy file the runtime's grants came from, for suggestions ([`Core::set_policy_file`]).
+    pub(crate) policy_file: std::sync::RwLock<Option<PathBuf>>,
 }
 
 impl Core {
@@ -129,6 +131,7 @@ impl Core {
                     crate::packages::intake::MAX_PACKAGE_BYTES,
                 ),
                 sign_in: crate::sign_in::SignInState::default(),
+                policy_file: std::sync::RwLock::new(None),
             }),
         };
         core.load_installed_packages().await?;

@@ -16,6 +16,7 @@
 //! - [`decide`]: one decision function per effect kind ([`decide_http`], [`decide_fs_write`], ...).
 //! - [`names`]: the syntax of secret and env names and fs mounts, shared with package requests.
 //! - [`budgets`]: [`Budgets`], how many expensive requests per token and per anonymous address.
+//! - [`suggest`]: least privilege from a trace: the smallest grants covering what a run used.
 //! - [`trust`]: [`Trust`], the package signers an operator trusts ([`Ed25519PublicKey`]).
 //! - [`error`]: [`PolicyError`] with `file:line:column` locations.
 
@@ -31,6 +32,7 @@ pub mod names;
 pub mod path_match;
 pub mod policy;
 pub mod rehearsed;
+pub mod suggest;
 pub mod trust;
 pub mod url_match;
 
@@ -46,5 +48,6 @@ pub use live::{LiveContext, LivePolicy, MASTER_SWITCH_VAR, PlanApproval};
 pub use path_match::{PathError, is_within, normalize};
 pub use policy::Policy;
 pub use rehearsed::{EffectFingerprint, PayloadShape, RehearsedEffects};
+pub use suggest::{ChangeKind, GrantChange, Suggestion, UsedEffect, suggest};
 pub use trust::{Ed25519PublicKey, KeyFormatError, Trust, TrustedKey};
 pub use url_match::{Host, Scheme, TargetUrl, UrlError, UrlPrefix};

@@ -1,12 +1,14 @@
-//! `GET /api/policy` (grants, LivePolicy, master switch) and `PUT /api/policy/plugins/{plugin}/live`
-//! (operators). The master switch is read-only here: only the process environment sets it.
+//! `GET /api/policy` (grants, LivePolicy, master switch), `PUT /api/policy/plugins/{plugin}/live`
+//! (operators) and `GET /api/policy/suggest?execution=|session=|run=` (operators: the smallest grants that
+//! cover what a traced run used). The master switch is read-only here: only the process environment sets it.
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use drydock_core::live_policy::{LiveEntry, LiveSource};
+use drydock_core::policy_suggest::TraceOf;
 use drydock_policy::Capability;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,6 +21,45 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/policy", get(show))
         .route("/api/policy/plugins/{plugin}/live", put(set_live))
+        .route("/api/policy/suggest", get(suggest))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuggestQuery {
+    execution: Option<String>,
+    session: Option<String>,
+    run: Option<String>,
+}
+
+/// The suggested policy file, its diff against the running one, and what happened to every grant of the
+/// plugins in the trace (`unusedGrants` lists the ones the trace never used).
+async fn suggest(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    query: Result<Query<SuggestQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|err| ApiError::invalid(err.body_text()))?;
+    let of = match (query.execution, query.session, query.run) {
+        (Some(id), None, None) => TraceOf::Execution(id),
+        (None, Some(id), None) => TraceOf::Session(id),
+        (None, None, Some(id)) => TraceOf::Run(id),
+        _ => {
+            return Err(ApiError::invalid(
+                "name exactly one trace: `?execution=<correlation id>`, `?session=<session id>` (its current \
+                 plan's executions) or `?run=<workflow run id>`",
+            ));
+        }
+    };
+    let suggestion = state.core.suggest_policy(&actor, of).await?;
+    let unused: Vec<String> = suggestion
+        .suggestion
+        .unused()
+        .map(|change| format!("{}: {}", change.plugin, change.grant))
+        .collect();
+    let mut body = serde_json::to_value(&suggestion).map_err(ApiError::internal)?;
+    body["unusedGrants"] = json!(unused);
+    Ok(Json(body))
 }
 
 async fn show(State(state): State<AppState>, Caller(_): Caller) -> Json<Value> {

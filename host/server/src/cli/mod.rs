@@ -2,7 +2,7 @@
 //! - on this machine, without a server: `drydock serve`, `drydock mcp` (stdio), `plugin check|list`, `tool list|invoke`, `plan
 //!   generate` (the sandbox in-process, so a plugin author can try a plugin), `audit verify`, `user add`;
 //! - as a client of a running server ([`client`]): `drydock login`, `drydock shell`, `drydock workflow
-//!   list|run`.
+//!   list|run`, `drydock policy suggest`.
 
 mod admin;
 pub mod client;
@@ -11,6 +11,7 @@ mod mcp;
 mod packages;
 mod plan;
 mod plugin;
+mod policy;
 mod print;
 mod serve;
 mod setup;
@@ -62,6 +63,9 @@ enum Command {
     /// List and run workflows on a Drydock server you logged in to.
     #[command(subcommand)]
     Workflow(client::WorkflowCommand),
+    /// Least-privilege policies from what a run used, on a Drydock server you logged in to as an operator.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 /// Where plugins, policy and data live; shared by every command that runs plugins.
@@ -113,6 +117,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Login(args) => client::login(args).await,
         Command::Shell(args) => client::shell(args).await,
         Command::Workflow(command) => client::workflow(command).await,
+        Command::Policy(command) => policy::run(command).await,
     }
 }
 

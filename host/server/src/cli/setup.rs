@@ -67,14 +67,17 @@ pub async fn open_core(args: &HostArgs, runtime: Runtime) -> anyhow::Result<dryd
         data_dir: args.data_dir.clone(),
         bootstrap_token: std::env::var("DRYDOCK_BOOTSTRAP_TOKEN").ok(),
     };
-    drydock_core::Core::open(config, runtime)
+    let core = drydock_core::Core::open(config, runtime)
         .await
         .with_context(|| {
             format!(
                 "cannot open the data directory `{}`",
                 args.data_dir.display()
             )
-        })
+        })?;
+    // Suggestions edit the file the grants came from, wherever the server's working directory moves.
+    core.set_policy_file(policy_path(args).map(|path| std::path::absolute(&path).unwrap_or(path)));
+    Ok(core)
 }
 
 /// A runtime with every plugin of the plugin directory loaded; refused plugins are listed on stderr.

@@ -171,6 +171,55 @@ pub(super) const ROUTES: &[Route] = &[
     },
     Route {
         method: Method::Get,
+        path: "/api/policy/suggest",
+        operation_id: "suggestPolicy",
+        summary: "The smallest grants covering what one execution, a session's current plan or a workflow run used",
+        access: Access::Operator,
+        params: &[
+            Param {
+                name: "execution",
+                location: Location::Query,
+                kind: Scalar::String,
+                description: "A plan node execution's correlation id.",
+            },
+            Param {
+                name: "session",
+                location: Location::Query,
+                kind: Scalar::String,
+                description: "A session id: every execution of its current plan version.",
+            },
+            Param {
+                name: "run",
+                location: Location::Query,
+                kind: Scalar::String,
+                description: "A workflow run id.",
+            },
+        ],
+        request: None,
+        responses: &[
+            ok(
+                200,
+                "the suggested policy file, its diff and what happens to each grant",
+                Content::Json("PolicySuggestion"),
+            ),
+            error(
+                400,
+                "not exactly one of `execution`, `session`, `run`, or an unknown parameter (`invalid_field`)",
+            ),
+            UNAUTHORIZED,
+            NOT_OPERATOR,
+            error(404, "no such execution, session or run"),
+            error(
+                409,
+                "the server runs without a policy file (`no_policy_file`), the file cannot be read or is no \
+                 longer valid (`policy_file_unreadable`, `policy_file_invalid`), or the session has no \
+                 execution of its current plan (`nothing_traced`)",
+            ),
+            INTERNAL,
+        ],
+    },
+    Route {
+        method: Method::Get,
         path: "/api/audit",
         operation_id: "listAudit",
         summary: "Audit rows, filtered by execution, actor or action, in chain order or newest first",

@@ -255,6 +255,25 @@ fn tools_and_policy() -> Value {
             "plugin": { "type": "string" },
             "capabilities": array_of(reference("Capability")),
         })),
+        "PolicySuggestion": open(
+            &["policyFile", "traced", "effects", "policy", "diff", "plugins", "changes", "notes", "unusedGrants"],
+            json!({
+                "policyFile": { "type": "string", "description": "The policy file the suggestion edits." },
+                "traced": array_of(json!({ "type": "string", "description": "A correlation id whose effects were read." })),
+                "effects": { "type": "integer", "minimum": 0 },
+                "policy": { "type": "string", "description": "The whole suggested policy file (TOML)." },
+                "diff": { "type": "string", "description": "Unified diff from the current file; empty when nothing narrows." },
+                "plugins": array_of(json!({ "type": "string" })),
+                "changes": array_of(open(&["plugin", "grant", "change", "note"], json!({
+                    "plugin": { "type": "string" },
+                    "grant": { "type": "string" },
+                    "change": { "type": "string", "enum": ["narrowed", "unused", "readOnly", "kept", "untraced"] },
+                    "note": { "type": "string" },
+                }))),
+                "notes": array_of(json!({ "type": "string" })),
+                "unusedGrants": array_of(json!({ "type": "string", "description": "`<plugin>: <grant>` never used by the trace." })),
+            }),
+        ),
     })
 }
 
