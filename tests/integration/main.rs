@@ -38,6 +38,7 @@ mod planner;
 mod plugin_changes;
 mod policy_api;
 mod policy_suggest;
+mod rehearsal_files;
 mod rehearsal_live;
 mod runs;
 mod secrets_env;

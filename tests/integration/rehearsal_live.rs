@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::support::{HostOptions, TestServer, start_server_with};
 
-const OPERATOR: &str = "operator-token-for-rehearsal-tests";
+pub(crate) const OPERATOR: &str = "operator-token-for-rehearsal-tests";
 
 async fn serve(peer: &Peer, data: &std::path::Path) -> TestServer {
     let policy = format!(
@@ -28,12 +28,12 @@ async fn serve(peer: &Peer, data: &std::path::Path) -> TestServer {
     start_server_with(&policy, &[SLEEPER], data, OPERATOR, options).await
 }
 
-async fn operator(server: &TestServer) -> Actor {
+pub(crate) async fn operator(server: &TestServer) -> Actor {
     server.core.authenticate(OPERATOR).await.unwrap().unwrap()
 }
 
 /// A session whose plan is one `sleeper.run` node, rehearsed at once (a proposal runs every node dry).
-async fn rehearsed(server: &TestServer, args: Value) -> String {
+pub(crate) async fn rehearsed(server: &TestServer, args: Value) -> String {
     let step = ProposedStep {
         tool: "sleeper.run".into(),
         args,
@@ -52,14 +52,19 @@ async fn rehearsed(server: &TestServer, args: Value) -> String {
     proposal.session.id
 }
 
-async fn call(server: &TestServer, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn call(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let body = body.map(|b| b.to_string());
     let answer = send(server.addr, method, path, Some(OPERATOR), body.as_deref()).await;
     let json = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
     (answer.status, json)
 }
 
-async fn approve(server: &TestServer, session: &str) -> Value {
+pub(crate) async fn approve(server: &TestServer, session: &str) -> Value {
     let (status, plan) = call(
         server,
         "POST",
@@ -71,7 +76,7 @@ async fn approve(server: &TestServer, session: &str) -> Value {
     plan
 }
 
-async fn run_live(server: &TestServer, session: &str) -> (u16, Value) {
+pub(crate) async fn run_live(server: &TestServer, session: &str) -> (u16, Value) {
     call(
         server,
         "POST",
@@ -82,7 +87,7 @@ async fn run_live(server: &TestServer, session: &str) -> (u16, Value) {
 }
 
 /// Polls an execution until it has one of `statuses` (bounded: 200 × 25 ms).
-async fn wait_until(server: &TestServer, correlation: &str, statuses: &[&str]) -> Value {
+pub(crate) async fn wait_until(server: &TestServer, correlation: &str, statuses: &[&str]) -> Value {
     for _ in 0..200 {
         let (status, execution) = call(
             server,
@@ -100,7 +105,7 @@ async fn wait_until(server: &TestServer, correlation: &str, statuses: &[&str]) -
     panic!("execution {correlation} never reached {statuses:?}");
 }
 
-async fn review(server: &TestServer, correlation: &str, decision: &str) -> (u16, Value) {
+pub(crate) async fn review(server: &TestServer, correlation: &str, decision: &str) -> (u16, Value) {
     call(
         server,
         "POST",

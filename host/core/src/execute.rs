@@ -269,6 +269,16 @@ impl Core {
                 failed = Some(format!("step {} (`{tool}`) failed: {err}", index + 1));
                 break;
             }
+            // *Stop* at a review ends the run even when the step got to its end (a held file write is
+            // decided after the plugin returned): the node does not count as done.
+            if stop.is_cancelled() {
+                failed = Some(format!(
+                    "stopped at review during step {} (`{tool}`): a write its rehearsal did not show was not \
+                     performed",
+                    index + 1
+                ));
+                break;
+            }
         }
         let detail = json!({ "steps": steps });
         match failed {
