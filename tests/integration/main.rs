@@ -16,6 +16,7 @@ mod console_flows;
 mod console_operators;
 mod console_plans;
 mod console_plans_refusals;
+mod console_review;
 mod engine;
 mod fastagency;
 mod fs_grants;

@@ -16,7 +16,7 @@ use crate::support::{HostOptions, TestServer, start_server_with};
 
 pub(crate) const OPERATOR: &str = "operator-token-for-rehearsal-tests";
 
-async fn serve(peer: &Peer, data: &std::path::Path) -> TestServer {
+pub(crate) async fn serve(peer: &Peer, data: &std::path::Path) -> TestServer {
     let policy = format!(
         "[plugins.sleeper]\nhttp = [{{ url = \"{}/\", methods = [\"POST\"] }}]\nlive = [\"http\"]\n",
         peer.base_url()
