@@ -71,10 +71,95 @@ impl RehearsalReport {
         bound_of(&self.plan_hash, &self.nodes, &self.missing)
     }
 
-    /// This report as JSON (the API's and the MCP answer's shape).
+    /// This report as JSON (the API's shape).
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or_default()
     }
+
+    /// The short form agents and chat answers carry: `{hash, planHash, writes, missing, nodes: [{nodeId,
+    /// writes, targets: [{capability, target, action, count}]}], report}` (no diffs or excerpts: `report`
+    /// names the route with all of it).
+    pub fn summary(&self, session_id: &str) -> Value {
+        let nodes: Vec<Value> = self
+            .nodes
+            .iter()
+            .filter(|n| n.execution.is_some())
+            .map(|n| json!({ "nodeId": n.node_id, "writes": n.writes, "targets": targets_of(n) }))
+            .collect();
+        json!({
+            "hash": self.hash,
+            "planHash": self.plan_hash,
+            "writes": self.nodes.iter().map(|n| n.writes).sum::<usize>(),
+            "missing": self.missing,
+            "nodes": nodes,
+            "report": format!("GET /api/sessions/{session_id}/plan/rehearsal"),
+        })
+    }
+
+    /// [`RehearsalReport::summary`] in words, one paragraph.
+    pub fn summary_text(&self) -> String {
+        let short = &self.hash[..12.min(self.hash.len())];
+        let mut text = format!("What will change (rehearsal {short}):");
+        let mut any = false;
+        for node in self.nodes.iter().filter(|n| n.execution.is_some()) {
+            let writes: Vec<String> = targets_of(node)
+                .iter()
+                .map(|t| {
+                    let times = t["count"].as_u64().unwrap_or(1);
+                    let times = if times > 1 {
+                        format!(" ×{times}")
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "{} {} {}{times}",
+                        t["capability"].as_str().unwrap_or("?"),
+                        t["action"].as_str().unwrap_or("?"),
+                        t["target"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect();
+            let words = if writes.is_empty() {
+                "no writes".to_owned()
+            } else {
+                writes.join("; ")
+            };
+            text.push_str(&format!(" {}: {words}.", node.node_id));
+            any = true;
+        }
+        if !any {
+            text.push_str(" nothing rehearsed yet.");
+        }
+        if !self.missing.is_empty() {
+            text.push_str(&format!(
+                " Not rehearsed: {} (run them dry first; they cannot go live).",
+                self.missing.join(", ")
+            ));
+        }
+        text.push_str(
+            " Approving binds this rehearsal: a live run may perform only these writes, each as often as shown; \
+             any other is held for an operator's review.",
+        );
+        text
+    }
+}
+
+/// One node's writes as `[{capability, target, action, count}]`, in report order.
+fn targets_of(node: &NodeRehearsal) -> Vec<Value> {
+    let mut out = Vec::new();
+    for group in &node.capabilities {
+        for target in group["targets"].as_array().into_iter().flatten() {
+            for effect in target["effects"].as_array().into_iter().flatten() {
+                out.push(json!({
+                    "capability": group["capability"],
+                    "target": target["target"],
+                    "action": effect["action"],
+                    "count": effect["count"],
+                }));
+            }
+        }
+    }
+    out
 }
 
 fn bound_of(plan_hash: &str, nodes: &[NodeRehearsal], missing: &[String]) -> Value {
@@ -287,6 +372,51 @@ mod tests {
         assert_eq!(targets.len(), 2);
         assert_eq!(targets[0]["target"], "http://a/x");
         assert_eq!(targets[0]["effects"][0]["count"], 2);
+    }
+
+    #[test]
+    fn the_summary_names_each_write_its_count_and_the_unrehearsed_nodes() {
+        let effects = [
+            effect("simulated", "http://a/x"),
+            effect("simulated", "http://a/x"),
+        ];
+        let (capabilities, fingerprints) = group_writes(&effects);
+        let node = |id: &str, run: bool| NodeRehearsal {
+            node_id: id.into(),
+            title: String::new(),
+            execution: run.then(|| json!({ "correlationId": "c" })),
+            writes: if run { 2 } else { 0 },
+            capabilities: if run {
+                capabilities.clone()
+            } else {
+                Vec::new()
+            },
+            diffs: Vec::new(),
+            fingerprints: if run {
+                fingerprints.clone()
+            } else {
+                Vec::new()
+            },
+        };
+        let report = RehearsalReport {
+            plan_id: "p".into(),
+            version: 1,
+            plan_hash: "ph".into(),
+            hash: "0123456789abcdef".into(),
+            nodes: vec![node("n1", true), node("n2", false)],
+            missing: vec!["n2".into()],
+        };
+        let text = report.summary_text();
+        assert!(
+            text.starts_with("What will change (rehearsal 0123456789ab):"),
+            "{text}"
+        );
+        assert!(text.contains("n1: http POST http://a/x ×2."), "{text}");
+        assert!(text.contains("Not rehearsed: n2"), "{text}");
+        let summary = report.summary("s");
+        assert_eq!(summary["writes"], 2);
+        assert_eq!(summary["nodes"][0]["targets"][0]["count"], 2);
+        assert_eq!(summary["report"], "GET /api/sessions/s/plan/rehearsal");
     }
 
     #[test]
