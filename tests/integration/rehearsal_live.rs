@@ -331,6 +331,34 @@ async fn the_report_groups_writes_by_node_capability_and_target_and_its_hash_is_
     let (_, again) = call(&server, "GET", &path, None).await;
     assert_eq!(again["hash"], report["hash"]);
 
+    // The API's approval may name the report it read; the approval then binds exactly that one.
+    let approve_path = format!("/api/sessions/{session}/plan/approve");
+    let (status, unknown) =
+        call(&server, "POST", &format!("{approve_path}?sideways=1"), None).await;
+    assert_eq!(status, 400, "{unknown}");
+    let (status, stale) = call(
+        &server,
+        "POST",
+        &format!("{approve_path}?rehearsalHash=nope"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, stale["error"]["code"].as_str()),
+        (409, Some("rehearsal_changed")),
+        "{stale}"
+    );
+    let hash = report["hash"].as_str().unwrap();
+    let (status, plan) = call(
+        &server,
+        "POST",
+        &format!("{approve_path}?rehearsalHash={hash}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["approval"]["approvedRehearsalHash"], hash, "{plan}");
+
     let (status, _) = call(
         &server,
         "GET",

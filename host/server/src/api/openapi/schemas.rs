@@ -374,6 +374,10 @@ fn sessions_and_plans() -> Value {
                     "approvedBy": nullable_string("Who approved it."),
                     "approvedAt": nullable_string("When, RFC 3339 UTC."),
                     "approvedHash": nullable_string("The content hash at approval."),
+                    "approvedRehearsalHash": nullable_string(
+                        "The hash of the rehearsal report the approval bound (GET .../plan/rehearsal): a live \
+                         run may perform only the writes it showed."
+                    ),
                 })),
             }),
         ),
