@@ -50,6 +50,9 @@ run_node implement
 step "events so far (SSE replay from Last-Event-ID: 0; the stream stays open, so stop after 2 s)"
 curl -sN --max-time 2 "${H[@]}" -H "Last-Event-ID: 0" "$URL/api/sessions/$SESSION/events" | grep '^event:' | sort | uniq -c || true
 
+step "what will change: the rehearsal report (its hash is what an approval binds)"
+curl -sf "${H[@]}" "$URL/api/sessions/$SESSION/plan/rehearsal" | jq -c '{hash, missing, nodes: [.nodes[] | {nodeId, writes}]}'
+
 step "artifacts of the session"
 artifacts=$(curl -sf "${H[@]}" "$URL/api/sessions/$SESSION/artifacts")
 echo "$artifacts" | jq -c .

@@ -213,6 +213,13 @@ async fn seed_000_walkthrough_works_without_a_language_model() {
         "{}",
         content(&status)
     );
+    // The dry run was the plan's rehearsal: the status says what a live run would change.
+    assert!(
+        content(&status).contains("What will change (rehearsal ")
+            && content(&status).contains("fs create /workspace/"),
+        "{}",
+        content(&status)
+    );
     let fifth = chat(
         addr,
         OPERATOR,

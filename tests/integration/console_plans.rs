@@ -301,12 +301,25 @@ async fn a_work_item_becomes_a_plan_picture_a_rehearsal_with_a_diff_and_an_appro
             && rehearsal.body.contains("<span class=\"add\">")
     );
 
+    // The page shows the core's rehearsal report before the Approve button, with the hash the form sends.
+    let report = server.core.plan_rehearsal(&alice, &id).await.unwrap();
+    let shown = between(&page.body, "id=\"rehearsal-hash\">", "<").to_owned();
+    assert_eq!(shown, report.hash);
+    assert_eq!(field(&page.body, "rehearsal"), report.hash);
+    let before_button = &page.body[..page.body.find("Approve version").unwrap()];
+    assert!(
+        before_button.contains("What will change")
+            && before_button.contains("<code>/workspace/notes/ABC-123.md</code>"),
+        "the report comes before the Approve button: {}",
+        page.body
+    );
+
     // An approval of a hash the page did not show is refused; the shown one is frozen.
     let stale = act(
         &mut jar,
         &server,
         &format!("/plans/{id}/approve"),
-        &[("hash", "0000")],
+        &[("hash", "0000"), ("rehearsal", &shown)],
     )
     .await;
     assert_eq!(stale.status, 409, "{}", stale.body);
@@ -317,11 +330,25 @@ async fn a_work_item_becomes_a_plan_picture_a_rehearsal_with_a_diff_and_an_appro
         "{}",
         stale.body
     );
+    for (rehearsal, words) in [
+        ("", "lost the hash of the rehearsal"),
+        ("0000", "the rehearsal changed since it was shown"),
+    ] {
+        let refused = act(
+            &mut jar,
+            &server,
+            &format!("/plans/{id}/approve"),
+            &[("hash", &hash), ("rehearsal", rehearsal)],
+        )
+        .await;
+        assert_eq!(refused.status, 409, "{}", refused.body);
+        assert!(refused.body.contains(words), "{words}: {}", refused.body);
+    }
     let approved = act(
         &mut jar,
         &server,
         &format!("/plans/{id}/approve"),
-        &[("hash", &hash)],
+        &[("hash", &hash), ("rehearsal", &shown)],
     )
     .await;
     assert_eq!(approved.status, 303, "{}", approved.body);
@@ -334,6 +361,10 @@ async fn a_work_item_becomes_a_plan_picture_a_rehearsal_with_a_diff_and_an_appro
         page.body
     );
     assert_eq!(between(&page.body, "id=\"approved-hash\">", "<"), hash);
+    assert_eq!(
+        between(&page.body, "id=\"approved-rehearsal-hash\">", "<"),
+        shown
+    );
     assert!(
         !page.body.contains("Approve version"),
         "nothing left to approve: {}",

@@ -141,6 +141,13 @@ async fn a_users_forged_live_run_is_refused_while_an_operator_sees_what_live_wou
     let alice = person(&server, "alice", Role::User).await;
     person(&server, "olga", Role::Operator).await;
     let id = planned_session(&server, &alice).await;
+    // A live run may only do what its approved rehearsal showed: rehearse the node before approving.
+    let rehearsal = server
+        .core
+        .execute_node(&alice, &id, "analyze", drydock_policy::Mode::DryRun)
+        .await
+        .unwrap();
+    finished(&server, &alice, &rehearsal).await;
     server.core.approve_plan(&alice, &id).await.unwrap();
     let mut jar = signed_in(&server, "alice", "correct horse").await;
     let forged = act(
@@ -164,8 +171,9 @@ async fn a_users_forged_live_run_is_refused_while_an_operator_sees_what_live_wou
             .await
             .unwrap()
             .1
-            .is_empty(),
-        "nothing ran"
+            .len()
+            == 1,
+        "nothing ran but the rehearsal"
     );
 
     let mut olga = signed_in(&server, "olga", "correct horse").await;

@@ -34,6 +34,20 @@ async fn propose_post(client: &RunningService<RoleClient, Client>, peer: &Peer) 
         "the rehearsal is dry: {effects}"
     );
     assert_eq!(peer.count(), 0);
+    // What will change: the report's summary, the one write and the hash an approval binds.
+    let report = &structured["rehearsalReport"];
+    assert_eq!(report["writes"], 1, "{report}");
+    assert_eq!(report["nodes"][0]["targets"][0]["target"], url, "{report}");
+    assert_eq!(report["hash"].as_str().map(str::len), Some(64), "{report}");
+    assert!(
+        proposed.content[0]
+            .as_text()
+            .unwrap()
+            .text
+            .contains("What will change"),
+        "{:?}",
+        proposed.content
+    );
     structured["sessionId"].as_str().unwrap().to_owned()
 }
 
@@ -104,9 +118,20 @@ async fn a_proposed_plan_goes_live_only_after_a_person_approves_it_and_every_key
         ))
         .await
         .unwrap();
+    let status = status.structured_content.unwrap();
+    assert_eq!(status["plan"]["status"], "pending_approval");
+    let report = send(
+        server.addr,
+        "GET",
+        &format!("/api/sessions/{session_id}/plan/rehearsal"),
+        Some(TOKEN),
+        None,
+    )
+    .await;
     assert_eq!(
-        status.structured_content.unwrap()["plan"]["status"],
-        "pending_approval"
+        status["rehearsalReport"]["hash"],
+        report.json()["hash"],
+        "the status carries the hash of the report an approval binds: {status}"
     );
     let early = execute(&client, &session_id).await;
     assert_eq!(early.is_error, Some(true), "an unapproved plan is refused");
@@ -169,6 +194,11 @@ async fn a_proposed_plan_goes_live_only_after_a_person_approves_it_and_every_key
     assert_ne!(run.is_error, Some(true), "{run:?}");
     let structured = run.structured_content.unwrap();
     assert_eq!(structured["mode"], "live");
+    assert_eq!(
+        structured["plan"]["approvedRehearsalHash"],
+        report.json()["hash"],
+        "{structured}"
+    );
     assert_eq!(structured["plan"]["status"], "completed");
     assert_eq!(peer.count(), 1, "the approved POST went out exactly once");
     client.cancel().await.unwrap();

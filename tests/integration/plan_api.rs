@@ -312,6 +312,40 @@ async fn a_changed_plan_is_stale_and_live_execution_is_refused_until_approved_ag
     .await;
     assert_eq!(refused.status, 409);
 
+    // Approved without a rehearsal, a node cannot go live; rehearsed (a dry run) and approved, it can.
+    send(
+        server.addr,
+        "POST",
+        &format!("/api/sessions/{session}/plan/approve"),
+        Some(OPERATOR),
+        None,
+    )
+    .await;
+    let unrehearsed = execute(
+        server.addr,
+        OPERATOR,
+        &session,
+        r#"{"nodeId": "analyze", "mode": "live"}"#,
+    )
+    .await;
+    assert_eq!(unrehearsed.status, 409, "{}", unrehearsed.body);
+    assert_eq!(unrehearsed.json()["error"]["code"], "rehearsal_missing");
+    let dry = execute(server.addr, OPERATOR, &session, r#"{"nodeId": "analyze"}"#).await;
+    let dry = dry.json()["correlationId"].as_str().unwrap().to_owned();
+    wait_for(server.addr, OPERATOR, &dry).await;
+    let changed = execute(
+        server.addr,
+        OPERATOR,
+        &session,
+        r#"{"nodeId": "analyze", "mode": "live"}"#,
+    )
+    .await;
+    assert_eq!(changed.status, 409, "{}", changed.body);
+    assert_eq!(
+        changed.json()["error"]["code"],
+        "rehearsal_missing",
+        "the approval predates the rehearsal"
+    );
     send(
         server.addr,
         "POST",

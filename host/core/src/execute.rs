@@ -2,15 +2,20 @@
 //! invocations in the background, each effect and artifact an event.
 //!
 //! A node may run when every node it depends on has a completed execution. Live mode needs an operator and
-//! an approved plan whose content hash is unchanged since approval; each effect still passes the LivePolicy
-//! and the master switch in the runtime. A restart marks executions that were under way `interrupted`.
+//! an approved plan whose content hash is unchanged since approval, and a rehearsal bound by that approval
+//! (see [`crate::rehearsals`]); each effect still passes the LivePolicy and the master switch in the
+//! runtime, and a live write the rehearsal did not show waits for an operator. A restart marks executions that were under way `interrupted`.
 
-use drydock_policy::{Mode, PlanApproval};
-use drydock_runtime::InvokeRequest;
+use std::sync::Arc;
+
+use drydock_policy::{Mode, PlanApproval, RehearsedEffects};
+use drydock_runtime::{InvokeRequest, RehearsalBinding};
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 use crate::actor::Actor;
 use crate::core_error::CoreError;
+use crate::rehearsals::review::CoreDesk;
 use crate::service::Core;
 use crate::store::{ArtifactRow, AuditEntry, ExecutionRow, ExecutionStatus, PlanRow, Role};
 
@@ -32,6 +37,7 @@ impl Core {
                 CoreError::NotFound(format!("the current plan has no node `{node_id}`"))
             })?;
         let approval = approval_of(&plan);
+        let mut rehearsed = None;
         if mode == Mode::Live {
             actor.require_operator("running a node live")?;
             if let PlanApproval::NotApproved { reason } = &approval {
@@ -40,6 +46,8 @@ impl Core {
                     message: format!("live execution needs an approved, unchanged plan: {reason}"),
                 });
             }
+            let mut frozen = self.rehearsed_writes(&plan, &[node_id.to_owned()]).await?;
+            rehearsed = frozen.remove(node_id);
         }
         self.check_dependencies(&session.id, &node).await?;
         let correlation_id = self
@@ -48,7 +56,8 @@ impl Core {
         let core = self.clone();
         let (sid, corr) = (session.id.clone(), correlation_id.clone());
         tokio::spawn(async move {
-            if let Err(err) = core.run_node(&sid, &corr, node, mode, approval).await {
+            let run = core.run_node(&sid, &corr, node, mode, approval, rehearsed);
+            if let Err(err) = run.await {
                 tracing::error!(correlation_id = corr, error = %err, "a node execution failed to record its outcome");
             }
         });
@@ -145,7 +154,8 @@ impl Core {
     }
 
     /// Runs the steps of `node` under `correlation_id`, recording everything; answers with the effects of
-    /// its steps (what a rehearsal shows).
+    /// its steps (what a rehearsal shows). A live run of an approved plan gets `rehearsed`, the writes its
+    /// approval froze for this node: any other live write waits for an operator ([`crate::rehearsals`]).
     pub(crate) async fn run_node(
         &self,
         session_id: &str,
@@ -153,8 +163,21 @@ impl Core {
         node: Value,
         mode: Mode,
         approval: PlanApproval,
+        rehearsed: Option<RehearsedEffects>,
     ) -> Result<Vec<drydock_runtime::Effect>, CoreError> {
         let node_id = node["nodeId"].as_str().unwrap_or_default().to_owned();
+        let stop = CancellationToken::new();
+        let binding = rehearsed.map(|writes| {
+            let desk = CoreDesk {
+                core: self.clone(),
+                session_id: session_id.to_owned(),
+                node_id: node_id.clone(),
+                correlation_id: correlation_id.to_owned(),
+                cancel: stop.clone(),
+                turn: Arc::default(),
+            };
+            RehearsalBinding::new(writes, Arc::new(desk))
+        });
         let corr = Some(correlation_id);
         let started = self.set_execution(
             correlation_id,
@@ -201,7 +224,8 @@ impl Core {
                 correlation_id: correlation_id.to_owned(),
                 plan_approval: approval.clone(),
                 progress: None,
-                cancel: None,
+                cancel: binding.as_ref().map(|_| stop.clone()),
+                binding: binding.clone(),
             };
             let report = self.shared.runtime.invoke(request).await;
             for effect in &report.record.effects {
@@ -243,6 +267,16 @@ impl Core {
             .await?;
             if let Err(err) = report.outcome {
                 failed = Some(format!("step {} (`{tool}`) failed: {err}", index + 1));
+                break;
+            }
+            // *Stop* at a review ends the run even when the step got to its end (a held file write is
+            // decided after the plugin returned): the node does not count as done.
+            if stop.is_cancelled() {
+                failed = Some(format!(
+                    "stopped at review during step {} (`{tool}`): a write its rehearsal did not show was not \
+                     performed",
+                    index + 1
+                ));
                 break;
             }
         }

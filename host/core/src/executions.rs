@@ -22,6 +22,9 @@ named_enum! {
         Accepted => "accepted",
         /// Working.
         Running => "running",
+        /// A live run holds a write its approved rehearsal did not show, until an operator allows it once
+        /// or stops the run.
+        NeedsReview => "needs_review",
         /// Finished successfully.
         Completed => "completed",
         /// Finished with an error.
@@ -146,6 +149,33 @@ impl Store {
         })
     }
 
+    /// Moves an unfinished execution between `running` and `needs_review`, keeping its detail. `Conflict`
+    /// when it is already terminal; `NotFound` for an unknown id.
+    pub fn set_execution_waiting(
+        &self,
+        correlation_id: &str,
+        status: ExecutionStatus,
+    ) -> Result<(), StoreError> {
+        if status.is_terminal() {
+            return Err(StoreError::Invalid(format!(
+                "{status} is terminal; use update_execution"
+            )));
+        }
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE executions SET status = ?1 WHERE correlation_id = ?2 \
+                 AND status IN ('accepted', 'running', 'needs_review')",
+                params![status.as_str(), correlation_id],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "execution {correlation_id} is unknown or already over"
+                )));
+            }
+            Ok(())
+        })
+    }
+
     /// The execution with this correlation id, if any.
     pub fn execution(&self, correlation_id: &str) -> Result<Option<ExecutionRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM executions WHERE correlation_id = ?1");
@@ -177,7 +207,7 @@ impl Store {
     /// in one transaction, and returns them as they are now so the caller can emit events and audit rows.
     pub fn mark_interrupted(&self) -> Result<Vec<ExecutionRow>, StoreError> {
         let sql = format!(
-            "UPDATE executions SET status = ?1, finished_at = ?2 WHERE status IN (?3, ?4) \
+            "UPDATE executions SET status = ?1, finished_at = ?2 WHERE status IN (?3, ?4, ?5) \
              RETURNING {COLUMNS}"
         );
         let interrupted = self.write(|tx| {
@@ -188,7 +218,8 @@ impl Store {
                     ExecutionStatus::Interrupted.as_str(),
                     now(),
                     ExecutionStatus::Accepted.as_str(),
-                    ExecutionStatus::Running.as_str()
+                    ExecutionStatus::Running.as_str(),
+                    ExecutionStatus::NeedsReview.as_str()
                 ],
                 execution_from_row,
             )

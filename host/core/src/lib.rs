@@ -34,6 +34,8 @@
 //!   creates before starting them (seed 003; the server's `api/mojodex` translates the wire).
 //! - [`proposals`]: plans an agent proposes over MCP from the calls it rehearsed, rehearsed at once; running
 //!   them once a person approved them.
+//! - [`rehearsals`]: the rehearsal of a plan version ("what will change"), the hash an approval binds,
+//!   the writes a live run may perform, and holding any other for an operator's review.
 //! - [`live_policy`]: the operator's per-plugin list of capabilities that may go live. [`policy_suggest`]:
 //!   the smallest grants covering what an execution, a session's plan or a run used (from the audit log).
 //! - [`audit`]: the append-only, hash-chained audit log, its verifier and [`verify_offline`].
@@ -65,6 +67,7 @@ pub mod plan_views;
 pub mod plans;
 pub mod policy_suggest;
 pub mod proposals;
+pub mod rehearsals;
 pub mod runs;
 pub mod runs_service;
 pub mod service;

@@ -56,6 +56,10 @@ pub struct PlanRow {
     pub approved_by: Option<String>,
     /// When it was approved, RFC 3339 UTC.
     pub approved_at: Option<String>,
+    /// The hash of the rehearsal report the approval bound ([`crate::rehearsals`]); `None` until approved.
+    pub approved_rehearsal_hash: Option<String>,
+    /// What the approval froze of the rehearsal: per node, the fingerprints of the writes it showed.
+    pub approved_rehearsal: Option<Value>,
     /// RFC 3339 UTC.
     pub created_at: String,
     /// RFC 3339 UTC; bumped on every status change.
@@ -64,7 +68,8 @@ pub struct PlanRow {
 
 /// Every column, in [`PlanRow`] order.
 const COLUMNS: &str = "id, session_id, version, status, content, content_hash, approved_hash, \
-                       approved_by, approved_at, created_at, updated_at";
+                       approved_by, approved_at, created_at, updated_at, approved_rehearsal_hash, \
+                       approved_rehearsal";
 
 impl Store {
     /// Stores `content` as the session's next plan version and makes it the current plan, in one
@@ -104,6 +109,8 @@ impl Store {
                 approved_hash: None,
                 approved_by: None,
                 approved_at: None,
+                approved_rehearsal_hash: None,
+                approved_rehearsal: None,
                 created_at: stamp.clone(),
                 updated_at: stamp.clone(),
             };
@@ -162,6 +169,18 @@ impl Store {
     /// `NotFound` for an unknown plan; `Conflict` when it is not its session's current version (a stale
     /// plan must not be approved) or is not `Draft`/`PendingApproval`.
     pub fn approve_plan(&self, plan_id: &str, by: &str) -> Result<PlanRow, StoreError> {
+        self.approve_plan_bound(plan_id, by, None)
+    }
+
+    /// [`Store::approve_plan`], binding the plan's current rehearsal (its report's hash and the
+    /// fingerprints of its writes, [`crate::rehearsals`]) in the same transaction. With `seen_rehearsal`,
+    /// only if the rehearsal's hash is still the one the person saw (`Conflict` otherwise).
+    pub fn approve_plan_bound(
+        &self,
+        plan_id: &str,
+        by: &str,
+        seen_rehearsal: Option<&str>,
+    ) -> Result<PlanRow, StoreError> {
         let stamp = now();
         self.write(|tx| {
             let sql = format!("SELECT {COLUMNS} FROM plans WHERE id = ?1");
@@ -182,22 +201,47 @@ impl Store {
                     plan.version, plan.session_id
                 )));
             }
-            if !matches!(plan.status, PlanStatus::Draft | PlanStatus::PendingApproval) {
+            let rehearsal = crate::rehearsals::report_of(tx, &plan)?;
+            // An approved plan whose rehearsal changed may be approved again: that binds the new rehearsal.
+            let rebinding = plan.status == PlanStatus::Approved
+                && plan.approved_rehearsal_hash.as_deref() != Some(rehearsal.hash.as_str());
+            if !rebinding && !matches!(plan.status, PlanStatus::Draft | PlanStatus::PendingApproval) {
                 return Err(StoreError::Conflict(format!(
-                    "plan {plan_id} is {}; only a draft or pending_approval plan can be approved",
+                    "plan {plan_id} is {}; only a draft or pending_approval plan (or an approved one whose \
+                     rehearsal changed) can be approved",
                     plan.status
                 )));
             }
+            if let Some(seen) = seen_rehearsal
+                && seen != rehearsal.hash
+            {
+                return Err(StoreError::Conflict(format!(
+                    "the rehearsal changed since it was shown (its hash is now {}); nothing was approved: \
+                     review it again (GET .../plan/rehearsal) and approve",
+                    rehearsal.hash
+                )));
+            }
+            let bound = rehearsal.bound();
             tx.execute(
                 "UPDATE plans SET status = ?1, approved_hash = content_hash, approved_by = ?2, \
-                 approved_at = ?3, updated_at = ?3 WHERE id = ?4",
-                params![PlanStatus::Approved.as_str(), by, stamp, plan_id],
+                 approved_at = ?3, updated_at = ?3, approved_rehearsal_hash = ?5, \
+                 approved_rehearsal = ?6 WHERE id = ?4",
+                params![
+                    PlanStatus::Approved.as_str(),
+                    by,
+                    stamp,
+                    plan_id,
+                    rehearsal.hash,
+                    canonical_json(&bound)
+                ],
             )?;
             Ok(PlanRow {
                 status: PlanStatus::Approved,
                 approved_hash: Some(plan.content_hash.clone()),
                 approved_by: Some(by.to_owned()),
                 approved_at: Some(stamp.clone()),
+                approved_rehearsal_hash: Some(rehearsal.hash.clone()),
+                approved_rehearsal: Some(bound),
                 updated_at: stamp.clone(),
                 ..plan
             })
@@ -217,8 +261,8 @@ impl Store {
         }
         // Sending a plan back for editing or approval withdraws the old approval.
         let sql = if matches!(status, PlanStatus::Draft | PlanStatus::PendingApproval) {
-            "UPDATE plans SET status = ?1, updated_at = ?2, \
-             approved_hash = NULL, approved_by = NULL, approved_at = NULL WHERE id = ?3"
+            "UPDATE plans SET status = ?1, updated_at = ?2, approved_hash = NULL, approved_by = NULL, \
+             approved_at = NULL, approved_rehearsal_hash = NULL, approved_rehearsal = NULL WHERE id = ?3"
         } else {
             "UPDATE plans SET status = ?1, updated_at = ?2 WHERE id = ?3"
         };
@@ -245,6 +289,11 @@ fn plan_from_row(row: &Row<'_>) -> Result<PlanRow, StoreError> {
         approved_at: row.get(8)?,
         created_at: row.get(9)?,
         updated_at: row.get(10)?,
+        approved_rehearsal_hash: row.get(11)?,
+        approved_rehearsal: match row.get::<_, Option<String>>(12)? {
+            Some(_) => Some(json_column(row, 12, "plans.approved_rehearsal")?),
+            None => None,
+        },
     })
 }
 

@@ -413,6 +413,7 @@ impl CoreHost {
             plan_approval: PlanApproval::NotAPlan,
             progress: None,
             cancel: None,
+            binding: None,
         };
         let report = self.core.shared.runtime.invoke(invoke).await;
         if let Err(err) = self

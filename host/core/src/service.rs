@@ -86,6 +86,8 @@ pub(crate) struct Shared {
     pub(crate) events_tx: Arc<tokio::sync::watch::Sender<i64>>,
     /// Plan runs asked to stop.
     pub(crate) cancellations: Arc<crate::chat::Cancellations>,
+    /// Live writes held for an operator's review, by execution.
+    pub(crate) reviews: Arc<crate::rehearsals::Reviews>,
     /// The language model the operator configured in the settings, if any.
     pub(crate) llm: Arc<crate::settings::LlmSlot>,
     /// Bumped when the tools, or what they may do, change.
@@ -119,6 +121,7 @@ impl Core {
                 bootstrap_actor: Arc::default(),
                 events_tx: Arc::new(tokio::sync::watch::channel(0).0),
                 cancellations: Arc::default(),
+                reviews: Arc::default(),
                 llm: Arc::default(),
                 tools_tx: Arc::new(tokio::sync::watch::channel(0).0),
                 live_toggles: std::sync::RwLock::default(),

@@ -190,9 +190,24 @@ impl Core {
         session_id: &str,
         seen: Option<&str>,
     ) -> Result<PlanRow, CoreError> {
+        self.approve_plan_seen_rehearsal(actor, session_id, seen, None)
+            .await
+    }
+
+    /// [`Core::approve_plan_seen`], and only if the rehearsal report still has the hash the person saw
+    /// (`seen_rehearsal`, when given): the approval binds the plan's current rehearsal either way
+    /// ([`crate::rehearsals`]). A different hash is `409 rehearsal_changed`.
+    pub async fn approve_plan_seen_rehearsal(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        seen: Option<&str>,
+        seen_rehearsal: Option<&str>,
+    ) -> Result<PlanRow, CoreError> {
         let session = self.session_for(actor, session_id).await?;
         let (sid, name) = (session.id.clone(), actor.name.clone());
         let seen = seen.map(str::to_owned);
+        let seen_rehearsal = seen_rehearsal.map(str::to_owned);
         let row = self
             .store(move |s| {
                 let Some(plan) = s.current_plan(&sid)? else {
@@ -209,22 +224,31 @@ impl Core {
                         plan.version
                     )));
                 }
-                let row = s.approve_plan(&plan.id, &name)?;
+                let row = s.approve_plan_bound(&plan.id, &name, seen_rehearsal.as_deref())?;
                 s.audit_append(&AuditEntry {
                     actor: name,
                     action: "plan.approve".into(),
                     target: Some(row.id.clone()),
                     correlation_id: None,
-                    detail: json!({ "version": row.version, "hash": row.content_hash }),
+                    detail: json!({ "version": row.version, "hash": row.content_hash, "rehearsalHash": row.approved_rehearsal_hash }),
                 })?;
                 Ok(row)
             })
-            .await?;
+            .await
+            .map_err(|err| match err {
+                CoreError::Conflict { message, .. } if message.starts_with("the rehearsal changed") => {
+                    CoreError::Conflict {
+                        code: "rehearsal_changed",
+                        message,
+                    }
+                }
+                other => other,
+            })?;
         self.emit(
             &session.id,
             "plan_approved",
             None,
-            json!({ "planId": row.id, "version": row.version, "hash": row.content_hash, "approvedBy": actor.name }),
+            json!({ "planId": row.id, "version": row.version, "hash": row.content_hash, "rehearsalHash": row.approved_rehearsal_hash, "approvedBy": actor.name }),
         )
         .await?;
         Ok(row)

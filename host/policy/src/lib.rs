@@ -10,6 +10,8 @@
 //! - `file`: the policy file's raw serde types and their validation into grants.
 //! - [`policy`]: [`Policy`], the parsed file: grants per plugin, unknown plugins get nothing.
 //! - [`live`]: [`LivePolicy`] (operator toggles) and [`LiveContext`] (master switch, mode, plan approval).
+//! - [`rehearsed`]: what an approved rehearsal binds: [`EffectFingerprint`] of each write, the
+//!   [`RehearsedEffects`] multiset a live run draws from.
 //! - [`http_request`]: what an HTTP request really asks for ([`HttpRequest`]): method overrides, bodies on reads.
 //! - [`rules`]: argument rules of a grant ([`HttpRules`], [`FsRules`]) and their checks.
 //! - [`secret_forms`]: the forms a secret value takes (raw and encoded), shared with the redactor.
@@ -32,6 +34,7 @@ pub mod live;
 pub mod names;
 pub mod path_match;
 pub mod policy;
+pub mod rehearsed;
 pub mod rules;
 pub mod secret_flow;
 pub mod secret_forms;
@@ -50,6 +53,7 @@ pub use http_request::{HttpRequest, WriteSignal};
 pub use live::{LiveContext, LivePolicy, MASTER_SWITCH_VAR, PlanApproval};
 pub use path_match::{PathError, is_within, normalize};
 pub use policy::Policy;
+pub use rehearsed::{EffectFingerprint, PayloadShape, RehearsedEffects};
 pub use rules::{
     BodySchema, FsRules, HttpRules, RuleBreach, WrittenFile, check_fs_rules, check_http_rules,
 };

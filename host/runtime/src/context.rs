@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use drydock_policy::{LiveContext, LivePolicy, Mode, PluginGrants};
 
@@ -16,6 +16,7 @@ use crate::capability::llm::LlmProvider;
 use crate::journal::{EffectSource, Journal};
 use crate::limits::Limits;
 use crate::redact::Redactor;
+use crate::rehearsal::RehearsalBinding;
 
 /// The decision inputs and record of one invocation.
 pub struct CallContext {
@@ -51,12 +52,25 @@ pub struct CallContext {
     pub progress: Option<crate::invoke::ProgressSink>,
     /// Cancelled when whoever asked for the invocation no longer wants it.
     pub cancel: Option<tokio_util::sync::CancellationToken>,
+    /// For a live run of an approved plan node: the writes its rehearsal showed and where others wait.
+    pub binding: Option<Arc<RehearsalBinding>>,
+    /// The binding's paused time when this context was made (waits before it do not extend `deadline`).
+    pub pause_base: Duration,
 }
 
 impl CallContext {
     /// The plugin's name.
     pub fn plugin(&self) -> &str {
         &self.source.plugin
+    }
+
+    /// When the invocation must be over: `deadline`, moved later by every wait for a review since this
+    /// context was made (a person deciding is not the plugin's time).
+    pub fn effective_deadline(&self) -> Instant {
+        match &self.binding {
+            Some(binding) => self.deadline + binding.paused_total().saturating_sub(self.pause_base),
+            None => self.deadline,
+        }
     }
 
     /// The mode reported to the guest: live only when the master switch is on and an operator asked for it.

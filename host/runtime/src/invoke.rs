@@ -21,6 +21,7 @@ use crate::error::{InvokeError, LimitBreach, ToolError};
 use crate::journal::{EffectSource, Journal, Record};
 use crate::redact::Redactor;
 use crate::registry::LoadedPlugin;
+use crate::rehearsal::RehearsalBinding;
 use crate::runtime::{Runtime, RuntimeInner, read};
 use crate::sandbox::{self, GuestAnswer, GuestCall};
 
@@ -42,6 +43,9 @@ pub struct InvokeRequest {
     /// Cancelling it stops the invocation where it is (the guest is interrupted; what it did so far stays
     /// in the report, which ends with a `cancelled` error).
     pub cancel: Option<CancellationToken>,
+    /// For a live run of an approved plan node: the writes its rehearsal showed; any other live write is
+    /// held for review ([`crate::rehearsal`]). `None` outside plans.
+    pub binding: Option<Arc<RehearsalBinding>>,
 }
 
 /// A receiver of progress messages while an invocation runs (an MCP client's progress notifications).
@@ -73,6 +77,7 @@ impl InvokeRequest {
             plan_approval: PlanApproval::NotAPlan,
             progress: None,
             cancel: None,
+            binding: None,
         }
     }
 }
@@ -145,6 +150,7 @@ struct Lineage {
     caller: Arc<dyn ToolCaller>,
     progress: Option<ProgressSink>,
     cancel: Option<CancellationToken>,
+    binding: Option<Arc<RehearsalBinding>>,
 }
 
 impl Runtime {
@@ -172,6 +178,7 @@ impl Runtime {
             caller: inner.clone(),
             progress: request.progress.clone(),
             cancel: request.cancel.clone(),
+            binding: request.binding.clone(),
         };
         let plugin = read(&inner.registry)
             .plugin_for_tool(&request.tool)
@@ -339,6 +346,7 @@ impl RuntimeInner {
             caller: Arc::new(NoCallsFromPlanners),
             progress: None,
             cancel: None,
+            binding: None,
         };
         let label = format!("{planner} (generate)");
         let ctx = self.context_for(&plugin, &label, lineage);
@@ -432,6 +440,11 @@ impl RuntimeInner {
             llm: read(&self.llm).clone(),
             progress: lineage.progress,
             cancel: lineage.cancel,
+            pause_base: lineage
+                .binding
+                .as_ref()
+                .map_or(std::time::Duration::ZERO, |b| b.paused_total()),
+            binding: lineage.binding,
         })
     }
 }
@@ -448,10 +461,12 @@ impl ToolCaller for RuntimeInner {
                 live_policy: parent.live_policy.clone(),
                 live_context: parent.live_context.clone(),
                 correlation_id: parent.correlation_id.clone(),
-                deadline: Some(parent.deadline),
+                // What is left of the caller's time, with its waits for review added.
+                deadline: Some(parent.effective_deadline()),
                 caller: parent.caller.clone(),
                 progress: parent.progress.clone(),
                 cancel: parent.cancel.clone(),
+                binding: parent.binding.clone(),
             };
             self.invoke_tool(&call.tool, call.args, lineage)
                 .await

@@ -17,6 +17,8 @@
 //!   a granted effect may carry (argument rules, secret flow, checked addresses).
 //! - [`host`]: bindings generated from `wit/` and the `drydock:plugin/host` implementation.
 //! - [`registry`], [`world`], [`schema`]: loaded plugins, world detection, argument validation.
+//! - [`rehearsal`]: rehearsal-bound live runs: a live write must match the approved rehearsal, or it
+//!   waits for an operator's review ([`RehearsalBinding`], [`ReviewDesk`]).
 //! - [`journal`], [`redact`], [`output`]: the record of a call, secret redaction, bounded stdio capture.
 //! - [`engine`], [`cache`], [`limits`]: the wasmtime engine, the compiled-artifact cache, per-call limits.
 //! - [`error`]: [`RuntimeError`] (setup) and [`InvokeError`] (one call).
@@ -38,6 +40,7 @@ mod loader;
 pub mod output;
 pub mod redact;
 pub mod registry;
+pub mod rehearsal;
 pub mod runtime;
 pub mod sandbox;
 pub mod schema;
@@ -55,5 +58,6 @@ pub use invoke::{InvocationReport, InvokeRequest, PlanReport, ProgressSink, new_
 pub use journal::{Artifact, Effect, LogLine, Record};
 pub use limits::Limits;
 pub use registry::{PluginInfo, ToolInfo};
+pub use rehearsal::{HeldEffect, RehearsalBinding, ReviewDecision, ReviewDesk};
 pub use runtime::{LoadFailure, LoadReport, Runtime, RuntimeConfig};
 pub use world::PluginKind;

@@ -128,6 +128,8 @@ impl RuntimeInner {
             llm: None,
             progress: None,
             cancel: None,
+            binding: None,
+            pause_base: std::time::Duration::ZERO,
         });
         let answer = sandbox::run(
             self.engine.engine(),

@@ -115,10 +115,7 @@ pub(crate) async fn run(
             .map_err(|err| setup_error(format!("cannot set the fuel budget: {err}")))?;
     }
 
-    let guest = tokio::time::timeout(
-        remaining + TIMEOUT_GRACE,
-        call_guest(&mut store, &plugin.pre, call),
-    );
+    let guest = within_deadline(&ctx, remaining, call_guest(&mut store, &plugin.pre, call));
     let outcome = match &ctx.cancel {
         Some(token) => tokio::select! {
             outcome = guest => Some(outcome),
@@ -129,13 +126,13 @@ pub(crate) async fn run(
     let answer = match outcome {
         None => Err(cancelled(&ctx, &tool)),
         Some(outcome) => match outcome {
-            Err(_elapsed) => Err(InvokeError::Limit {
+            None => Err(InvokeError::Limit {
                 tool: tool.clone(),
                 breach: LimitBreach::Timeout {
                     limit_ms: ctx.limits.timeout.as_millis() as u64,
                 },
             }),
-            Ok(Ok(answer)) => match fs_meter.breach() {
+            Some(Ok(answer)) => match fs_meter.breach() {
                 // The guest was refused writes; whatever it answered, its changes are incomplete.
                 Some(breach) => Err(InvokeError::Limit {
                     tool: tool.clone(),
@@ -143,10 +140,12 @@ pub(crate) async fn run(
                 }),
                 None => Ok(answer),
             },
-            Ok(Err(err)) => Err(classify_failure(&store, &ctx, &tool, err, &stderr)),
+            Some(Err(err)) => Err(classify_failure(&store, &ctx, &tool, err, &stderr)),
         },
     };
     drop(store);
+    let mut fs = fs;
+    fs.finish_bound(&ctx).await;
     let fs_denial = fs.finish(&ctx);
     let answer = match (answer, fs_denial) {
         (Ok(_), Some(reason)) => Err(InvokeError::Tool {
@@ -197,14 +196,57 @@ async fn call_guest(
     }
 }
 
+/// The guest call, or `None` when it ran past the deadline. With a rehearsal binding the deadline moves
+/// later while a person reviews a held write, so the timer is re-armed until the moved deadline passes.
+async fn within_deadline<F: Future>(
+    ctx: &CallContext,
+    remaining: Duration,
+    guest: F,
+) -> Option<F::Output> {
+    if ctx.binding.is_none() {
+        return tokio::time::timeout(remaining + TIMEOUT_GRACE, guest)
+            .await
+            .ok();
+    }
+    let mut guest = std::pin::pin!(guest);
+    // Bounded: each round either ends the call or sleeps until a deadline that moved by a review's wait,
+    // and the desk bounds every wait.
+    loop {
+        let until = ctx.effective_deadline() + TIMEOUT_GRACE;
+        tokio::select! {
+            out = &mut guest => return Some(out),
+            () = tokio::time::sleep_until(until.into()) => {
+                if !ctx.binding.as_ref().is_some_and(|b| b.is_paused())
+                    && Instant::now() >= ctx.effective_deadline() + TIMEOUT_GRACE
+                {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
 /// Spinning guest code is stopped by the epoch: at the deadline (a timeout), or, when the caller can cancel,
 /// at the first tick after it did. Without a cancel handle the deadline is one epoch count, checked by
 /// wasmtime alone; with one, a callback looks at the handle on every tick (10 ms) and counts the ticks.
 fn interrupt_at_deadline_or_cancel(
     store: &mut Store<InvocationState>,
-    ctx: &CallContext,
+    ctx: &Arc<CallContext>,
     remaining: Duration,
 ) {
+    if ctx.binding.is_some() {
+        // The deadline may move (waits for review do not count), so each tick compares the clock with it.
+        let ctx = ctx.clone();
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            let cancelled = ctx.cancel.as_ref().is_some_and(|c| c.is_cancelled());
+            if cancelled || Instant::now() >= ctx.effective_deadline() {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+        return;
+    }
     let ticks = ticks_for(remaining);
     let Some(cancel) = ctx.cancel.clone() else {
         store.set_epoch_deadline(ticks);

@@ -86,11 +86,15 @@ impl<'a> Agent<'a> {
             }
             (Intent::Approve, Some(task)) => self.approve(task, request).await?,
             (Intent::Cancel, Some(task)) => self.cancel(task).await?,
-            (Intent::Status, Some(task)) => Outcome {
-                answer: answer::status(&task),
-                task_id: Some(task.task.id.clone()),
-                streamed: false,
-            },
+            (Intent::Status, Some(task)) => {
+                // What will change: the plan's rehearsal report, whose hash an approval binds.
+                let report = self.core.rehearsal_of(task.plan.clone()).await?;
+                Outcome {
+                    answer: format!("{}\n{}", answer::status(&task), report.summary_text()),
+                    task_id: Some(task.task.id.clone()),
+                    streamed: false,
+                }
+            }
             (Intent::Question, task) => self.question(task, &request.message).await?,
             (intent, task) => Outcome {
                 answer: answer::unclear(stage, intent),
@@ -278,6 +282,10 @@ impl<'a> Agent<'a> {
             }
             _ => Mode::DryRun,
         };
+        if mode == Mode::Live {
+            // A live run may only do what the approved rehearsal showed: without one, approve nothing.
+            self.core.require_rehearsed(&task.plan).await?;
+        }
         let (plan_id, name, tid) = (
             task.plan.id.clone(),
             self.actor.name.clone(),
@@ -292,7 +300,7 @@ impl<'a> Agent<'a> {
                     action: "task.approve".into(),
                     target: Some(tid),
                     correlation_id: None,
-                    detail: json!({ "planId": row.id, "version": row.version, "hash": row.content_hash, "mode": mode }),
+                    detail: json!({ "planId": row.id, "version": row.version, "hash": row.content_hash, "rehearsalHash": row.approved_rehearsal_hash, "mode": mode }),
                 })?;
                 Ok(row)
             })
@@ -322,8 +330,14 @@ impl<'a> Agent<'a> {
                 tracing::error!(session, error = %err, "a plan run failed to record its outcome");
             }
         });
+        let mut answer = answer::approved(&task, &approved, mode);
+        if mode == Mode::Live {
+            // The rehearsal this approval bound: what the live run may do.
+            let report = self.core.rehearsal_of(approved.clone()).await?;
+            answer = format!("{answer}\n{}", report.summary_text());
+        }
         Ok(Outcome {
-            answer: answer::approved(&task, &approved, mode),
+            answer,
             task_id: Some(task.task.id),
             streamed: false,
         })

@@ -67,6 +67,15 @@ impl Core {
         mode: Mode,
     ) -> Result<(RunEnd, Vec<String>), CoreError> {
         let session_id = plan.session_id.clone();
+        let mut rehearsed = if mode == Mode::Live {
+            let nodes: Vec<String> = in_dependency_order(&plan.content)
+                .iter()
+                .filter_map(|n| n["nodeId"].as_str().map(str::to_owned))
+                .collect();
+            Some(self.rehearsed_writes(&plan, &nodes).await?)
+        } else {
+            None
+        };
         self.shared.cancellations.clear(&session_id);
         self.set_plan_status_recorded(
             requested_by,
@@ -93,8 +102,18 @@ impl Core {
             let correlation_id = self
                 .start_execution(requested_by, &plan, &node_id, mode)
                 .await?;
-            self.run_node(&session_id, &correlation_id, node, mode, approval.clone())
-                .await?;
+            let writes = rehearsed
+                .as_mut()
+                .map(|r| r.remove(&node_id).unwrap_or_default());
+            self.run_node(
+                &session_id,
+                &correlation_id,
+                node,
+                mode,
+                approval.clone(),
+                writes,
+            )
+            .await?;
             correlation_ids.push(correlation_id.clone());
             let corr = correlation_id.clone();
             let status = self

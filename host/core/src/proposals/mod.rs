@@ -183,6 +183,7 @@ impl Core {
                     node,
                     Mode::DryRun,
                     approval_of(plan),
+                    None,
                 )
                 .await?;
             runs.push(NodeRun {

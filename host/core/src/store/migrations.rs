@@ -56,6 +56,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "Mojodex integer keys and executions",
         sql: include_str!("schema_v7.sql"),
     },
+    Migration {
+        version: 8,
+        description: "rehearsal-bound approvals; executions waiting for review",
+        sql: include_str!("schema_v8.sql"),
+    },
 ];
 
 /// The schema version this build writes and understands.

@@ -26,6 +26,7 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use crate::context::CallContext;
 use crate::journal::NewEffect;
 
+mod bound;
 pub mod diff;
 mod guard;
 mod meter;
@@ -65,6 +66,12 @@ enum MountKind {
         scratch: TempDir,
         reason: String,
     },
+    /// Live for a rehearsal-bound run: the guest writes into `scratch`; only rehearsed changes are applied
+    /// afterwards ([`bound`]). Takes precedence over `Staged`: the rehearsal already passed the guards.
+    BoundLive {
+        scratch: TempDir,
+        reason: String,
+    },
 }
 
 /// The granted directories of one invocation.
@@ -95,6 +102,10 @@ impl PreparedFs {
                         grant,
                     );
                     match decision.outcome {
+                        Outcome::Live if ctx.binding.is_some() => MountKind::BoundLive {
+                            scratch: copy_to_temp(&grant.dir)?,
+                            reason: decision.reason,
+                        },
                         Outcome::Live if guard::is_guarded(ctx, grant) => MountKind::Staged {
                             scratch: copy_to_temp(&grant.dir)?,
                             reason: decision.reason,
@@ -113,9 +124,9 @@ impl PreparedFs {
                 }
             };
             let visible = match &how {
-                MountKind::Scratch { scratch, .. } | MountKind::Staged { scratch, .. } => {
-                    scratch.path().to_path_buf()
-                }
+                MountKind::Scratch { scratch, .. }
+                | MountKind::Staged { scratch, .. }
+                | MountKind::BoundLive { scratch, .. } => scratch.path().to_path_buf(),
                 MountKind::ReadOnly | MountKind::Live { .. } => grant.dir.clone(),
             };
             mounts.push(Mount {
@@ -139,9 +150,10 @@ impl PreparedFs {
         for mount in &self.mounts {
             let perms = match mount.how {
                 MountKind::ReadOnly => FsPerms::ReadOnly,
-                MountKind::Scratch { .. } | MountKind::Live { .. } | MountKind::Staged { .. } => {
-                    FsPerms::ReadWrite
-                }
+                MountKind::Scratch { .. }
+                | MountKind::Live { .. }
+                | MountKind::Staged { .. }
+                | MountKind::BoundLive { .. } => FsPerms::ReadWrite,
             };
             wasi.preopened_dir(&mount.visible, &mount.grant.mount, perms)
                 .map_err(|err| format!("cannot open `{}`: {err}", mount.visible.display()))?;
@@ -158,7 +170,8 @@ impl PreparedFs {
         for mount in self.mounts {
             let max_entries = MAX_COPY_FILES.saturating_add(ctx.limits.fs_entries as usize);
             let (before, after, outcome, reason, _keep) = match mount.how {
-                MountKind::ReadOnly => continue,
+                // A bound mount was applied by `finish_bound`; one left here was not, and is dropped.
+                MountKind::ReadOnly | MountKind::BoundLive { .. } => continue,
                 MountKind::Staged { scratch, reason } => {
                     let staged = scratch.path();
                     if let Err(why) = guard::check_writes(
@@ -244,6 +257,9 @@ fn record_changes(
         return;
     }
     for change in &changes {
+        let mut detail = bound::change_detail(change);
+        let fingerprint = bound::file_fingerprint(ctx, grant, change, after);
+        crate::rehearsal::note_fingerprint(&mut detail, Some(&fingerprint));
         // Past the journal's budget these are counted (under their outcome) instead of kept; the diff
         // artifact still shows them.
         ctx.journal.record(
@@ -254,12 +270,7 @@ fn record_changes(
                 action: format!("{} {}/{}", change.kind.verb(), grant.mount, change.path),
                 outcome,
                 reason: reason.to_owned(),
-                detail: json!({
-                    "path": change.path,
-                    "change": change.kind.verb(),
-                    "bytes_before": change.bytes_before,
-                    "bytes_after": change.bytes_after,
-                }),
+                detail,
             },
         );
     }

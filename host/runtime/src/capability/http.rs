@@ -8,7 +8,8 @@
 //! - `read`: journals and sends the request (to the canonical URL the policy checked);
 //! - `simulated`: journals what would have been sent and answers itself with `202`,
 //!   `x-drydock-simulated: true` and a JSON body naming the journal entry. Nothing leaves the host;
-//! - `live`: journals and sends.
+//! - `live`: journals and sends; for a live run of a plan node only a write its approved rehearsal showed
+//!   (any other waits for an operator's review, see [`crate::rehearsal`]).
 //!
 //! A request the grants allow then passes the guards (`guard`): the governing grant's argument rules and
 //! secret flow can still deny it; and one that goes out (read or live) connects only to addresses the gate
@@ -37,6 +38,7 @@ use wasmtime_wasi_http::{
 use crate::capability::guard::{self, address::AddressRefusal, connect};
 use crate::context::CallContext;
 use crate::journal::NewEffect;
+use crate::rehearsal::{self, LiveCheck};
 
 /// The header a simulated response carries.
 pub const SIMULATED_HEADER: &str = "x-drydock-simulated";
@@ -122,21 +124,26 @@ async fn gate(
         headers,
         body: &body,
     };
+    let mut fingerprint = None;
     let decision = match forged_host(&parts) {
         Some(reason) => Decision {
             outcome: Outcome::Denied,
             reason,
         },
-        None => decide_http(
-            ctx.plugin(),
-            &ctx.grants,
-            &ctx.live_policy,
-            &ctx.live_context,
-            &request,
-        ),
+        None => {
+            let decision = decide_http(
+                ctx.plugin(),
+                &ctx.grants,
+                &ctx.live_policy,
+                &ctx.live_context,
+                &request,
+            );
+            fingerprint = rehearsal::http_fingerprint(&ctx, &decision, &request);
+            decision
+        }
     };
     // Argument rules and secret flow: what a granted request carries (see `guard`).
-    let decision = guard::http_decision(&ctx, decision, &request, &parts.headers);
+    let mut decision = guard::http_decision(&ctx, decision, &request, &parts.headers);
     if decision.outcome == Outcome::Denied {
         record(&ctx, &action, &decision, detail);
         return Err(HttpError::HttpRequestDenied);
@@ -154,6 +161,20 @@ async fn gate(
             return Err(HttpError::HttpRequestDenied);
         }
     };
+    rehearsal::note_fingerprint(&mut detail, fingerprint.as_ref());
+    if decision.outcome == Outcome::Live {
+        let bound = rehearsal::check_live_write(
+            &ctx,
+            Capability::Http,
+            &action,
+            fingerprint.as_ref(),
+            &detail,
+        );
+        match bound.await {
+            LiveCheck::Perform(more) => decision.reason.push_str(&more),
+            LiveCheck::Refused => return Err(HttpError::HttpRequestDenied),
+        }
+    }
     // The addresses a request that goes out connects to, resolved and checked here (see `guard::address`).
     let addresses = match guard::addresses_for(&ctx, decision.outcome, &method, &parts.uri).await {
         Ok(addresses) => Ok(addresses),

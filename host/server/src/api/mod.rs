@@ -43,6 +43,7 @@ mod mojodex;
 mod openapi;
 mod plugins;
 mod policy;
+mod rehearsals;
 mod replay;
 mod runs;
 mod sessions;
@@ -118,6 +119,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(sessions::router())
         .merge(executions::router())
+        .merge(rehearsals::router())
         .merge(chat::router())
         .merge(settings::router())
         .merge(runs::router())

@@ -14,6 +14,7 @@ mod routes_fastagency;
 mod routes_mcp;
 mod routes_mojodex;
 mod routes_plugins;
+mod routes_rehearsals;
 mod routes_runs;
 mod routes_workflows;
 mod schemas;
@@ -21,6 +22,7 @@ mod schemas_accounts;
 mod schemas_astonish;
 mod schemas_mojodex;
 mod schemas_plugins;
+mod schemas_rehearsals;
 mod schemas_workflows;
 #[cfg(test)]
 mod tests;
@@ -35,6 +37,7 @@ use super::AppState;
 fn all_routes() -> impl Iterator<Item = &'static Route> {
     routes::ROUTES
         .iter()
+        .chain(routes_rehearsals::ROUTES)
         .chain(routes_accounts::ROUTES)
         .chain(routes_chat::ROUTES)
         .chain(routes_workflows::ROUTES)

@@ -108,6 +108,7 @@ fn plan_json(plan: &PlanRow) -> Value {
         "approvedBy": plan.approved_by,
         "approvedAt": plan.approved_at,
         "approvedHash": plan.approved_hash,
+        "approvedRehearsalHash": plan.approved_rehearsal_hash,
     });
     summary
 }
@@ -147,13 +148,27 @@ async fn generate(
     Ok(Json(plan_summary(&plan)))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ApproveQuery {
+    /// The hash of the rehearsal report the approver read (`GET .../plan/rehearsal`): approve only if the
+    /// rehearsal is still that one.
+    rehearsal_hash: Option<String>,
+}
+
 async fn approve(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
+    query: Result<Query<ApproveQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|err| ApiError::invalid(err.body_text()))?;
+    let seen = query.rehearsal_hash.as_deref();
     Ok(Json(plan_json(
-        &state.core.approve_plan(&actor, &id).await?,
+        &state
+            .core
+            .approve_plan_seen_rehearsal(&actor, &id, None, seen)
+            .await?,
     )))
 }
 

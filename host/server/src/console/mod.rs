@@ -18,6 +18,8 @@
 //! | `users`     | operators: `GET/POST /operators/users`, `POST /operators/tokens`, `POST /operators/tokens/{id}/revoke` |
 //! | `plans`     | `GET/POST /plans`, `GET /plans/{id}`, `POST /plans/{id}/{generate,approve,execute}`: seed 001's plan face |
 //! | `plan_page` | the sections of a session's page: nodes and their run buttons, approval, runs |
+//! | `rehearsal_report` | the core's "what will change" report (shown before the Approve button) and the rehearsal an approval froze |
+//! | `review`    | a live run's write its rehearsal did not show: the held write, `POST /plans/{id}/executions/{correlation}/review` (operators) |
 //! | `plan_dag`  | the plan as an SVG picture (layers by dependency depth) and each node's status |
 //! | `rehearsal` | `GET /plans/{id}/executions/{correlation}`, `GET /plans/{id}/rehearsal`: effects by capability, diffs, artifacts |
 //! | `workflows` | `GET /workflows` (catalog, start a run), `GET/POST /workflows/{name}` (YAML, operators edit and validate), `POST /workflows/{name}/runs`, `POST /workflows/{name}/delete` |
@@ -37,6 +39,8 @@ mod plan_page;
 mod plans;
 mod plugins;
 mod rehearsal;
+mod rehearsal_report;
+mod review;
 mod runs;
 pub mod session;
 mod sign_in;
@@ -58,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(plans::router())
         .merge(rehearsal::router())
+        .merge(review::router())
         .merge(workflows::router())
         .merge(runs::router())
         .merge(chat::router())

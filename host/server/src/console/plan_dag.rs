@@ -125,6 +125,10 @@ fn status_of(latest: Option<&ExecutionRow>, ready: bool) -> (&'static str, Strin
         ExecutionStatus::Completed => ("completed", format!("completed ({mode})")),
         ExecutionStatus::Failed => ("failed", format!("failed ({mode})")),
         ExecutionStatus::Interrupted => ("failed", format!("interrupted ({mode})")),
+        ExecutionStatus::NeedsReview => (
+            "needs_review",
+            "paused: an effect its rehearsal did not show waits for an operator's review".into(),
+        ),
     }
 }
 

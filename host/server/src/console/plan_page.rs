@@ -1,14 +1,17 @@
 //! The sections of a session's page (`GET /plans/{id}`): the generate form, what a live run may do, the
-//! node table with its run buttons, the approval with the hash it freezes, and the runs of the version.
+//! node table with its run buttons, the approval with the plan and rehearsal hashes it freezes, and the runs of
+//! the version.
 //! [`super::plans`] puts them together and handles their forms.
 
 use drydock_core::execute::approval_of;
+use drydock_core::rehearsals::RehearsalReport;
 use drydock_core::{ExecutionRow, PlanRow, PlanStatus};
 use drydock_policy::PlanApproval;
 use maud::{Markup, html};
 
 use super::page::csrf_field;
 use super::plan_dag::NodeView;
+use super::rehearsal_report::frozen;
 use super::session::Visitor;
 use crate::api::AppState;
 
@@ -142,35 +145,62 @@ pub(super) fn node_table(
     }
 }
 
-pub(super) fn approval(visitor: &Visitor, session_id: &str, plan: &PlanRow) -> Markup {
+pub(super) fn approval(
+    visitor: &Visitor,
+    session_id: &str,
+    plan: &PlanRow,
+    report: &RehearsalReport,
+) -> Markup {
     html! {
         @match approval_of(plan) {
             PlanApproval::Approved => {
                 p { span.badge.s-approved { "approved" } " by " strong { (plan.approved_by.as_deref().unwrap_or("?")) }
                     " at " (plan.approved_at.as_deref().unwrap_or("?")) "." }
                 p { "Frozen content hash: " code.hash #approved-hash { (plan.approved_hash.as_deref().unwrap_or_default()) } }
-                p.hint { "It matches the current plan, so an operator may run its nodes live. A regenerated plan is a \
-                          new version with a new hash and must be approved again." }
+                (frozen(plan, report))
+                @if plan.approved_rehearsal_hash.as_deref() == Some(report.hash.as_str()) {
+                    p.hint { "It matches the current plan and its rehearsal, so an operator may run its nodes live.                               A regenerated plan is a new version with a new hash and must be approved again." }
+                } @else {
+                    (approve_form(visitor, session_id, plan, report, "Approve again with this rehearsal"))
+                }
             }
             _ => {
                 @if plan.approved_hash.is_some() {
                     p.notice.error { "The approval is stale: hash " code { (plan.approved_hash.as_deref().unwrap_or_default()) }
                         " was approved, the plan is now " code { (plan.content_hash) } ". Approve it again." }
                 }
-                p { "Approving freezes this plan's content hash: " code.hash #content-hash { (plan.content_hash) } }
-                p.hint { "Like a saved Terraform plan: what runs live later is exactly this version. Rehearse the nodes \
-                          first, then approve." }
+                p { "Approving freezes this plan's content hash: " code.hash #content-hash { (plan.content_hash) }
+                    " and the rehearsal above." }
+                p.hint { "Like a saved Terraform plan: what runs live later is exactly this version, and only the writes \
+                          its rehearsal showed. Rehearse the nodes first, then approve." }
                 @if matches!(plan.status, PlanStatus::Draft | PlanStatus::PendingApproval) {
-                    form.inline method="post" action=(format!("/plans/{session_id}/approve"))
-                        data-confirm=(format!("Approve plan version {} with hash {}?", plan.version, &plan.content_hash[..12.min(plan.content_hash.len())])) {
-                        (csrf_field(visitor))
-                        input type="hidden" name="hash" value=(plan.content_hash);
-                        button type="submit" { "Approve version " (plan.version) }
-                    }
+                    (approve_form(visitor, session_id, plan, report, &format!("Approve version {}", plan.version)))
                 } @else {
                     p.hint { "A plan that is " (plan.status.as_str().replace('_', " ")) " cannot be approved; regenerate it." }
                 }
             }
+        }
+    }
+}
+
+/// The approve form: it sends back the plan hash and the rehearsal hash the page showed, so a person
+/// approves what they saw (the core refuses either if it changed meanwhile).
+fn approve_form(
+    visitor: &Visitor,
+    session_id: &str,
+    plan: &PlanRow,
+    report: &RehearsalReport,
+    label: &str,
+) -> Markup {
+    let short = |h: &str| h[..12.min(h.len())].to_owned();
+    html! {
+        form.inline method="post" action=(format!("/plans/{session_id}/approve"))
+            data-confirm=(format!("Approve plan version {} with hash {} and rehearsal {}?", plan.version,
+                short(&plan.content_hash), short(&report.hash))) {
+            (csrf_field(visitor))
+            input type="hidden" name="hash" value=(plan.content_hash);
+            input type="hidden" name="rehearsal" value=(report.hash);
+            button type="submit" { (label) }
         }
     }
 }

@@ -8,8 +8,10 @@
 //! offered to operators and says what else live needs; a forged live request from a user is refused by the
 //! core and the refusal is shown beside the node table.
 //!
-//! The approve form carries the hash the page showed: if the plan changed since (regenerated in another
-//! tab), the approval is refused and the page shows the new plan, so a person approves what they saw.
+//! The approve form carries the hash the page showed and the hash of the rehearsal report shown above it
+//! ("what will change"): if the plan changed since (regenerated in another tab) or a newer dry run changed
+//! the rehearsal, the approval is refused and the page shows the new state, so a person approves what they
+//! saw.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -26,6 +28,7 @@ use super::overview::work_item_title;
 use super::page::{self, ConsoleError, Notice, Section, Shell, csrf_field};
 use super::plan_dag;
 use super::plan_page::{approval, generate_form, live_state, node_table, runs};
+use super::rehearsal_report::what_will_change;
 use super::session::{Posted, Visitor};
 use crate::api::AppState;
 use crate::api::budgets::ExpensiveRoute;
@@ -291,6 +294,10 @@ async fn render_session(
 ) -> Result<Response, ConsoleError> {
     let session = state.core.session_for(&visitor.actor, id).await?;
     let (plan, executions) = state.core.plan_executions(&visitor.actor, id).await?;
+    let report = match &plan {
+        Some(_) => Some(state.core.plan_rehearsal(&visitor.actor, id).await?),
+        None => None,
+    };
     let after = state.core.last_event_seq(&visitor.actor, id).await?;
     let nodes = plan
         .as_ref()
@@ -337,11 +344,12 @@ async fn render_session(
                     (node_table(visitor, &session.id, plan, &nodes))
                 }
             }
-            @if let Some(plan) = &plan {
+            @if let (Some(plan), Some(report)) = (&plan, &report) {
                 section #approval data-live-region aria-labelledby="s-approval" {
                     h2 #s-approval { "Approval" }
+                    (what_will_change(&session.id, report))
                     (beside(Spot::Approve))
-                    (approval(visitor, &session.id, plan))
+                    (approval(visitor, &session.id, plan, report))
                 }
                 section #runs data-live-region aria-labelledby="s-runs" {
                     h2 #s-runs { "Runs of this version" }
@@ -391,6 +399,9 @@ async fn generate(
 struct ApproveForm {
     #[serde(default)]
     hash: String,
+    /// The hash of the rehearsal report the page showed.
+    #[serde(default)]
+    rehearsal: String,
 }
 
 async fn approve(
@@ -402,6 +413,12 @@ async fn approve(
     let current = state.core.current_plan(&visitor.actor, &id).await?;
     let error = match current {
         None => refuse(StatusCode::CONFLICT, "the session has no plan yet; generate it first".into()),
+        Some(_) if form.rehearsal.is_empty() => refuse(
+            StatusCode::CONFLICT,
+            "the form lost the hash of the rehearsal it showed; nothing was approved. Review what will change \
+             below and approve again"
+                .into(),
+        ),
         Some(plan) if plan.content_hash != form.hash => refuse(
             StatusCode::CONFLICT,
             "the plan changed since this page showed it (or the form lost its hash); nothing was approved. \
@@ -412,7 +429,12 @@ async fn approve(
         // read and the approval is refused, never approved unseen.
         Some(_) => match state
             .core
-            .approve_plan_seen(&visitor.actor, &id, Some(&form.hash))
+            .approve_plan_seen_rehearsal(
+                &visitor.actor,
+                &id,
+                Some(&form.hash),
+                Some(&form.rehearsal),
+            )
             .await
         {
             Ok(_) => return Ok(Redirect::to(&format!("/plans/{id}?done=approved")).into_response()),

@@ -5,13 +5,15 @@
 //! runtime's reason, request excerpts (method and URL, the header names, a bounded body excerpt: all as
 //! the runtime journaled them, so already redacted), the file-system diff rendered as a diff per file, and
 //! the artifacts with download links (`/api/artifacts/{id}`, which answers them as attachments and accepts
-//! the console's cookie). `GET /plans/{id}/rehearsal` shows the newest dry run of every node of the
-//! current plan version the same way, node by node: the rehearsal an approval is about.
+//! the console's cookie). `GET /plans/{id}/rehearsal` shows the core's rehearsal report of the current plan
+//! version ("what will change", with the hash an approval binds) and then the rehearsal of every node (its
+//! newest completed dry run) the same way, node by node. A `needs_review` live run shows the write it holds
+//! ([`super::review`]).
 
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -19,8 +21,9 @@ use drydock_core::{ArtifactRow, ExecutionRow};
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::page::{ConsoleError, Section, Shell};
-use super::plan_dag;
+use super::page::{self, ConsoleError, Notice, Section, Shell};
+use super::rehearsal_report::what_will_change;
+use super::review;
 use super::session::Visitor;
 use crate::api::AppState;
 
@@ -36,15 +39,43 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{id}/rehearsal", get(rehearsal_page))
 }
 
+#[derive(serde::Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
 async fn execution_page(
     State(state): State<AppState>,
     visitor: Visitor,
     Path((id, correlation)): Path<(String, String)>,
+    Query(done): Query<Done>,
 ) -> Result<Response, ConsoleError> {
-    let session = state.core.session_for(&visitor.actor, &id).await?;
+    // Fixed confirmations only: the query never puts its own text on the page.
+    let notice = match done.done.as_deref() {
+        Some("allowed") => Some(Notice::done(
+            "Allowed once: the held write was performed, and the run goes on.",
+        )),
+        Some("stopped") => Some(Notice::done(
+            "Stopped: the held write was not performed, and the run stops.",
+        )),
+        _ => None,
+    };
+    render_execution(&state, &visitor, &id, &correlation, notice, StatusCode::OK).await
+}
+
+/// The page of one execution of session `id`, with `notice` above it (answered with `status`).
+pub(super) async fn render_execution(
+    state: &AppState,
+    visitor: &Visitor,
+    id: &str,
+    correlation: &str,
+    notice: Option<Notice>,
+    status: StatusCode,
+) -> Result<Response, ConsoleError> {
+    let session = state.core.session_for(&visitor.actor, id).await?;
     let view = state
         .core
-        .execution_view(&visitor.actor, &correlation)
+        .execution_view(&visitor.actor, correlation)
         .await?;
     if view.execution.session_id != session.id {
         return Err(ConsoleError::new(
@@ -55,12 +86,15 @@ async fn execution_page(
         ));
     }
     let run = view.execution;
-    let after = state.core.last_event_seq(&visitor.actor, &id).await?;
-    let section = execution_section(&state, &visitor, &run, &view.artifacts).await?;
+    let after = state.core.last_event_seq(&visitor.actor, id).await?;
+    let held = review::held_section(state, visitor, id, &run).await?;
+    let section = execution_section(state, visitor, &run, &view.artifacts).await?;
     let body = html! {
         p { a href=(format!("/plans/{id}")) { "← Back to the plan" } }
+        (page::notice(notice.as_ref()))
         div data-live-events=[(!run.status.is_terminal()).then(|| format!("/api/sessions/{id}/events?after={after}"))] {
             p #live-status.hint aria-live="polite" {}
+            div #review data-live-region { (held) }
             div #execution data-live-region { (section) }
         }
     };
@@ -70,7 +104,9 @@ async fn execution_page(
     } else {
         format!("Rehearsal of node {node}")
     };
-    Ok(Shell::new(&visitor, Section::Plans, title).render(&state, body))
+    let mut response = Shell::new(visitor, Section::Plans, title).render(state, body);
+    *response.status_mut() = status;
+    Ok(response)
 }
 
 async fn rehearsal_page(
@@ -85,15 +121,18 @@ async fn rehearsal_page(
             "this session has no plan yet, so nothing was rehearsed; generate the plan on its page",
         ));
     };
+    // The core's report picks each node's rehearsal (its newest completed dry run), as the API and the
+    // approval do; this page adds every effect of those runs, reads included.
+    let report = state.core.plan_rehearsal(&visitor.actor, &id).await?;
     let artifacts = state.core.artifacts(&visitor.actor, &id).await?;
-    let nodes = plan_dag::node_views(&plan, &executions);
     let mut sections = Vec::new();
-    for node in &nodes {
-        let dry = executions
-            .iter()
-            .rev()
-            .find(|e| e.node_id.as_deref() == Some(node.id.as_str()) && e.mode != "live");
-        let section = match dry {
+    for node in &report.nodes {
+        let shown = node
+            .execution
+            .as_ref()
+            .and_then(|e| e["correlationId"].as_str())
+            .and_then(|corr| executions.iter().find(|e| e.correlation_id == corr));
+        let section = match shown {
             Some(run) => Some(execution_section(&state, &visitor, run, &artifacts).await?),
             None => None,
         };
@@ -101,14 +140,16 @@ async fn rehearsal_page(
     }
     let body = html! {
         p { a href=(format!("/plans/{id}")) { "← Back to the plan" } }
-        p { "The newest dry run of each node of plan version " (plan.version) " (hash " code { (plan.content_hash) } "). "
+        p { "The newest completed dry run of each node of plan version " (plan.version) " (hash " code { (plan.content_hash) } "). "
             "Reads happened; every write was recorded and simulated, so nothing outside the sandbox changed." }
+        (what_will_change(&id, &report))
         @for (node, section) in &sections {
-            section.card aria-labelledby=(format!("r-{}", node.id)) {
-                h2 id=(format!("r-{}", node.id)) { "Node " code { (node.id) } " " span.muted { (node.title) } }
+            section.card aria-labelledby=(format!("r-{}", node.node_id)) {
+                h2 id=(format!("r-{}", node.node_id)) { "Node " code { (node.node_id) } " " span.muted { (node.title) } }
                 @match section {
                     Some(section) => { (section) }
-                    None => { p.muted { "Not rehearsed yet: run it as a dry run from the plan page." } }
+                    None => { p.muted { "Not rehearsed yet: run it as a dry run from the plan page (a failed dry run \
+                                        does not count)." } }
                 }
             }
         }
@@ -277,7 +318,7 @@ fn capability_group(capability: &str, effects: &[&Value]) -> Markup {
 
 /// The capability-specific facts worth reading: headers sent and a body excerpt (http), the change and
 /// sizes (fs). Everything else of `detail` is left to the API.
-fn effect_detail(effect: &Value) -> Markup {
+pub(super) fn effect_detail(effect: &Value) -> Markup {
     let detail = &effect["detail"];
     let headers: Vec<&str> = detail["headers"]
         .as_array()

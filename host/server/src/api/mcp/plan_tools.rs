@@ -4,7 +4,9 @@
 //! - `drydock_propose_plan {title, description?, steps: [{tool, args, description?}]}`: the calls it
 //!   rehearsed become a session and a plan `pending_approval` (visible in the plan and chat APIs), rehearsed
 //!   at once; the answer shows every effect of the rehearsal and where a person approves it.
-//! - `drydock_plan_status {sessionId}`: the plan's status, version, hash and approval.
+//! - `drydock_plan_status {sessionId}`: the plan's status, version, hash and approval, and the summary of its
+//!   rehearsal report ("what will change", with the hash an approval binds); `drydock_propose_plan` answers
+//!   it too (`rehearsalReport`).
 //! - `drydock_execute_plan {sessionId}`: runs the approved plan; live only when the caller is an operator
 //!   and every other key turns (master switch, LivePolicy, unchanged approved hash), dry otherwise.
 //!
@@ -58,7 +60,8 @@ pub fn list() -> Vec<Tool> {
             "drydock_execute_plan",
             "Runs a plan a person approved: live only when you act as an operator and the operator allowed \
              its writes (master switch, LivePolicy, unchanged approved hash); dry otherwise. Refused until \
-             the plan is approved.",
+             the plan is approved. Live, only the writes its approved rehearsal showed are performed; any other \
+             waits for an operator's review.",
             Arc::new(object(session.clone())),
         )
         .with_annotations(
@@ -71,7 +74,8 @@ pub fn list() -> Vec<Tool> {
         Tool::new(
             "drydock_plan_status",
             "The status of a proposed plan: pending_approval until a person approves it, then approved, \
-             executing, completed or failed.",
+             executing, completed or failed; and what will change (its rehearsal's writes and the hash an \
+             approval binds).",
             Arc::new(object(session)),
         )
         .with_annotations(
@@ -156,6 +160,11 @@ async fn propose(core: &Core, actor: &Actor, args: &Value) -> Result<CallToolRes
             ));
         }
     }
+    let report = core
+        .plan_rehearsal(actor, &session_id)
+        .await
+        .map_err(shown)?;
+    text.push_str(&format!("\n{}", report.summary_text()));
     text.push_str(&format!(
         "\nA person approves it with POST /api/sessions/{session_id}/plan/approve (the chat API lists it as \
          task {}); then drydock_execute_plan runs it.",
@@ -166,6 +175,7 @@ async fn propose(core: &Core, actor: &Actor, args: &Value) -> Result<CallToolRes
         "taskId": proposal.task_id,
         "plan": plan_json(&proposal.plan),
         "rehearsal": rehearsal,
+        "rehearsalReport": report.summary(&session_id),
         "approve": format!("POST /api/sessions/{session_id}/plan/approve"),
     });
     Ok(with_structure(text, structured))
@@ -178,19 +188,35 @@ async fn status(core: &Core, actor: &Actor, args: &Value) -> Result<CallToolResu
         .await
         .map_err(shown)?
         .ok_or("the session has no plan")?;
+    let report = core
+        .plan_rehearsal(actor, session_id)
+        .await
+        .map_err(shown)?;
+    let bound = match plan.approved_rehearsal_hash.as_deref() {
+        Some(hash) if hash == report.hash => " The approval binds this rehearsal.",
+        Some(_) => {
+            " The rehearsal changed since approval: live runs are refused until a person approves it again."
+        }
+        None => "",
+    };
     let text = format!(
-        "Plan {} of session {session_id}: {} (version {}{}).",
+        "Plan {} of session {session_id}: {} (version {}{}).\n{}{bound}",
         plan.id,
         plan.status,
         plan.version,
         plan.approved_by
             .as_deref()
             .map(|by| format!(", approved by {by}"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        report.summary_text()
     );
     Ok(with_structure(
         text,
-        json!({ "sessionId": session_id, "plan": plan_json(&plan) }),
+        json!({
+            "sessionId": session_id,
+            "plan": plan_json(&plan),
+            "rehearsalReport": report.summary(session_id),
+        }),
     ))
 }
 
@@ -238,6 +264,7 @@ fn plan_json(plan: &PlanRow) -> Value {
         "status": plan.status,
         "hash": plan.content_hash,
         "approvedBy": plan.approved_by,
+        "approvedRehearsalHash": plan.approved_rehearsal_hash,
         "nodes": plan.content["nodes"],
     })
 }

@@ -37,6 +37,8 @@ pub(super) const SESSION_EVENT_KINDS: &[&str] = &[
     "node_completed",
     "node_failed",
     "node_interrupted",
+    "needs_review",
+    "review_decided",
 ];
 
 /// Every route of the API, in the order `api::app` merges them.
@@ -405,18 +407,28 @@ pub(super) const ROUTES: &[Route] = &[
         method: Method::Post,
         path: "/api/sessions/{id}/plan/approve",
         operation_id: "approvePlan",
-        summary: "Approve the current plan, freezing its content hash (no body)",
+        summary: "Approve the current plan, freezing its content hash and its rehearsal (no body)",
         access: Access::User,
-        params: &[SESSION_ID],
+        params: &[
+            SESSION_ID,
+            Param {
+                name: "rehearsalHash",
+                location: Location::Query,
+                kind: Scalar::String,
+                description: "The hash of the rehearsal report you read (GET .../plan/rehearsal): approve \
+                              only if the rehearsal is still that one (409 `rehearsal_changed` otherwise).",
+            },
+        ],
         request: None,
         responses: &[
             ok(200, "the approved plan", Content::Json("Plan")),
+            error(400, "an unknown query parameter (`invalid_field`)"),
             UNAUTHORIZED,
             SESSION_NOT_FOUND,
             error(
                 409,
-                "the session has no plan yet, or the plan is not draft or pending_approval \
-                 (`conflict`)",
+                "the session has no plan yet, the plan is not draft or pending_approval (`conflict`), \
+                 or the rehearsal is not the one named by `rehearsalHash` (`rehearsal_changed`)",
             ),
             INTERNAL,
         ],

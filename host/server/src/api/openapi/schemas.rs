@@ -20,6 +20,7 @@ pub(super) fn all() -> Value {
         chat_and_settings(),
         super::schemas_workflows::all(),
         super::schemas_plugins::all(),
+        super::schemas_rehearsals::all(),
         super::schemas_accounts::all(),
         super::schemas_astonish::all(),
         super::schemas_mojodex::all(),
@@ -376,6 +377,10 @@ fn sessions_and_plans() -> Value {
                     "approvedBy": nullable_string("Who approved it."),
                     "approvedAt": nullable_string("When, RFC 3339 UTC."),
                     "approvedHash": nullable_string("The content hash at approval."),
+                    "approvedRehearsalHash": nullable_string(
+                        "The hash of the rehearsal report the approval bound (GET .../plan/rehearsal): a live \
+                         run may perform only the writes it showed."
+                    ),
                 })),
             }),
         ),
@@ -434,7 +439,7 @@ fn executions() -> Value {
                 "mode": reference("Mode"),
                 "status": {
                     "type": "string",
-                    "enum": ["accepted", "running", "completed", "failed", "interrupted"],
+                    "enum": ["accepted", "running", "needs_review", "completed", "failed", "interrupted"],
                 },
                 "requestedBy": { "type": "string" },
                 "startedAt": timestamp(),

@@ -1,0 +1,194 @@
+//! Rehearsal-bound live runs that write files, with the real `sleeper` plugin and a real directory: a file
+//! write the rehearsal showed is applied to the real directory; one it did not show stays out of it until an
+//! operator (not a user) allows it once. A write whose target depends on a read: the read may change
+//! between rehearsal and live, the write's target may not; and a dry run after approval that shows other
+//! writes makes the approval stale for live (`rehearsal_changed`) until the rehearsal is the approved one.
+
+use std::path::Path;
+
+use drydock_core::Role;
+use drydock_tests::client::send;
+use drydock_tests::plugins::SLEEPER;
+use serde_json::{Value, json};
+
+use crate::rehearsal_live::{OPERATOR, approve, call, rehearsed, review, run_live, wait_until};
+use crate::support::{HostOptions, TestServer, start_server_with};
+
+/// A server whose `sleeper` may write `workspace` live (master switch on).
+async fn serve(workspace: &Path, data: &Path) -> TestServer {
+    let policy = format!(
+        "[plugins.sleeper]\nfs = [{{ path = {:?}, access = \"rw\" }}]\nlive = [\"fs\"]\n",
+        workspace.display().to_string()
+    );
+    let options = HostOptions {
+        master_switch: true,
+        ..HostOptions::default()
+    };
+    start_server_with(&policy, &[SLEEPER], data, OPERATOR, options).await
+}
+
+async fn dry_run(server: &TestServer, session: &str) {
+    let (status, dry) = call(
+        server,
+        "POST",
+        &format!("/api/sessions/{session}/plan/execute-node"),
+        Some(json!({"nodeId": "step-1", "mode": "dry-run"})),
+    )
+    .await;
+    assert_eq!(status, 202, "{dry}");
+    let done = wait_until(
+        server,
+        dry["correlationId"].as_str().unwrap(),
+        &["completed", "failed"],
+    )
+    .await;
+    assert_eq!(done["status"], "completed", "{done}");
+}
+
+async fn report(server: &TestServer, session: &str) -> Value {
+    let (status, report) = call(
+        server,
+        "GET",
+        &format!("/api/sessions/{session}/plan/rehearsal"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    report
+}
+
+/// Starts a live run of `step-1` and waits until it pauses or ends.
+async fn live_until_paused(server: &TestServer, session: &str) -> (String, Value) {
+    let (status, accepted) = run_live(server, session).await;
+    assert_eq!(status, 202, "{accepted}");
+    let correlation = accepted["correlationId"].as_str().unwrap().to_owned();
+    let state = wait_until(
+        server,
+        &correlation,
+        &["needs_review", "completed", "failed"],
+    )
+    .await;
+    (correlation, state)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rehearsed_file_write_is_applied_live_and_an_unrehearsed_one_waits_for_an_operator() {
+    let (ws, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let server = serve(ws.path(), data.path()).await;
+    let session = rehearsed(&server, json!({"file": "a.txt", "extraFile": "b.txt"})).await;
+    assert!(
+        !ws.path().join("a.txt").exists(),
+        "the rehearsal wrote a scratch copy only"
+    );
+    let shown = report(&server, &session).await;
+    let node = &shown["nodes"][0];
+    assert_eq!(node["writes"], 1, "{shown}");
+    assert_eq!(node["capabilities"][0]["capability"], "fs", "{shown}");
+    assert_eq!(
+        node["capabilities"][0]["targets"][0]["target"], "/workspace/a.txt",
+        "{shown}"
+    );
+    assert!(
+        node["diffs"][0]["text"]
+            .as_str()
+            .is_some_and(|d| d.contains("+written by sleeper")),
+        "the report carries the diff: {shown}"
+    );
+    approve(&server, &session).await;
+
+    let (correlation, paused) = live_until_paused(&server, &session).await;
+    assert_eq!(paused["status"], "needs_review", "{paused}");
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("a.txt")).unwrap(),
+        "written by sleeper\n",
+        "the rehearsed write was applied"
+    );
+    assert!(
+        !ws.path().join("b.txt").exists(),
+        "the unrehearsed write was held"
+    );
+
+    // A user may not release a held write, whoever they are; the write stays held.
+    let user = server
+        .core
+        .add_user("ursula", "correct horse", Role::User, "test")
+        .await
+        .unwrap();
+    let refused = send(
+        server.addr,
+        "POST",
+        &format!("/api/executions/{correlation}/review"),
+        Some(&user),
+        Some(r#"{"decision":"allowOnce"}"#),
+    )
+    .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("operator"), "{}", refused.body);
+    assert!(!ws.path().join("b.txt").exists());
+
+    let (status, decided) = review(&server, &correlation, "allowOnce").await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(
+        decided["effect"]["fingerprint"]["target"],
+        "/workspace/b.txt"
+    );
+    let done = wait_until(&server, &correlation, &["completed", "failed"]).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("b.txt")).unwrap(),
+        "written by sleeper\n",
+        "allowed once: applied"
+    );
+    let (_, audit) = call(
+        &server,
+        "GET",
+        &format!("/api/audit?correlationId={correlation}"),
+        None,
+    )
+    .await;
+    let reviews: Vec<&Value> = audit["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["action"] == "execution.review")
+        .collect();
+    assert_eq!(reviews.len(), 1, "only the operator's decision: {audit}");
+    assert_eq!(reviews[0]["detail"]["decision"], "allowOnce", "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_target_follows_a_read_may_not_move_and_a_changed_rehearsal_is_stale() {
+    let (ws, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(ws.path().join("name.txt"), "a.txt").unwrap();
+    let server = serve(ws.path(), data.path()).await;
+    let session = rehearsed(&server, json!({"fileFrom": "name.txt"})).await;
+    let approved = report(&server, &session).await;
+    approve(&server, &session).await;
+
+    // The read changes after approval and moves the write: not performed, held, stopped.
+    std::fs::write(ws.path().join("name.txt"), "b.txt").unwrap();
+    let (correlation, paused) = live_until_paused(&server, &session).await;
+    assert_eq!(paused["status"], "needs_review", "{paused}");
+    let (status, _) = review(&server, &correlation, "stop").await;
+    assert_eq!(status, 200);
+    let done = wait_until(&server, &correlation, &["completed", "failed"]).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert!(!ws.path().join("b.txt").exists() && !ws.path().join("a.txt").exists());
+
+    // A dry run now shows the other write: the rehearsal changed, and the approval is stale for live.
+    dry_run(&server, &session).await;
+    let changed = report(&server, &session).await;
+    assert_ne!(changed["hash"], approved["hash"], "{changed}");
+    let (status, refused) = run_live(&server, &session).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "rehearsal_changed", "{refused}");
+
+    // The read changes again (other bytes, same name): the rehearsal is the approved one once more, and the
+    // live run performs its rehearsed write.
+    std::fs::write(ws.path().join("name.txt"), "a.txt\n\n").unwrap();
+    dry_run(&server, &session).await;
+    assert_eq!(report(&server, &session).await["hash"], approved["hash"]);
+    let (_, finished) = live_until_paused(&server, &session).await;
+    assert_eq!(finished["status"], "completed", "{finished}");
+    assert!(ws.path().join("a.txt").exists() && !ws.path().join("b.txt").exists());
+}
