@@ -213,28 +213,24 @@ fn parse_request(action: &str) -> Option<(HttpMethod, TargetUrl)> {
     Some((method.parse().ok()?, TargetUrl::parse(url).ok()?))
 }
 
-/// The request's grant: the most specific covering grant that names its method, else the most specific
-/// covering one (a request the runtime allowed is always covered by some grant).
+/// The request's grant: the one that governs it ([`PluginGrants::http_grant_for`]), else the most specific
+/// covering one (a request the runtime allowed is always covered by some grant; a method override can make
+/// it count under a grant that does not list the method it was sent with).
 pub(crate) fn grant_index(
     grants: &PluginGrants,
     method: HttpMethod,
     url: &TargetUrl,
 ) -> Option<usize> {
-    let covering: Vec<(usize, usize)> = grants
+    if let Some((index, _)) = grants.http_grant_for(method, url) {
+        return Some(index);
+    }
+    grants
         .http
         .iter()
         .enumerate()
         .filter(|(_, g)| g.prefix.matches(url))
-        .map(|(i, g)| (i, g.prefix.path().len()))
-        .collect();
-    let best = |with_method: bool| {
-        covering
-            .iter()
-            .filter(|(i, _)| !with_method || grants.http[*i].methods.contains(&method))
-            .max_by_key(|(_, len)| *len)
-            .map(|(i, _)| *i)
-    };
-    best(true).or_else(|| best(false))
+        .max_by_key(|(i, g)| (g.prefix.path().len(), std::cmp::Reverse(*i)))
+        .map(|(i, _)| i)
 }
 
 /// The narrowest prefix path covering every path: the path itself for one, else the longest common prefix

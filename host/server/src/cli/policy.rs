@@ -56,7 +56,9 @@ pub async fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
     .into_iter()
     .find_map(|(key, id)| id.as_ref().map(|id| (key, id)))
     .context("name a trace: --execution, --session or --run")?;
-    let path = format!("/api/policy/suggest?{key}={}", encode(id));
+    // Ids are UUIDs, but a typo must not become another query parameter.
+    let id = drydock_policy::secret_forms::percent_encode(id, true);
+    let path = format!("/api/policy/suggest?{key}={id}");
     let answer = server.get(&path).await?;
     if answer.status != 200 {
         bail!(
@@ -141,16 +143,4 @@ fn print_readable(
         )?;
     }
     Ok(out.flush()?)
-}
-
-/// Percent-encodes an id for the query string (ids are UUIDs, but a typo must not become another query).
-fn encode(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
