@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod arguments;
 mod astonish;
+mod astonish_llm;
 mod astonish_refusals;
 mod budgets;
 mod call_tool;

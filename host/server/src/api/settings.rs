@@ -1,7 +1,12 @@
 //! Operator settings: the language-model providers (`GET/PUT /api/settings`, keys shown masked) and a
-//! provider's models (`GET /api/providers/{id}/models`, asked of the provider itself).
+//! provider's models (`GET /api/providers/{id}/models`, asked of the provider itself). Astonish's studio
+//! calls the models route too, without a token: a request that says it is the studio
+//! (`X-Requested-With: XMLHttpRequest`) is answered by the studio layer
+//! ([`super::astonish::provider_models`]), never with a 401; any other request keeps the native behaviour.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
@@ -36,8 +41,12 @@ async fn update(
 
 async fn models(
     State(state): State<AppState>,
-    Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.core.provider_models(&actor, &id).await?))
+    mut parts: Parts,
+) -> Result<Response, ApiError> {
+    if super::astonish::from_page_script(&parts.headers) {
+        return Ok(super::astonish::provider_models(&state, &mut parts, &id).await);
+    }
+    let Caller(actor) = Caller::from_request_parts(&mut parts, &state).await?;
+    Ok(Json(state.core.provider_models(&actor, &id).await?).into_response())
 }

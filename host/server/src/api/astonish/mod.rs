@@ -86,6 +86,38 @@ pub fn studio_tools(state: &AppState) -> serde_json::Value {
     json!({ "tools": tools })
 }
 
+/// `GET /api/providers/{id}/models` for the studio (the native route hands a studio request here):
+/// `{provider, models}` as Astonish answers it. An operator gets what the provider itself lists; when the
+/// provider cannot be asked (not configured, unreachable), the models the settings name for it and a
+/// `warning` saying why, so the studio's settings page never sees a 404 or 5xx. Anyone else gets the models
+/// they may choose for that provider ([`drydock_core::Core::choosable_models`]; an empty list when nothing
+/// is configured). A wrong bearer token is the one 401, as on every studio route.
+pub async fn provider_models(state: &AppState, parts: &mut Parts, id: &str) -> Response {
+    let studio = match StudioCallerOrAnonymous::from_request_parts(parts, state).await {
+        Ok(StudioCallerOrAnonymous(studio)) => studio,
+        Err(err) => return err.into_response(),
+    };
+    let actor = &studio.actor;
+    let warning = if actor.role == drydock_core::Role::Operator {
+        match state.core.provider_models(actor, id).await {
+            Ok(models) => return Json(models).into_response(),
+            Err(err) => Some(StudioError::from(err).message),
+        }
+    } else {
+        None
+    };
+    match state.core.choosable_models(actor, id).await {
+        Ok(models) => {
+            let mut body = json!({ "provider": id, "models": models });
+            if let Some(warning) = warning {
+                body["warning"] = json!(warning);
+            }
+            Json(body).into_response()
+        }
+        Err(err) => StudioError::from(err).into_response(),
+    }
+}
+
 /// Whether a request says it comes from a script of the page (`X-Requested-With: XMLHttpRequest`).
 pub fn from_page_script(headers: &HeaderMap) -> bool {
     headers
