@@ -72,6 +72,7 @@ pub mod proposals;
 pub mod rehearsals;
 pub mod runs;
 pub mod runs_service;
+mod run_host;
 pub mod service;
 pub mod sessions;
 pub mod sessions_service;
