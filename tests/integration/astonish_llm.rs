@@ -195,7 +195,10 @@ async fn a_run_uses_the_chosen_provider_and_model_and_refuses_what_the_caller_ma
         "{anonymous}"
     );
     let anonymous_model = refusal(&run(addr, None, "s-anon2", "standin", "stand-in-large").await);
-    assert!(anonymous_model.contains("stand-in-large"), "{anonymous_model}");
+    assert!(
+        anonymous_model.contains("stand-in-large"),
+        "{anonymous_model}"
+    );
     let user_model = refusal(&run(addr, Some(&alice), "s-alice", "spare", "spare-big").await);
     assert!(
         user_model.contains("`spare-big`") && user_model.contains("spare-model"),

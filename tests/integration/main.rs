@@ -8,6 +8,7 @@ mod arguments;
 mod astonish;
 mod astonish_llm;
 mod astonish_refusals;
+mod astonish_restart;
 mod budgets;
 mod call_tool;
 mod chat;

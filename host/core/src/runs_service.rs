@@ -53,7 +53,6 @@ enum Held {
     Approved(String),
 }
 
-
 /// What a workflow run looks like to a client.
 #[derive(Debug, Clone)]
 pub struct RunView {
@@ -264,10 +263,8 @@ impl Core {
     /// Cancels the run.
     pub async fn cancel_run(&self, actor: &Actor, id: &str) -> Result<RunView, CoreError> {
         let view = self.run_view(actor, id).await?;
-        self.advance(actor, view.row, view.run, Held::Never, |run| {
-            run.cancel()
-        })
-        .await
+        self.advance(actor, view.row, view.run, Held::Never, |run| run.cancel())
+            .await
     }
 
     /// Events of a run after `after` (at most `limit`).
@@ -358,9 +355,14 @@ impl Core {
         self.save_run(&mut row, &run, &events).await?;
         let llm = match &row.llm {
             None => None,
-            Some(value) => Some(serde_json::from_value::<LlmChoice>(value.clone()).map_err(|err| {
-                CoreError::Internal(format!("run {}: the stored model choice is unreadable: {err}", row.id))
-            })?),
+            Some(value) => Some(serde_json::from_value::<LlmChoice>(value.clone()).map_err(
+                |err| {
+                    CoreError::Internal(format!(
+                        "run {}: the stored model choice is unreadable: {err}",
+                        row.id
+                    ))
+                },
+            )?),
         };
         let host = CoreHost {
             core: self.clone(),
