@@ -220,3 +220,56 @@ async fn a_run_uses_the_chosen_provider_and_model_and_refuses_what_the_caller_ma
     assert_eq!(model_asked(2), "spare-big");
     assert_eq!(peer.count(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_studios_load_and_settings_calls_get_its_shapes_not_404s() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path()).await;
+    let addr = server.addr;
+    let peer = LlmPeer::start().await;
+    let get = |path: &'static str, token: Option<&'static str>| async move {
+        let answer = studio(addr, "GET", path, token, None).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        assert!(!answer.body.contains(KEY), "{}", answer.body);
+        answer.json()
+    };
+    assert_eq!(
+        get("/api/settings/providers/effective", None).await,
+        json!({ "providers": {}, "default_provider": "", "default_model": "" })
+    );
+    assert_eq!(get("/api/studio/sessions", None).await, json!([]));
+    assert_eq!(
+        get("/api/tools/web-capable", None).await,
+        json!({ "webSearch": [], "webExtract": [] })
+    );
+    assert_eq!(
+        get("/api/standard-servers", None).await,
+        json!({ "servers": [] })
+    );
+    // The studio asks this one without its header (a plain fetch): a read, answered all the same.
+    let plain = send(addr, "GET", "/api/user-settings/default-model", None, None).await;
+    assert_eq!(
+        (plain.status, plain.json()),
+        (200, json!({ "defaultProvider": "", "defaultModel": "" }))
+    );
+
+    configure(addr, &peer).await;
+    assert_eq!(
+        get("/api/settings/providers/effective", None).await,
+        json!({ "providers": { "standin": { "type": "openai_compat", "model": "stand-in-small" } },
+                "default_provider": "standin", "default_model": "stand-in-small" })
+    );
+    let operator = get("/api/settings/providers/effective", Some(OPERATOR)).await;
+    assert_eq!(
+        operator["providers"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["spare", "standin"]
+    );
+    assert_eq!(
+        get("/api/user-settings/default-model", None).await,
+        json!({ "defaultProvider": "standin", "defaultModel": "stand-in-small" })
+    );
+}

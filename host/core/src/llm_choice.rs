@@ -167,3 +167,22 @@ fn configured_models(settings: &LlmSettings, provider: &ProviderSettings) -> Vec
     }
     models
 }
+
+impl Core {
+    /// Every configured provider `actor` may use, with the models they may choose for it (for an operator,
+    /// the ones the settings name), in the settings' order. Names only: never a URL or key.
+    pub async fn choosable_providers(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(String, Vec<String>)>, CoreError> {
+        let settings = self.stored_llm_settings().await?;
+        let mut choosable = Vec::new();
+        for provider in &settings.providers {
+            let models = self.choosable_models(actor, &provider.id).await?;
+            if !models.is_empty() {
+                choosable.push((provider.id.clone(), models));
+            }
+        }
+        Ok(choosable)
+    }
+}

@@ -4,13 +4,13 @@
 //! (`X-Requested-With: XMLHttpRequest`) is answered by the studio layer
 //! ([`super::astonish::provider_models`]), never with a 401; any other request keeps the native behaviour.
 
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
 
+use super::astonish::NativeOrStudioCallerOrAnonymous;
 use super::auth::Caller;
 use super::{ApiError, AppState};
 
@@ -41,12 +41,15 @@ async fn update(
 
 async fn models(
     State(state): State<AppState>,
+    caller: NativeOrStudioCallerOrAnonymous,
     Path(id): Path<String>,
-    mut parts: Parts,
 ) -> Result<Response, ApiError> {
-    if super::astonish::from_page_script(&parts.headers) {
-        return Ok(super::astonish::provider_models(&state, &mut parts, &id).await);
+    match caller {
+        NativeOrStudioCallerOrAnonymous::Studio(studio) => {
+            Ok(super::astonish::provider_models(&state, &studio, &id).await)
+        }
+        NativeOrStudioCallerOrAnonymous::Native(actor) => {
+            Ok(Json(state.core.provider_models(&actor, &id).await?).into_response())
+        }
     }
-    let Caller(actor) = Caller::from_request_parts(&mut parts, &state).await?;
-    Ok(Json(state.core.provider_models(&actor, &id).await?).into_response())
 }
