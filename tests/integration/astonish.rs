@@ -73,17 +73,20 @@ pub(crate) async fn chat(
     message: &str,
     auto_approve: bool,
 ) -> Vec<(&'static str, Value)> {
-    let answer = studio(
-        addr,
-        "POST",
-        "/api/chat",
-        token,
-        Some(json!({
-            "agentId": "echo_loop", "message": message, "sessionId": session,
-            "provider": "gemini", "model": "x", "autoApprove": auto_approve,
-        })),
-    )
-    .await;
+    let body = json!({
+        "agentId": "echo_loop", "message": message, "sessionId": session,
+        "provider": "", "model": "", "autoApprove": auto_approve,
+    });
+    chat_body(addr, token, body).await
+}
+
+/// One `POST /api/chat` with this body, read and classified as [`chat`] does.
+pub(crate) async fn chat_body(
+    addr: SocketAddr,
+    token: Option<&str>,
+    body: Value,
+) -> Vec<(&'static str, Value)> {
+    let answer = studio(addr, "POST", "/api/chat", token, Some(body)).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert!(
         answer

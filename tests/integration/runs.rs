@@ -323,6 +323,9 @@ async fn a_run_left_in_the_middle_of_a_tool_call_goes_on_after_a_restart() {
             version: 1,
             created_at: "2026-01-01T00:00:00Z".into(),
             updated_at: "2026-01-01T00:00:00Z".into(),
+            hold_tools: false,
+            llm: None,
+            client_key: None,
         };
         let events: Vec<Value> = events
             .iter()

@@ -23,7 +23,8 @@
 //! - [`sessions`], [`plans`], [`executions`], [`events`], [`artifacts`]: one module per table family,
 //!   each with its row type and the [`Store`] methods that read and write it.
 //! - [`chat`]: the chat face (seed 000): conversations, the agent (intent, requirements, answers), tasks,
-//!   running a whole approved plan. [`settings`]: LLM providers, applied to the agent and the runtime.
+//!   running a whole approved plan. [`settings`]: LLM providers, applied to the agent and the runtime;
+//!   [`llm_choice`]: the model a client chooses for a run, and who may choose what.
 //! - [`workflow_layouts`]: node positions a graphical editor keeps beside a workflow (Astonish's studio).
 //! - [`workflows`]: the stored workflow YAML; [`workflows_service`]: the catalog on [`Core`] (validated by
 //!   `drydock-workflow` against the loaded tools, operators write, every write audited) and the import of
@@ -60,6 +61,7 @@ pub mod events;
 pub mod execute;
 pub mod executions;
 pub mod live_policy;
+pub mod llm_choice;
 pub mod mojodex;
 pub mod packages;
 pub mod plan_check;
@@ -68,6 +70,7 @@ pub mod plans;
 pub mod policy_suggest;
 pub mod proposals;
 pub mod rehearsals;
+mod run_host;
 pub mod runs;
 pub mod runs_service;
 pub mod service;

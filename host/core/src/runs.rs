@@ -30,6 +30,14 @@ pub struct RunRow {
     pub created_at: String,
     /// RFC 3339 UTC.
     pub updated_at: String,
+    /// Whether it stops before each tool call until a person approves it (stored, so a restart never
+    /// makes a held call).
+    pub hold_tools: bool,
+    /// The language model its llm nodes use when its client chose one (`{provider, model}`); `None`: the
+    /// server's default.
+    pub llm: Option<Value>,
+    /// The client's own name for the run (Astonish's studio session, under its caller), if any.
+    pub client_key: Option<String>,
 }
 
 /// One stored run event.
@@ -45,17 +53,18 @@ pub struct RunEventRow {
     pub created_at: String,
 }
 
-const COLUMNS: &str =
-    "id, workflow, owner, started_by, status, run, version, created_at, updated_at";
+const COLUMNS: &str = "id, workflow, owner, started_by, status, run, version, created_at, updated_at, \
+                       hold_tools, llm, client_key";
 
 impl Store {
     /// Stores a new run (version 1) and its first events, in one transaction.
     pub fn insert_run(&self, row: &RunRow, events: &[Value]) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO workflow_runs (id, workflow, owner, started_by, status, run, version, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)",
-                params![row.id, row.workflow, row.owner, row.started_by, row.status, canonical_json(&row.run), row.created_at],
+                "INSERT INTO workflow_runs (id, workflow, owner, started_by, status, run, version, created_at, updated_at, \
+                 hold_tools, llm, client_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?8, ?9, ?10)",
+                params![row.id, row.workflow, row.owner, row.started_by, row.status, canonical_json(&row.run), row.created_at,
+                        row.hold_tools, row.llm.as_ref().map(canonical_json), row.client_key],
             )
             .map_err(|err| match err {
                 rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
@@ -139,6 +148,25 @@ impl Store {
         self.read(|conn| query_one(conn, &sql, [id], run_from_row))
     }
 
+    /// The newest run filed under a client's `key`, if any.
+    pub fn run_by_client_key(&self, key: &str) -> Result<Option<RunRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM workflow_runs WHERE client_key = ?1 ORDER BY created_at DESC, id DESC LIMIT 1"
+        );
+        self.read(|conn| query_one(conn, &sql, [key], run_from_row))
+    }
+
+    /// The seq of the run's last event (0 when it has none).
+    pub fn last_run_event_seq(&self, run_id: &str) -> Result<i64, StoreError> {
+        self.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM run_events WHERE run_id = ?1",
+                [run_id],
+                |row| row.get(0),
+            )?)
+        })
+    }
+
     /// Events of a run after `after` (at most `limit`).
     pub fn run_events_after(
         &self,
@@ -191,5 +219,11 @@ fn run_from_row(row: &Row<'_>) -> Result<RunRow, StoreError> {
         version: row.get(6)?,
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
+        hold_tools: row.get(9)?,
+        llm: match row.get::<_, Option<String>>(10)? {
+            None => None,
+            Some(_) => Some(json_column(row, 10, "workflow_runs.llm")?),
+        },
+        client_key: row.get(11)?,
     })
 }

@@ -1,23 +1,24 @@
 //! Workflow runs on [`Core`]: start a run of a stored workflow, answer its questions, validate or reject
 //! its steps, cancel it, read it and its events. Tool nodes run tools in the same sandbox as everything
 //! else — dry-run, under the same policy, each invocation and effect audited with the run's id as the
-//! correlation id; llm nodes use the language model configured in the settings.
+//! correlation id ([`crate::run_host`]); llm nodes use the language model configured in the settings, or
+//! the one the run's client chose ([`crate::llm_choice`]).
+//!
+//! What a client chose when it started a run is stored with it: whether tool calls wait for a person's
+//! approval (a held call is never made by a restart), the language model, and the client's own name for
+//! the run, so a client's next request finds the run again after a restart.
 //!
 //! Each request drives the run until it waits for a person or ends, storing the run whole and every event
 //! as it goes (streams see events while the request still works). A run is updated only at the version it
 //! was read at, so two answers racing for the same question cannot both apply: the loser gets a conflict.
 
-use async_trait::async_trait;
-use drydock_llm::{ChatRequest, Message};
-use drydock_policy::{Mode, PlanApproval};
-use drydock_runtime::InvokeRequest;
-use drydock_workflow::{
-    Effect, Event, Limits, LlmRequest, Run, RunError, ToolRequest, WorkflowHost,
-};
-use serde_json::{Map, Value, json};
+use drydock_workflow::{Effect, Event, Limits, Run, RunError, WorkflowHost};
+use serde_json::{Value, json};
 
 use crate::actor::Actor;
 use crate::core_error::CoreError;
+use crate::llm_choice::LlmChoice;
+use crate::run_host::CoreHost;
 use crate::runs::{RunEventRow, RunRow};
 use crate::service::Core;
 use crate::store::{AuditEntry, Role};
@@ -34,20 +35,22 @@ pub enum ToolCalls {
     Hold,
 }
 
+/// What a client chooses when it starts a run, stored with it.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Whether tool calls wait for a person's approval.
+    pub tools: ToolCalls,
+    /// The language model of its llm nodes ([`Core::choose_llm`]); `None`: the server's default.
+    pub llm: Option<LlmChoice>,
+    /// The client's own name for the run ([`Core::run_for_client`] finds it again).
+    pub client_key: Option<String>,
+}
+
 /// How [`Core::advance`] treats tool calls: all made, each held, or one approved and the rest held.
 enum Held {
     Never,
     Each,
     Approved(String),
-}
-
-impl From<ToolCalls> for Held {
-    fn from(tools: ToolCalls) -> Self {
-        match tools {
-            ToolCalls::Perform => Held::Never,
-            ToolCalls::Hold => Held::Each,
-        }
-    }
 }
 
 /// What a workflow run looks like to a client.
@@ -90,18 +93,18 @@ impl Core {
         inputs: Value,
         run_id: Option<String>,
     ) -> Result<RunView, CoreError> {
-        self.start_run_with(actor, name, inputs, run_id, ToolCalls::Perform)
+        self.start_run_with(actor, name, inputs, run_id, RunOptions::default())
             .await
     }
 
-    /// [`Core::start_run`], holding tool calls or not.
+    /// [`Core::start_run`] with what the client chose, stored with the run.
     pub async fn start_run_with(
         &self,
         actor: &Actor,
         name: &str,
         inputs: Value,
         run_id: Option<String>,
-        tools: ToolCalls,
+        options: RunOptions,
     ) -> Result<RunView, CoreError> {
         let row = self.workflow(actor, name).await?;
         let flow = drydock_workflow::load_flow(
@@ -134,6 +137,13 @@ impl Core {
             version: 1,
             created_at: crate::stamp::now(),
             updated_at: crate::stamp::now(),
+            hold_tools: options.tools == ToolCalls::Hold,
+            llm: options
+                .llm
+                .as_ref()
+                .map(|choice| serde_json::to_value(choice).map_err(internal))
+                .transpose()?,
+            client_key: options.client_key,
         };
         let (audit_name, workflow, events_json) =
             (actor.name.clone(), name.to_owned(), to_json(&events));
@@ -151,8 +161,27 @@ impl Core {
         })
         .await?;
         self.shared.events_tx.send_modify(|_| {});
-        self.advance(actor, stored, run, tools, |_| Ok(Vec::new()))
+        self.advance(actor, stored, run, Held::Never, |_| Ok(Vec::new()))
             .await
+    }
+
+    /// The newest run filed under the client's `key` ([`RunOptions::client_key`]) that the actor may see,
+    /// with the seq of its last event.
+    pub async fn run_for_client(
+        &self,
+        actor: &Actor,
+        key: &str,
+    ) -> Result<Option<(RunView, i64)>, CoreError> {
+        let key = key.to_owned();
+        let Some(row) = self.store(move |s| s.run_by_client_key(&key)).await? else {
+            return Ok(None);
+        };
+        if row.owner != actor.user_id && actor.role != Role::Operator {
+            return Ok(None);
+        }
+        let id = row.id.clone();
+        let last = self.store(move |s| s.last_run_event_seq(&id)).await?;
+        Ok(Some((self.run_view(actor, &row.id).await?, last)))
     }
 
     /// A run the actor may see (its owner, an operator; anonymous runs by their id).
@@ -183,22 +212,9 @@ impl Core {
         question_uuid: &str,
         value: Value,
     ) -> Result<RunView, CoreError> {
-        self.answer_run_with(actor, id, question_uuid, value, ToolCalls::Perform)
-            .await
-    }
-
-    /// [`Core::answer_run`], holding tool calls or not.
-    pub async fn answer_run_with(
-        &self,
-        actor: &Actor,
-        id: &str,
-        question_uuid: &str,
-        value: Value,
-        tools: ToolCalls,
-    ) -> Result<RunView, CoreError> {
         let view = self.run_view(actor, id).await?;
         let question = question_uuid.to_owned();
-        self.advance(actor, view.row, view.run, tools, move |run| {
+        self.advance(actor, view.row, view.run, Held::Never, move |run| {
             run.answer(&question, value)
         })
         .await
@@ -238,7 +254,7 @@ impl Core {
     ) -> Result<RunView, CoreError> {
         let view = self.run_view(actor, id).await?;
         let step = step.to_owned();
-        self.advance(actor, view.row, view.run, ToolCalls::Perform, move |run| {
+        self.advance(actor, view.row, view.run, Held::Never, move |run| {
             run.validate(&step, validated, feedback.as_deref())
         })
         .await
@@ -247,10 +263,8 @@ impl Core {
     /// Cancels the run.
     pub async fn cancel_run(&self, actor: &Actor, id: &str) -> Result<RunView, CoreError> {
         let view = self.run_view(actor, id).await?;
-        self.advance(actor, view.row, view.run, ToolCalls::Perform, |run| {
-            run.cancel()
-        })
-        .await
+        self.advance(actor, view.row, view.run, Held::Never, |run| run.cancel())
+            .await
     }
 
     /// Events of a run after `after` (at most `limit`).
@@ -268,8 +282,9 @@ impl Core {
 
     /// Picks up runs a previous process left in the middle of a tool or llm call (stored as `running`
     /// with the call pending): each is driven on in the background, the call made again. Safe because a
-    /// run's tool calls are dry runs, and the call's earlier attempt never reached the run's state.
-    /// Returns how many were picked up.
+    /// run's tool calls are dry runs, and the call's earlier attempt never reached the run's state. A run
+    /// that holds tool calls for approval and waits on one is left waiting: its call is made only when a
+    /// person approves it ([`Core::perform_held_tool`]), restart or not. Returns how many were picked up.
     pub(crate) async fn resume_runs(&self) -> Result<usize, CoreError> {
         let rows = self.store(|s| s.runs_with_status("running")).await?;
         let mut resumed = 0;
@@ -281,8 +296,10 @@ impl Core {
                     continue;
                 }
             };
-            if run.pending_effect().is_none() {
-                continue;
+            match run.pending_effect() {
+                None => continue,
+                Some(Effect::Tool(_)) if row.hold_tools => continue,
+                Some(_) => {}
             }
             // The run's own caller, as far as the stored row knows it: runs act with no role of their own
             // (tool calls are dry runs whoever started them).
@@ -295,7 +312,7 @@ impl Core {
             let id = row.id.clone();
             tokio::spawn(async move {
                 if let Err(err) = core
-                    .advance(&actor, row, run, ToolCalls::Perform, |_| Ok(Vec::new()))
+                    .advance(&actor, row, run, Held::Never, |_| Ok(Vec::new()))
                     .await
                 {
                     tracing::warn!(run = %id, error = %err, "a resumed run could not go on");
@@ -318,13 +335,14 @@ impl Core {
     }
 
     /// Applies `step` to the run, then performs its effects until it pauses or ends (or, holding tools,
-    /// reaches a tool call), storing the run and its events after each transition.
+    /// reaches a tool call), storing the run and its events after each transition. A run stored as
+    /// holding tool calls holds them whatever `tools` says, but for the one call approved.
     async fn advance(
         &self,
         actor: &Actor,
         mut row: RunRow,
         mut run: Run,
-        tools: impl Into<Held>,
+        tools: Held,
         step: impl FnOnce(&mut Run) -> Result<Vec<Event>, RunError>,
     ) -> Result<RunView, CoreError> {
         let events = step(&mut run).map_err(|err| match err {
@@ -335,13 +353,28 @@ impl Core {
             },
         })?;
         self.save_run(&mut row, &run, &events).await?;
+        let llm = match &row.llm {
+            None => None,
+            Some(value) => Some(serde_json::from_value::<LlmChoice>(value.clone()).map_err(
+                |err| {
+                    CoreError::Internal(format!(
+                        "run {}: the stored model choice is unreadable: {err}",
+                        row.id
+                    ))
+                },
+            )?),
+        };
         let host = CoreHost {
             core: self.clone(),
             actor: actor.clone(),
             run_id: row.id.clone(),
+            llm,
         };
         // The crate's `drive` loop, with the run saved after each effect so a restart loses none.
-        let mut tools = tools.into();
+        let mut tools = match tools {
+            Held::Never if row.hold_tools => Held::Each,
+            other => other,
+        };
         while let Some(effect) = run.pending_effect().cloned() {
             if matches!(effect, Effect::Tool(_)) {
                 match tools {
@@ -389,132 +422,6 @@ impl Core {
         row.updated_at = crate::stamp::now();
         self.shared.events_tx.send_modify(|_| {});
         Ok(())
-    }
-}
-
-/// The sandbox and the language model, as a run's tool and llm nodes see them.
-struct CoreHost {
-    core: Core,
-    actor: Actor,
-    run_id: String,
-}
-
-impl CoreHost {
-    /// The tool call, and what it did outside the sandbox (kept on the step's record for clients).
-    async fn call_tool_with_effects(
-        &self,
-        request: &ToolRequest,
-    ) -> (Result<Value, String>, Vec<Value>) {
-        let invoke = InvokeRequest {
-            tool: request.function_name.clone(),
-            args: request.arguments.clone(),
-            mode: Mode::DryRun,
-            correlation_id: self.run_id.clone(),
-            plan_approval: PlanApproval::NotAPlan,
-            progress: None,
-            cancel: None,
-            binding: None,
-        };
-        let report = self.core.shared.runtime.invoke(invoke).await;
-        if let Err(err) = self
-            .core
-            .record_invocation(
-                &self.actor,
-                "workflow.tool",
-                crate::service::Channel::Api,
-                None,
-                &report,
-            )
-            .await
-        {
-            return (
-                Err(format!("the tool call could not be audited: {err}")),
-                Vec::new(),
-            );
-        }
-        let effects: Vec<Value> = report
-            .record
-            .effects
-            .iter()
-            .map(
-                |e| json!({ "capability": e.capability, "action": e.action, "outcome": e.outcome }),
-            )
-            .collect();
-        let kept: Vec<Value> = report
-            .record
-            .effects
-            .iter()
-            .map(|e| {
-                json!({ "capability": e.capability, "action": e.action, "outcome": e.outcome, "reason": e.reason })
-            })
-            .collect();
-        let note = json!({ "type": "effects", "step": request.step, "callId": request.call_id, "effects": effects });
-        let id = self.run_id.clone();
-        let _ = self
-            .core
-            .store(move |s| {
-                s.append_run_event(&id, &note)?;
-                Ok(())
-            })
-            .await;
-        let outcome = report
-            .outcome
-            .map_err(|err| format!("{} ({})", err, err.code()));
-        (outcome, kept)
-    }
-}
-
-#[async_trait]
-impl WorkflowHost for CoreHost {
-    async fn call_tool(&self, request: &ToolRequest) -> Result<Value, String> {
-        self.call_tool_with_effects(request).await.0
-    }
-
-    async fn llm(&self, request: &LlmRequest) -> Result<Value, String> {
-        let Some(model) = self.core.shared.llm.get() else {
-            return Err(format!(
-                "no language model is configured on this host; step `{}` is an llm node and needs one (an operator sets one with PUT /api/settings)",
-                request.step
-            ));
-        };
-        let mut system = request.system.clone().unwrap_or_default();
-        if !request.output_model.is_empty() {
-            let fields: Vec<&str> = request
-                .output_model
-                .iter()
-                .map(|f| f.name.as_str())
-                .collect();
-            system.push_str(&format!(
-                "\nAnswer with one JSON object with the fields {fields:?} and nothing else."
-            ));
-        }
-        let mut chat = ChatRequest::new(vec![
-            Message::system(system),
-            Message::user(request.prompt.clone()),
-        ]);
-        chat.response_format_json = !request.output_model.is_empty();
-        let model = match &request.model {
-            Some(name) => std::sync::Arc::new(model.with_model(name.clone())),
-            None => model,
-        };
-        let answer = model
-            .chat(&chat)
-            .await
-            .map_err(|err| format!("step `{}`: the language model failed: {err}", request.step))?;
-        if request.output_model.is_empty() {
-            return Ok(Value::String(answer.content));
-        }
-        let text = answer.content.trim();
-        let start = text.find('{').unwrap_or(0);
-        let end = text.rfind('}').map_or(text.len(), |e| e + 1);
-        serde_json::from_str::<Map<String, Value>>(text.get(start..end).unwrap_or(text))
-            .map(Value::Object)
-            .map_err(|err| {
-                format!(
-                    "step `{}`: the language model's answer is not the JSON object asked for ({err})",
-                    request.step
-                )
-            })
     }
 }
 

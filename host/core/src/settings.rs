@@ -213,7 +213,7 @@ impl Core {
         Ok(())
     }
 
-    async fn stored_llm_settings(&self) -> Result<LlmSettings, CoreError> {
+    pub(crate) async fn stored_llm_settings(&self) -> Result<LlmSettings, CoreError> {
         let value = self.store(|s| s.setting(LLM_KEY)).await?;
         match value {
             None => Ok(LlmSettings::default()),
@@ -330,7 +330,7 @@ fn build_default(settings: &LlmSettings) -> Result<Option<Arc<Provider>>, CoreEr
     })))
 }
 
-fn provider_config(provider: &ProviderSettings) -> Result<ProviderConfig, CoreError> {
+pub(crate) fn provider_config(provider: &ProviderSettings) -> Result<ProviderConfig, CoreError> {
     let mut config = ProviderConfig::new(&provider.id, &provider.base_url, &provider.model);
     if let Some(key) = provider.api_key.as_ref().filter(|k| !k.is_empty()) {
         config = config.with_api_key(key.clone());

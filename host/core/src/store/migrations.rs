@@ -61,6 +61,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "rehearsal-bound approvals; executions waiting for review",
         sql: include_str!("schema_v8.sql"),
     },
+    Migration {
+        version: 9,
+        description: "workflow runs: held tool calls, a chosen language model, a client's key",
+        sql: include_str!("schema_v9.sql"),
+    },
 ];
 
 /// The schema version this build writes and understands.

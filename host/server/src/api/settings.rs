@@ -1,11 +1,16 @@
 //! Operator settings: the language-model providers (`GET/PUT /api/settings`, keys shown masked) and a
-//! provider's models (`GET /api/providers/{id}/models`, asked of the provider itself).
+//! provider's models (`GET /api/providers/{id}/models`, asked of the provider itself). Astonish's studio
+//! calls the models route too, without a token: a request that says it is the studio
+//! (`X-Requested-With: XMLHttpRequest`) is answered by the studio layer
+//! ([`super::astonish::provider_models`]), never with a 401; any other request keeps the native behaviour.
 
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
 
+use super::astonish::NativeOrStudioCallerOrAnonymous;
 use super::auth::Caller;
 use super::{ApiError, AppState};
 
@@ -36,8 +41,15 @@ async fn update(
 
 async fn models(
     State(state): State<AppState>,
-    Caller(actor): Caller,
+    caller: NativeOrStudioCallerOrAnonymous,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.core.provider_models(&actor, &id).await?))
+) -> Result<Response, ApiError> {
+    match caller {
+        NativeOrStudioCallerOrAnonymous::Studio(studio) => {
+            Ok(super::astonish::provider_models(&state, &studio, &id).await)
+        }
+        NativeOrStudioCallerOrAnonymous::Native(actor) => {
+            Ok(Json(state.core.provider_models(&actor, &id).await?).into_response())
+        }
+    }
 }

@@ -3,8 +3,14 @@
 //! tool call's approval, or `node END`), its `state`, and `done`. The first request of a `sessionId`
 //! starts a run of `agentId` (a budgeted run start); each later one answers what the run asked with
 //! `message`. Unless `autoApprove`, the run stops before every tool call and asks Yes/No; Yes makes the
-//! call (a dry run: Astonish has no live mode), No cancels the run. `provider` and `model` are ignored:
-//! llm nodes use the model configured on the server.
+//! call (a dry run: Astonish has no live mode), No cancels the run. The hold is stored with the run, so a
+//! restart never makes a held call: the session is found again through its run and still asks.
+//!
+//! `provider` and `model` choose the language model of the run's llm nodes when the run starts: checked
+//! by [`drydock_core::Core::choose_llm`] (a configured provider; a model the caller may choose; anonymous
+//! callers only the default), a refusal arriving as `error_info` and `error` naming it, then `node END`.
+//! The choice is stored with the run and kept by the session for its later runs; the continuations of a
+//! run keep the model it started with.
 //!
 //! Bad requests (not JSON, wrong types, an over-long id or message) are a 400 `{error}` before any
 //! stream; problems of the run itself (no such workflow for this caller, an invalid answer) arrive in the
@@ -19,7 +25,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use drydock_core::runs_service::{RunView, ToolCalls};
+use drydock_core::runs_service::{RunOptions, RunView, ToolCalls};
 use drydock_core::{Core, CoreError};
 use drydock_workflow::Effect;
 use futures_util::StreamExt;
@@ -28,7 +34,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::events::{self, Message, Translator};
-use super::sessions::{MAX_SESSION_ID, Session};
+use super::sessions::{MAX_SESSION_ID, Session, client_key};
 use super::{Studio, StudioCallerOrAnonymous, StudioError};
 use crate::api::AppState;
 use crate::api::budgets::{self, ExpensiveRoute};
@@ -50,11 +56,8 @@ pub struct ChatRequest {
     #[serde(default)]
     session_id: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)]
-    // Astonish's per-request model choice; Drydock's llm nodes use the server's
     provider: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)]
     model: Option<String>,
     #[serde(default)]
     auto_approve: bool,
@@ -88,7 +91,10 @@ pub async fn chat(
             )));
         }
     };
-    let existing = state.astonish.get(&studio.owner, &session_id);
+    let existing = state
+        .astonish
+        .find(&state.core, &studio.owner, &studio.actor, &session_id)
+        .await;
     let session = match existing {
         Some(session) => {
             // A session whose run is over starts a new one: a run start like any other, budgeted.
@@ -114,6 +120,8 @@ pub async fn chat(
                 auto_approve: request.auto_approve,
                 after: 0,
                 actor: studio.actor.clone(),
+                llm: None,
+                key: client_key(&studio.owner, &session_id),
             };
             state
                 .astonish
@@ -127,7 +135,20 @@ pub async fn chat(
         let out = Out(tx);
         out.send(("ping", json!({ "status": "connected" }))).await;
         out.send(("status", json!({ "status": "running" }))).await;
-        serve(&core, &studio, &mut session, &agent, request.message, &out).await;
+        let wanted = Wanted {
+            provider: request.provider,
+            model: request.model,
+        };
+        serve(
+            &core,
+            &studio,
+            &mut session,
+            &agent,
+            request.message,
+            wanted,
+            &out,
+        )
+        .await;
         out.send(events::done()).await;
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -145,6 +166,19 @@ struct Out(mpsc::Sender<Message>);
 impl Out {
     async fn send(&self, message: Message) {
         let _ = self.0.send(message).await;
+    }
+}
+
+/// The language model a request asks for (empty or absent: the session's, or the server's default).
+struct Wanted {
+    provider: Option<String>,
+    model: Option<String>,
+}
+
+impl Wanted {
+    fn any(&self) -> bool {
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+        given(&self.provider) || given(&self.model)
     }
 }
 
@@ -168,6 +202,7 @@ async fn serve(
     session: &mut Session,
     agent: &str,
     message: String,
+    wanted: Wanted,
     out: &Out,
 ) {
     if session.workflow != agent {
@@ -212,16 +247,44 @@ async fn serve(
         },
     };
     if matches!(step, Step::Start) {
+        if wanted.any() {
+            match core
+                .choose_llm(
+                    &studio.actor,
+                    wanted.provider.as_deref(),
+                    wanted.model.as_deref(),
+                )
+                .await
+            {
+                Ok(choice) => session.llm = choice,
+                Err(err) => {
+                    let reason = public_message(&err);
+                    out.send(events::error_info(
+                        "Model not available",
+                        &reason,
+                        "Choose a provider and model configured on this Drydock server (Settings), or leave them empty for the server's default.",
+                    ))
+                    .await;
+                    out.send(events::error(&reason)).await;
+                    out.send(events::node("END", "end")).await;
+                    return;
+                }
+            }
+        }
         session.run_id = Some(uuid::Uuid::new_v4().to_string());
         session.after = 0;
     }
     let Some(run_id) = session.run_id.clone() else {
         return;
     };
-    let tools = if session.auto_approve {
-        ToolCalls::Perform
-    } else {
-        ToolCalls::Hold
+    let options = RunOptions {
+        tools: if session.auto_approve {
+            ToolCalls::Perform
+        } else {
+            ToolCalls::Hold
+        },
+        llm: session.llm.clone(),
+        client_key: Some(session.key.clone()),
     };
     let (core2, actor, id, workflow) = (
         core.clone(),
@@ -234,14 +297,10 @@ async fn serve(
         match step {
             Step::Start => {
                 core2
-                    .start_run_with(&actor, &workflow, json!({}), Some(id), tools)
+                    .start_run_with(&actor, &workflow, json!({}), Some(id), options)
                     .await
             }
-            Step::Answer { question } => {
-                core2
-                    .answer_run_with(&actor, &id, &question, value, tools)
-                    .await
-            }
+            Step::Answer { question } => core2.answer_run(&actor, &id, &question, value).await,
             Step::Approve { call } => core2.perform_held_tool(&actor, &id, &call).await,
             Step::Decline => core2.cancel_run(&actor, &id).await,
             Step::Show => core2.run_view(&actor, &id).await,
@@ -331,6 +390,14 @@ pub async fn stop(
     StudioCallerOrAnonymous(studio): StudioCallerOrAnonymous,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, StudioError> {
+    if state
+        .astonish
+        .find(&state.core, &studio.owner, &studio.actor, &id)
+        .await
+        .is_none()
+    {
+        return Err(no_session(&id));
+    }
     let Some(session) = state.astonish.remove(&studio.owner, &id) else {
         return Err(no_session(&id));
     };
@@ -344,7 +411,11 @@ pub async fn keepalive(
     StudioCallerOrAnonymous(studio): StudioCallerOrAnonymous,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, StudioError> {
-    match state.astonish.get(&studio.owner, &id) {
+    match state
+        .astonish
+        .find(&state.core, &studio.owner, &studio.actor, &id)
+        .await
+    {
         Some(_) => Ok(Json(json!({ "ok": true }))),
         None => Err(no_session(&id)),
     }

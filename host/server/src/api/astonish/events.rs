@@ -152,6 +152,14 @@ pub fn error(message: &str) -> Message {
     ("error", json!({ "error": message }))
 }
 
+/// A problem explained (`{title, reason, suggestion, originalError}`), as the studio shows a failed run.
+pub fn error_info(title: &str, reason: &str, suggestion: &str) -> Message {
+    (
+        "error_info",
+        json!({ "title": title, "reason": reason, "suggestion": suggestion, "originalError": reason }),
+    )
+}
+
 /// A question: `options` to pick from, or none for free text.
 pub fn input_request(options: Vec<String>) -> Message {
     ("input_request", json!({ "options": options }))

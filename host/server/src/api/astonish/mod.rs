@@ -11,6 +11,7 @@
 //! | [`events`] | a run's stored events as the studio's SSE messages |
 //! | [`settings`] | `GET/PUT /api/settings/config`, `GET /api/settings/status`, `GET/PUT /api/settings/mcp`, `GET /api/version`, `GET /api/sandbox/status` |
 //! | [`assistant`] | `POST /api/ai/chat`: the flow assistant, through the configured language model |
+//! | [`extras`] | `GET /api/settings/providers/effective`, `/api/user-settings/default-model`, `/api/studio/sessions`, `/api/tools/web-capable`, `/api/standard-servers`: what the studio asks on load and in its settings, in its shapes |
 //!
 //! `GET /api/tools` stays the native route; the studio's shape comes from it too (see `api::tools`).
 //! `GET /api/auth/setup-status` is deliberately not a route: its 404 tells the studio there is no
@@ -27,6 +28,7 @@ mod agents;
 mod assistant;
 mod chat;
 mod events;
+mod extras;
 mod sessions;
 mod settings;
 
@@ -72,6 +74,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/version", get(settings::version))
         .route("/api/sandbox/status", get(settings::sandbox))
         .route("/api/ai/chat", post(assistant::chat))
+        .route(
+            "/api/settings/providers/effective",
+            get(extras::effective_providers),
+        )
+        .route(
+            "/api/user-settings/default-model",
+            get(extras::default_model),
+        )
+        .route("/api/studio/sessions", get(extras::chat_sessions))
+        .route("/api/tools/web-capable", get(extras::web_capable_tools))
+        .route("/api/standard-servers", get(extras::standard_servers))
 }
 
 /// The tools as the studio lists them, `{tools: [{name, description, source}]}` (`source`: the plugin).
@@ -84,6 +97,34 @@ pub fn studio_tools(state: &AppState) -> serde_json::Value {
         .map(|t| json!({ "name": t.name, "description": t.description, "source": t.plugin }))
         .collect();
     json!({ "tools": tools })
+}
+
+/// `GET /api/providers/{id}/models` for the studio (the native route hands a studio request here):
+/// `{provider, models}` as Astonish answers it. An operator gets what the provider itself lists; when the
+/// provider cannot be asked (not configured, unreachable), the models the settings name for it and a
+/// `warning` saying why, so the studio's settings page never sees a 404 or 5xx. Anyone else gets the models
+/// they may choose for that provider ([`drydock_core::Core::choosable_models`]; an empty list when nothing
+/// is configured). A wrong bearer token is the one 401, as on every studio route.
+pub async fn provider_models(state: &AppState, studio: &Studio, id: &str) -> Response {
+    let actor = &studio.actor;
+    let warning = if actor.role == drydock_core::Role::Operator {
+        match state.core.provider_models(actor, id).await {
+            Ok(models) => return Json(models).into_response(),
+            Err(err) => Some(StudioError::from(err).message),
+        }
+    } else {
+        None
+    };
+    match state.core.choosable_models(actor, id).await {
+        Ok(models) => {
+            let mut body = json!({ "provider": id, "models": models });
+            if let Some(warning) = warning {
+                body["warning"] = json!(warning);
+            }
+            Json(body).into_response()
+        }
+        Err(err) => StudioError::from(err).into_response(),
+    }
 }
 
 /// Whether a request says it comes from a script of the page (`X-Requested-With: XMLHttpRequest`).
@@ -214,6 +255,37 @@ impl FromRequestParts<AppState> for StudioCallerOrAnonymous {
                 client.map_or_else(|| "local".to_owned(), |ip| ip.to_string())
             ),
         }))
+    }
+}
+
+/// The caller of a native route the studio calls too: a request that says it is the studio
+/// ([`from_page_script`]) is resolved as on every studio route ([`StudioCallerOrAnonymous`], never a 401
+/// without a token); any other as the native route's [`super::auth::Caller`] (a 401 without a token).
+pub enum NativeOrStudioCallerOrAnonymous {
+    /// A studio request.
+    Studio(Studio),
+    /// Any other, with its token's actor.
+    Native(Actor),
+}
+
+impl FromRequestParts<AppState> for NativeOrStudioCallerOrAnonymous {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if from_page_script(&parts.headers) {
+            let StudioCallerOrAnonymous(studio) =
+                StudioCallerOrAnonymous::from_request_parts(parts, state)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+            return Ok(Self::Studio(studio));
+        }
+        let super::auth::Caller(actor) = super::auth::Caller::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self::Native(actor))
     }
 }
 

@@ -1,6 +1,8 @@
 //! The studio's sessions: its own `sessionId` (the studio makes it, `session-<ms>`) mapped to the Drydock
 //! run it drives. Filed under the caller (user id, or client address when anonymous), so another caller's
-//! id is simply not there (404). Kept in memory: a session is as long-lived as the page that runs it.
+//! id is simply not there (404). Kept in memory, and the run remembers its session too (its client key,
+//! [`client_key`]): after a restart, the session of a run that still waits is found again through its run,
+//! with what the session chose (tool approvals, the language model) as stored with the run.
 //! An ended run's session stays until the studio stops it (it does after every run) or it idles out.
 //!
 //! Bounds: a session idle for [`IDLE`] is dropped (the studio's keepalive comes every 30 s), at most
@@ -11,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use drydock_core::llm_choice::LlmChoice;
 use drydock_core::{Actor, Core};
 
 /// How long a session may go without a request or keepalive.
@@ -33,6 +36,16 @@ pub struct Session {
     pub after: i64,
     /// Who acts in it.
     pub actor: Actor,
+    /// The language model chosen for its runs (`None`: the server's default); a later run of the same
+    /// session keeps it unless the request names another.
+    pub llm: Option<LlmChoice>,
+    /// The name its runs are filed under ([`client_key`]).
+    pub key: String,
+}
+
+/// What a studio session's runs are filed under: the caller and the studio's session id.
+pub fn client_key(owner: &str, id: &str) -> String {
+    format!("astonish\n{owner}\n{id}")
 }
 
 struct Entry {
@@ -53,6 +66,48 @@ impl Sessions {
         let entry = entries.get_mut(&(owner.to_owned(), id.to_owned()))?;
         entry.touched = Instant::now();
         Some(entry.session.clone())
+    }
+
+    /// The session `id` of `owner` ([`Sessions::get`]), or, when this process does not know it (it was
+    /// restarted), the one whose run, filed under it, still waits: found again with what its run stored.
+    pub async fn find(
+        &self,
+        core: &Core,
+        owner: &str,
+        actor: &Actor,
+        id: &str,
+    ) -> Option<Arc<tokio::sync::Mutex<Session>>> {
+        if let Some(session) = self.get(owner, id) {
+            return Some(session);
+        }
+        let key = client_key(owner, id);
+        let (view, last) = match core.run_for_client(actor, &key).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return None,
+            Err(err) => {
+                tracing::warn!(error = %err, "a studio session's run could not be read");
+                return None;
+            }
+        };
+        if view.run.status().is_finished() {
+            return None;
+        }
+        let llm = view
+            .row
+            .llm
+            .clone()
+            .and_then(|value| serde_json::from_value(value).ok());
+        let session = Session {
+            run_id: Some(view.row.id.clone()),
+            workflow: view.row.workflow.clone(),
+            auto_approve: !view.row.hold_tools,
+            // The page saw what happened before; it is told where the run stands.
+            after: last,
+            actor: actor.clone(),
+            llm,
+            key,
+        };
+        Some(self.insert(core, owner, id, session))
     }
 
     /// Files `session` as `owner`'s `id` (replacing one of that id), dropping idle and surplus sessions.

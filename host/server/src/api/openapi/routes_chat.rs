@@ -191,8 +191,8 @@ pub(super) const ROUTES: &[Route] = &[
         method: Method::Get,
         path: "/api/providers/{id}/models",
         operation_id: "providerModels",
-        summary: "Ask a configured provider which models it offers",
-        access: Access::Operator,
+        summary: "Ask a configured provider which models it offers (operators); Astonish's studio (`X-Requested-With: XMLHttpRequest`, no token needed) gets `{provider, models}` with the models it may choose, never a 401, 404 or 5xx",
+        access: Access::Optional,
         params: &[path("id", "The provider id from the settings.")],
         request: None,
         responses: &[
@@ -201,7 +201,10 @@ pub(super) const ROUTES: &[Route] = &[
                 "the provider's models",
                 Content::Json("ProviderModels"),
             ),
-            UNAUTHORIZED,
+            error(
+                401,
+                "no token, console session or `X-Requested-With: XMLHttpRequest`, or an unknown or revoked token",
+            ),
             NOT_OPERATOR,
             error(404, "no provider with this id in the settings"),
             error(

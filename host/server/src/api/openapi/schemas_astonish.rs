@@ -63,6 +63,14 @@ pub(super) fn all() -> Value {
             "configuredProviders": array_of(text()),
         })),
         "AstonishMcpSettings": open(&[], json!({ "mcpServers": { "type": "object" } })),
+        "AstonishEffectiveProviders": closed(&["providers", "default_provider", "default_model"], json!({
+            "providers": { "type": "object", "additionalProperties": closed(&["type", "model"], json!({ "type": text(), "model": text() })) },
+            "default_provider": text(), "default_model": text(),
+        })),
+        "AstonishUserDefaultModel": closed(&["defaultProvider", "defaultModel"], json!({ "defaultProvider": text(), "defaultModel": text() })),
+        "AstonishEmptyList": { "type": "array", "maxItems": 0 },
+        "AstonishWebCapableTools": closed(&["webSearch", "webExtract"], json!({ "webSearch": { "type": "array", "maxItems": 0 }, "webExtract": { "type": "array", "maxItems": 0 } })),
+        "AstonishStandardServers": closed(&["servers"], json!({ "servers": { "type": "array", "maxItems": 0 } })),
         "AstonishVersion": closed(&["version", "drydock"], json!({ "version": { "const": "dev" }, "drydock": text() })),
         "AstonishSandboxStatus": open(&["backend", "platform", "available"], json!({ "backend": text(), "platform": text(), "available": { "type": "boolean" } })),
         "AstonishAssistantRequest": open(&["message"], json!({
