@@ -3,6 +3,8 @@
 //! operator (not a user) allows it once. A write whose target depends on a read: the read may change
 //! between rehearsal and live, the write's target may not; and a dry run after approval that shows other
 //! writes makes the approval stale for live (`rehearsal_changed`) until the rehearsal is the approved one.
+//! The grant's file rules are checked again on what a live run is about to apply: a rehearsal within
+//! `max_files` does not let a live run that writes more through.
 
 use std::path::Path;
 
@@ -16,8 +18,13 @@ use crate::support::{HostOptions, TestServer, start_server_with};
 
 /// A server whose `sleeper` may write `workspace` live (master switch on).
 async fn serve(workspace: &Path, data: &Path) -> TestServer {
+    serve_ruled(workspace, data, "").await
+}
+
+/// As [`serve`], with `rules` (e.g. `, max_files = 1`) added to the fs grant.
+async fn serve_ruled(workspace: &Path, data: &Path, rules: &str) -> TestServer {
     let policy = format!(
-        "[plugins.sleeper]\nfs = [{{ path = {:?}, access = \"rw\" }}]\nlive = [\"fs\"]\n",
+        "[plugins.sleeper]\nfs = [{{ path = {:?}, access = \"rw\"{rules} }}]\nlive = [\"fs\"]\n",
         workspace.display().to_string()
     );
     let options = HostOptions {
@@ -191,4 +198,91 @@ async fn a_write_whose_target_follows_a_read_may_not_move_and_a_changed_rehearsa
     let (_, finished) = live_until_paused(&server, &session).await;
     assert_eq!(finished["status"], "completed", "{finished}");
     assert!(ws.path().join("a.txt").exists() && !ws.path().join("b.txt").exists());
+}
+
+/// The effects of an execution as (action, outcome, reason).
+fn effects(execution: &Value) -> Vec<(String, String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    execution["effects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let detail = &e["detail"];
+            (
+                text(&e["action"]),
+                text(&detail["outcome"]),
+                text(&detail["reason"]),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_run_that_writes_more_files_than_max_files_is_denied_though_its_rehearsal_passed() {
+    let (ws, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(ws.path().join("a.txt"), "before\n").unwrap();
+    let server = serve_ruled(ws.path(), data.path(), ", max_files = 1").await;
+    // The rehearsal writes one file (within the rule); live, the plugin writes a second.
+    let session = rehearsed(&server, json!({"file": "a.txt", "extraFile": "b.txt"})).await;
+    assert_eq!(report(&server, &session).await["nodes"][0]["writes"], 1);
+    approve(&server, &session).await;
+
+    let (correlation, done) = live_until_paused(&server, &session).await;
+    assert_eq!(
+        done["status"], "failed",
+        "denied, not held for review: {done}"
+    );
+    let execution = wait_until(&server, &correlation, &["failed"]).await;
+    let denied: Vec<_> = effects(&execution)
+        .into_iter()
+        .filter(|(_, outcome, _)| outcome == "denied")
+        .collect();
+    assert_eq!(
+        denied,
+        [(
+            "write /workspace".to_owned(),
+            "denied".to_owned(),
+            "rule max_files: the call changed 2 files, the grant allows 1 (fs grant /workspace)"
+                .to_owned()
+        )],
+        "{execution}"
+    );
+    // The whole mount's changes were refused: the rehearsed write too, so nothing is half-applied.
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("a.txt")).unwrap(),
+        "before\n"
+    );
+    assert!(!ws.path().join("b.txt").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_run_within_max_files_applies_its_rehearsed_write_as_before() {
+    let (ws, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(ws.path().join("a.txt"), "before\n").unwrap();
+    let server = serve_ruled(ws.path(), data.path(), ", max_files = 2").await;
+    let session = rehearsed(&server, json!({"file": "a.txt", "extraFile": "b.txt"})).await;
+    approve(&server, &session).await;
+
+    let (correlation, paused) = live_until_paused(&server, &session).await;
+    assert_eq!(paused["status"], "needs_review", "{paused}");
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("a.txt")).unwrap(),
+        "written by sleeper\n",
+        "the rehearsed write was applied"
+    );
+    assert!(
+        !ws.path().join("b.txt").exists(),
+        "the unrehearsed write is held"
+    );
+    let (status, _) = review(&server, &correlation, "stop").await;
+    assert_eq!(status, 200);
+    let done = wait_until(&server, &correlation, &["completed", "failed"]).await;
+    assert!(
+        effects(&done)
+            .iter()
+            .all(|(_, _, reason)| !reason.starts_with("rule ")),
+        "{done}"
+    );
+    assert!(!ws.path().join("b.txt").exists());
 }

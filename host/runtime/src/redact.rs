@@ -44,6 +44,8 @@ struct Patterns {
     replacements: Vec<String>,
     /// Length of the longest pattern, in bytes.
     longest: usize,
+    /// Length of the shortest pattern: a shorter text cannot carry a secret and is not scanned.
+    shortest: usize,
 }
 
 impl Redactor {
@@ -81,6 +83,7 @@ impl Redactor {
             }
         }
         let longest = patterns.iter().map(Vec::len).max().unwrap_or(0);
+        let shortest = patterns.iter().map(Vec::len).min().unwrap_or(0);
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
@@ -91,6 +94,7 @@ impl Redactor {
                 automaton,
                 replacements,
                 longest,
+                shortest,
             })),
         }
     }
@@ -128,8 +132,8 @@ impl Redactor {
     /// `text` with every secret value replaced.
     pub fn text(&self, text: &str) -> String {
         match &self.inner {
-            Some(p) if p.automaton.is_match(text) => p.automaton.replace_all(text, &p.replacements),
-            _ => text.to_owned(),
+            Some(p) => p.text(text),
+            None => text.to_owned(),
         }
     }
 
@@ -147,39 +151,74 @@ impl Redactor {
 
     /// Every string (keys included) inside a JSON value, redacted; a number whose digits contain a secret
     /// becomes the redaction string.
-    pub fn json(&self, value: serde_json::Value) -> serde_json::Value {
-        use serde_json::Value;
-        if self.is_empty() {
-            return value;
+    pub fn json(&self, mut value: serde_json::Value) -> serde_json::Value {
+        if let Some(p) = &self.inner {
+            p.json_in_place(&mut value);
         }
-        match value {
-            Value::String(s) => Value::String(self.text(&s)),
-            Value::Number(n) => {
-                let digits = n.to_string();
-                let redacted = self.text(&digits);
-                if redacted == digits {
-                    Value::Number(n)
-                } else {
-                    Value::String(redacted)
-                }
-            }
-            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.json(v)).collect()),
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (self.text(&k), self.json(v)))
-                    .collect(),
-            ),
-            other => other,
-        }
+        value
     }
 
     /// Bytes with every secret value replaced (for artifacts and bodies, which may be binary).
     pub fn bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
         match &self.inner {
-            Some(p) if p.automaton.is_match(&bytes) => {
-                p.automaton.replace_all_bytes(&bytes, &p.replacements)
-            }
+            Some(p) if p.carries(&bytes) => p.automaton.replace_all_bytes(&bytes, &p.replacements),
             _ => bytes,
+        }
+    }
+}
+
+impl Patterns {
+    /// Redacts `value` where it is: a string is replaced only when it carries a secret, and an object is
+    /// rebuilt only when one of its keys does, so a value without secrets costs one scan per string and no
+    /// allocation (this runs on every journal entry and result of a plugin holding a secret).
+    fn json_in_place(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => {
+                if self.carries(s.as_bytes()) {
+                    *s = self.automaton.replace_all(s, &self.replacements);
+                }
+            }
+            Value::Number(n) => {
+                let digits = n.to_string();
+                if self.carries(digits.as_bytes()) {
+                    let redacted = self.automaton.replace_all(&digits, &self.replacements);
+                    if redacted != digits {
+                        *value = Value::String(redacted);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.json_in_place(v)),
+            Value::Object(map) => {
+                if map.keys().any(|k| self.carries(k.as_bytes())) {
+                    // A key changes: the map is built again from the redacted pairs (two keys that redact
+                    // alike keep the later value, as collecting into a map does).
+                    *map = std::mem::take(map)
+                        .into_iter()
+                        .map(|(k, mut v)| {
+                            self.json_in_place(&mut v);
+                            (self.text(&k), v)
+                        })
+                        .collect();
+                } else {
+                    map.values_mut().for_each(|v| self.json_in_place(v));
+                }
+            }
+            Value::Null | Value::Bool(_) => {}
+        }
+    }
+
+    /// Whether `bytes` hold any pattern.
+    fn carries(&self, bytes: &[u8]) -> bool {
+        bytes.len() >= self.shortest && self.automaton.is_match(bytes)
+    }
+
+    /// `text` with every secret value replaced.
+    fn text(&self, text: &str) -> String {
+        if self.carries(text.as_bytes()) {
+            self.automaton.replace_all(text, &self.replacements)
+        } else {
+            text.to_owned()
         }
     }
 }
@@ -292,6 +331,22 @@ mod tests {
             r.json(v),
             serde_json::json!({"[REDACTED:T]": ["1 [REDACTED:T]", {"k": "[REDACTED:T]"}], "n": 1})
         );
+    }
+
+    #[test]
+    fn json_without_secrets_is_unchanged_and_keys_that_redact_alike_keep_the_later_value() {
+        let r = Redactor::new([("T", "xyz-secret")]);
+        let clean = serde_json::json!({"a": ["b", 1, 2.5, null, true], "c": {"d": "xyz"}});
+        assert_eq!(r.json(clean.clone()), clean);
+        // Both keys become `[REDACTED:T]`; as collecting into a map does, the later (in key order) wins.
+        let v =
+            serde_json::json!({"xyz-secret": 1, "xyz-secre": 0, "y": {"xyz-secret": "xyz-secret"}});
+        let alike = serde_json::json!({"[REDACTED:T]": 2, "xyz-secret": 1});
+        assert_eq!(
+            r.json(v),
+            serde_json::json!({"[REDACTED:T]": 1, "xyz-secre": 0, "y": {"[REDACTED:T]": "[REDACTED:T]"}})
+        );
+        assert_eq!(r.json(alike), serde_json::json!({"[REDACTED:T]": 1}));
     }
 
     #[test]

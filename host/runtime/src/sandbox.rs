@@ -145,8 +145,10 @@ pub(crate) async fn run(
     };
     drop(store);
     let mut fs = fs;
-    fs.finish_bound(&ctx).await;
-    let fs_denial = fs.finish(&ctx);
+    let bound_denial = fs.finish_bound(&ctx).await;
+    // Both always run: each finishes its own mounts.
+    let unbound_denial = fs.finish(&ctx);
+    let fs_denial = bound_denial.or(unbound_denial);
     let answer = match (answer, fs_denial) {
         (Ok(_), Some(reason)) => Err(InvokeError::Tool {
             tool: tool.clone(),

@@ -6,6 +6,7 @@
 //! | rw    | simulated  | a scratch copy of the directory, rw      | diff journaled + kept as an artifact; original untouched |
 //! | rw    | live       | the real directory, rw                   | diff against a snapshot journaled + artifact |
 //! | rw with rules, or a destination-bound secret | live | a scratch copy, rw (staged) | checked (`fs/guard.rs`); applied to the real directory only if it passes |
+//! | rw, rehearsal-bound run | live | a scratch copy, rw | checked as staged; then each rehearsed change applied, others held for review (`fs/bound.rs`) |
 //!
 //! In a dry run too, the writes are checked against the grant's rules (`max_file_bytes`, `max_files`) and
 //! secret flow before their diff is kept; a breach is journaled `denied` and fails the call.
@@ -67,7 +68,8 @@ enum MountKind {
         reason: String,
     },
     /// Live for a rehearsal-bound run: the guest writes into `scratch`; only rehearsed changes are applied
-    /// afterwards ([`bound`]). Takes precedence over `Staged`: the rehearsal already passed the guards.
+    /// afterwards ([`bound`]). Takes precedence over `Staged`, whose guards it checks too: the rehearsal
+    /// passed them, but the live writes may differ in content or count.
     BoundLive {
         scratch: TempDir,
         reason: String,

@@ -6,6 +6,10 @@
 //! Why a scratch copy and not the real directory: a file write cannot be stopped half-way once the guest
 //! holds a descriptor on the real file, so the only place to hold a change is before it reaches the real
 //! directory. The guest's reads see its own writes either way.
+//!
+//! Before any of that, the writes are checked against the grant's argument rules and secret flow
+//! ([`guard::check_writes`], as for a staged unbound mount): the rehearsal passed them, but the live run may
+//! write other content of the same shape (or more files), and what counts is what is about to be applied.
 
 use std::path::Path;
 
@@ -13,7 +17,7 @@ use drydock_policy::{Capability, EffectFingerprint, FsGrant, Outcome, PayloadSha
 use serde_json::json;
 
 use super::diff::{self, Change, ChangeKind};
-use super::{MAX_COPY_FILES, MAX_DIFF_BYTES, MountKind, PreparedFs};
+use super::{MAX_COPY_FILES, MAX_DIFF_BYTES, MountKind, PreparedFs, deny_writes, guard};
 use crate::context::CallContext;
 use crate::journal::NewEffect;
 use crate::rehearsal::{self, LiveCheck};
@@ -23,18 +27,39 @@ const MAX_SHAPED_FILE_BYTES: u64 = 64 << 10;
 
 impl PreparedFs {
     /// After the call: applies the rehearsed changes of every rehearsal-bound mount, holding the others for
-    /// review. The scratch copies are deleted when this returns.
-    pub async fn finish_bound(&mut self, ctx: &CallContext) {
+    /// review. The scratch copies are deleted when this returns. A mount whose writes break the grant's
+    /// rules or carry a secret granted for destinations has none of them applied; the first such denial's
+    /// reason is returned (as [`PreparedFs::finish`] does for unbound mounts).
+    pub async fn finish_bound(&mut self, ctx: &CallContext) -> Option<String> {
+        let mut denied = None;
         let mounts = std::mem::take(&mut self.mounts);
         for mount in mounts {
             match mount.how {
                 MountKind::BoundLive { scratch, reason } => {
+                    if let Err(why) = checked(ctx, &mount.grant, scratch.path()) {
+                        denied.get_or_insert(why);
+                        continue;
+                    }
                     apply(ctx, &mount.grant, scratch.path(), &reason).await;
                 }
                 how => self.mounts.push(super::Mount { how, ..mount }),
             }
         }
+        denied
     }
+}
+
+/// Checks the writes in `scratch` against `grant`'s rules and secret flow, journaling a breach `denied`.
+///
+/// A breach refuses the whole mount's changes, not only the breaching files, as the staged unbound path
+/// does: `max_files` is a property of the call's writes together, not of one file, and applying the rest
+/// would leave the directory half-written by a call that failed. Nothing reaches the rehearsal check
+/// either, so a breach never pauses the run for a review whose *allow once* would apply it.
+fn checked(ctx: &CallContext, grant: &FsGrant, scratch: &Path) -> Result<(), String> {
+    let max_entries = MAX_COPY_FILES.saturating_add(ctx.limits.fs_entries as usize);
+    guard::check_writes(ctx, grant, &grant.dir, scratch, max_entries).inspect_err(|why| {
+        deny_writes(ctx, grant, why);
+    })
 }
 
 async fn apply(ctx: &CallContext, grant: &FsGrant, scratch: &Path, reason: &str) {

@@ -96,7 +96,7 @@ impl Guards {
         }
         if let Some(max) = grant.rules.max_requests_per_minute {
             self.windows
-                .take(plugin, &grant.prefix.to_string(), max)
+                .take(plugin, &grant.prefix, max)
                 .map_err(|count| {
                     format!(
                         "rule max_requests_per_minute: plugin `{plugin}` made {count} requests under grant {} \
