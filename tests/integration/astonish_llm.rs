@@ -273,3 +273,51 @@ async fn the_studios_load_and_settings_calls_get_its_shapes_not_404s() {
         json!({ "defaultProvider": "standin", "defaultModel": "stand-in-small" })
     );
 }
+
+/// The studio's settings page PATCHes the user's default model (a plain fetch, no header). Drydock has one
+/// default for everyone: the model in use is accepted as is, another is refused with the reason and what
+/// to do instead, and a wrong body is a 400 naming the field; nothing changes the server's default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_studios_default_model_patch_keeps_the_operators_default_and_says_why() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path()).await;
+    let addr = server.addr;
+    let peer = LlmPeer::start().await;
+    configure(addr, &peer).await;
+    let patch = |body: Value| async move {
+        let body = body.to_string();
+        send(
+            addr,
+            "PATCH",
+            "/api/user-settings/default-model",
+            None,
+            Some(&body),
+        )
+        .await
+    };
+    let in_use = json!({ "defaultProvider": "standin", "defaultModel": "stand-in-small" });
+    let same = patch(in_use.clone()).await;
+    assert_eq!((same.status, same.json()), (200, in_use.clone()));
+    let other = patch(json!({ "defaultProvider": "spare", "defaultModel": "big" })).await;
+    assert_eq!(other.status, 422, "{}", other.body);
+    let reason = other.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        reason.contains("no per-user default") && reason.contains("`spare` / `big`"),
+        "{reason}"
+    );
+    assert!(!other.body.contains(KEY), "{}", other.body);
+    let wrong = patch(json!({ "defaultModel": 7 })).await;
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert!(wrong.body.contains("defaultModel"), "{}", wrong.body);
+    let not_json = send(
+        addr,
+        "PATCH",
+        "/api/user-settings/default-model",
+        None,
+        Some("{"),
+    )
+    .await;
+    assert_eq!(not_json.status, 400, "{}", not_json.body);
+    let after = studio(addr, "GET", "/api/user-settings/default-model", None, None).await;
+    assert_eq!(after.json(), in_use);
+}

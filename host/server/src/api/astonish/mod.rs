@@ -80,7 +80,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/user-settings/default-model",
-            get(extras::default_model),
+            get(extras::default_model).patch(extras::set_default_model),
         )
         .route("/api/studio/sessions", get(extras::chat_sessions))
         .route("/api/tools/web-capable", get(extras::web_capable_tools))

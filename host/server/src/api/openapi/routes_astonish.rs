@@ -310,6 +310,29 @@ pub(super) const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        method: Method::Patch,
+        path: "/api/user-settings/default-model",
+        operation_id: "astonishSetUserDefaultModel",
+        summary: "Astonish studio: the model in use (or nothing) is accepted; another is refused with the reason (Drydock has no per-user default)",
+        access: Access::Optional,
+        params: &[],
+        request: json_body("AstonishUserDefaultModelChange"),
+        responses: &[
+            ok(
+                200,
+                "unchanged: the model in use",
+                Content::Json("AstonishUserDefaultModel"),
+            ),
+            BAD_BODY,
+            WRONG_TOKEN,
+            TOO_LARGE,
+            studio_error(
+                422,
+                "Drydock has one default model, set by operators; choose a model per run instead",
+            ),
+        ],
+    },
+    Route {
         method: Method::Get,
         path: "/api/studio/sessions",
         operation_id: "astonishChatSessions",

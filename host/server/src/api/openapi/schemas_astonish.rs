@@ -68,6 +68,7 @@ pub(super) fn all() -> Value {
             "default_provider": text(), "default_model": text(),
         })),
         "AstonishUserDefaultModel": closed(&["defaultProvider", "defaultModel"], json!({ "defaultProvider": text(), "defaultModel": text() })),
+        "AstonishUserDefaultModelChange": open(&[], json!({ "defaultProvider": text(), "defaultModel": text() })),
         "AstonishEmptyList": { "type": "array", "maxItems": 0 },
         "AstonishWebCapableTools": closed(&["webSearch", "webExtract"], json!({ "webSearch": { "type": "array", "maxItems": 0 }, "webExtract": { "type": "array", "maxItems": 0 } })),
         "AstonishStandardServers": closed(&["servers"], json!({ "servers": { "type": "array", "maxItems": 0 } })),
