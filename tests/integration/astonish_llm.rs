@@ -15,7 +15,7 @@ use crate::server::user_token;
 const KEY: &str = "sk-astonish-llm-DO-NOT-LEAK-0123";
 
 /// Two providers, both the stand-in: `standin` the default (its model `stand-in-small`), and `spare`.
-async fn configure(addr: SocketAddr, peer: &LlmPeer) {
+pub(crate) async fn configure(addr: SocketAddr, peer: &LlmPeer) {
     let settings = json!({"llm": {
         "providers": [
             {"id": "standin", "baseUrl": peer.base_url(), "model": "stand-in-small", "apiKey": KEY},

@@ -10,6 +10,7 @@ use drydock_tests::llm_peer::{LlmPeer, Reply};
 use serde_json::{Value, json};
 
 use crate::astonish::{OPERATOR, chat_body, ended, nodes, options, start, studio, texts};
+use crate::astonish_llm::configure;
 
 /// An input, a tool call, then an llm node.
 const ASK_ECHO_THINK: &str = "name: ask_echo_think\ndescription: Asks, echoes, asks the model.\nnodes:\n  \
@@ -41,22 +42,7 @@ async fn a_held_tool_call_still_waits_for_its_approval_after_a_restart() {
     {
         let server = start(data.path()).await;
         let addr = server.addr;
-        let settings = json!({"llm": {
-            "providers": [
-                {"id": "standin", "baseUrl": peer.base_url(), "model": "stand-in-small"},
-                {"id": "spare", "baseUrl": peer.base_url(), "model": "spare-model"},
-            ],
-            "defaultProvider": "standin",
-        }});
-        let put = send(
-            addr,
-            "PUT",
-            "/api/settings",
-            Some(OPERATOR),
-            Some(&settings.to_string()),
-        )
-        .await;
-        assert_eq!(put.status, 200, "{}", put.body);
+        configure(addr, &peer).await;
         let saved = studio(
             addr,
             "PUT",
