@@ -350,6 +350,12 @@ pub(crate) fn served_drydock() -> ServedDrydock {
     }
 }
 
+/// How long a pty session waits for expected output before the test fails as hung. Generous on
+/// purpose: a step such as `plugin install` compiles a JavaScript component (StarlingMonkey, ~10 MB)
+/// on the server, which took over 30 s on the 2-core CI machine while the other CLI tests built
+/// plugins beside it. This guards against hangs; it is not a timing assertion.
+const PTY_PATIENCE_MS: u64 = 300_000;
+
 /// `drydock <args>` in a pseudo-terminal, with HOME pointing at the test's own home.
 pub(crate) fn pty(served: &ServedDrydock, args: &[&str]) -> rexpect::session::PtySession {
     let mut command = Command::new(env!("CARGO_BIN_EXE_drydock"));
@@ -358,7 +364,8 @@ pub(crate) fn pty(served: &ServedDrydock, args: &[&str]) -> rexpect::session::Pt
         .env("HOME", served.home.path())
         .env("DRYDOCK_SERVER", &served.url)
         .env("NO_COLOR", "1");
-    rexpect::session::spawn_command(command, Some(30_000)).expect("the CLI starts in a pty")
+    rexpect::session::spawn_command(command, Some(PTY_PATIENCE_MS))
+        .expect("the CLI starts in a pty")
 }
 
 #[test]
