@@ -227,6 +227,7 @@ pub async fn install(
     };
     body["accept"] = accept;
     body["dirs"] = json!(dirs_from_flags(dirs)?);
+    say_compiling("installing", &inspected);
     let installed = answer_or_error(server.post("/api/plugins", &body).await?, "cannot install")?;
     print_installed(&installed, "installed");
     Ok(ExitCode::SUCCESS)
@@ -241,6 +242,7 @@ pub async fn upgrade(
 ) -> anyhow::Result<ExitCode> {
     let server = connect(server)?;
     let body = package_body(source, login)?;
+    say_compiling("upgrading", &json!({ "name": name }));
     let answer = server
         .request("PUT", &format!("/api/plugins/{name}"), Some(&body))
         .await?;
@@ -305,6 +307,21 @@ pub async fn installed(server: &ServerArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// At a terminal, says why the next answer may take a while: the server compiles the component before it
+/// answers, a few seconds for a JavaScript or Python component (its interpreter is compiled too), longer on a
+/// busy machine. Scripts get no such line.
+fn say_compiling(verb: &str, package: &Value) {
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
+    let text = |v: &Value| shown::line(v.as_str().unwrap_or("")).into_owned();
+    let what = format!("{} {}", text(&package["name"]), text(&package["version"]));
+    eprintln!(
+        "{verb} {}: the server compiles the component first (seconds for JavaScript or Python)…",
+        what.trim()
+    );
 }
 
 fn print_requests(inspected: &Value) {

@@ -62,6 +62,10 @@ fn an_operator_installs_at_the_prompt_then_upgrades_grants_and_removes_by_script
         .exp_string("accept [a]ll, [n]one, or the ids to accept")
         .unwrap();
     install.send_line("http#1").unwrap();
+    // Said before the wait, at a terminal: the server compiles the JavaScript component first.
+    install
+        .exp_string("installing notes_js 1.0.0: the server compiles the component first")
+        .unwrap();
     install.exp_string("installed notes_js 1.0.0").unwrap();
     install.exp_string("tool     notes_js.read").unwrap();
     install
