@@ -110,6 +110,66 @@ async fn the_second_load_comes_from_the_compile_cache() {
 }
 
 #[tokio::test]
+async fn a_package_that_changes_only_its_manifest_or_signature_reuses_the_compiled_code() {
+    let cache = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let echo = std::fs::read(ECHO).unwrap();
+    let packaged = |version: &str| {
+        let manifest = format!(
+            "name = \"echo\"\nversion = \"{version}\"\ndescription = \"Echo.\"\n\
+             contract = \"drydock:plugin@0.1.0\"\n"
+        );
+        let dir = files.path().join(version);
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("echo.wasm");
+        std::fs::write(&path, drydock_package::embed(&echo, &manifest).unwrap()).unwrap();
+        path
+    };
+    let (v1, v2) = (packaged("1.0.0"), packaged("2.0.0"));
+    assert_ne!(std::fs::read(&v1).unwrap(), std::fs::read(&v2).unwrap());
+
+    let first = runtime("", Some(cache.path().to_path_buf()))
+        .check_file(&v1)
+        .await
+        .unwrap();
+    assert!(!first.from_cache, "the first package compiles");
+    let second = runtime("", Some(cache.path().to_path_buf()))
+        .check_file(&v2)
+        .await
+        .unwrap();
+    assert!(second.from_cache, "same code, another manifest: cached");
+    assert_ne!(
+        first.sha256, second.sha256,
+        "the file's own hash still differs"
+    );
+    assert_eq!(second.tools[0].name, "echo.echo");
+    let bare = runtime("", Some(cache.path().to_path_buf()))
+        .check_file(ECHO.as_ref())
+        .await
+        .unwrap();
+    assert!(bare.from_cache, "the bare component is the same code");
+    let key = drydock_package::SecretKey::generate().unwrap();
+    std::fs::create_dir(files.path().join("signed")).unwrap();
+    let signed = files.path().join("signed/echo.wasm");
+    let v1_bytes = std::fs::read(&v1).unwrap();
+    std::fs::write(
+        &signed,
+        drydock_package::signature::sign(&v1_bytes, &key).unwrap(),
+    )
+    .unwrap();
+    let signed = runtime("", Some(cache.path().to_path_buf()))
+        .check_file(&signed)
+        .await
+        .unwrap();
+    assert!(signed.from_cache, "signing adds a section, not code");
+    let other = runtime("", Some(cache.path().to_path_buf()))
+        .check_file(TEMPLATE_PLANNER.as_ref())
+        .await
+        .unwrap();
+    assert!(!other.from_cache, "other code compiles");
+}
+
+#[tokio::test]
 async fn a_corrupt_cache_entry_is_recompiled_not_trusted() {
     let cache = tempfile::tempdir().unwrap();
     runtime("", Some(cache.path().to_path_buf()))

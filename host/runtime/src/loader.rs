@@ -57,7 +57,9 @@ impl RuntimeInner {
             });
         }
         let engine = self.engine.engine();
-        let (component, from_cache) = self.cache.load(engine, file, &bytes, &sha256)?;
+        let (component, from_cache) =
+            self.cache
+                .load(engine, file, &bytes, &crate::cache::code_sha256(&bytes))?;
         let mismatch = |message: String| RuntimeError::WorldMismatch {
             file: file.to_path_buf(),
             message,
