@@ -58,7 +58,12 @@ impl AllowedHosts {
 
     /// Whether `host` (a `Host` header value or an authority, port optional) is one of ours.
     pub fn allows(&self, host: &str) -> bool {
-        self.names.contains(&host_part(host))
+        // Every request passes here: the name is compared in place, without the allocations of
+        // `host_part` (the list holds a handful of lower-case names).
+        let name = host_name(host);
+        self.names
+            .iter()
+            .any(|ours| ours.eq_ignore_ascii_case(name))
     }
 
     /// Whether `origin` (`scheme://host[:port]`) is one of ours; `null` and other schemes never are.
@@ -79,16 +84,20 @@ impl AllowedHosts {
 
 /// `Host: name[:port]` → `name` in lower case; `[::1]:8080` → `::1`.
 fn host_part(host: &str) -> String {
-    let host = host.trim().to_ascii_lowercase();
+    host_name(host).to_ascii_lowercase()
+}
+
+/// `Host: name[:port]` → `name` as written (any case, no trailing dot); `[::1]:8080` → `::1`.
+fn host_name(host: &str) -> &str {
+    let host = host.trim();
     if let Some(rest) = host.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or_default().to_owned();
+        return rest.split(']').next().unwrap_or_default();
     }
     match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name.to_owned(),
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
     }
     .trim_end_matches('.')
-    .to_owned()
 }
 
 /// The middleware: refuses foreign `Host` (421) and, where it matters, foreign `Origin` (403).

@@ -9,7 +9,7 @@ use clap::Args;
 use drydock_core::Core;
 
 use super::{HostArgs, data_lock, setup};
-use crate::api::{AllowedHosts, AppState, serve};
+use crate::api::{AllowedHosts, AppState, StateParts, serve};
 
 /// Flags of `drydock serve`.
 #[derive(Debug, Args)]
@@ -54,11 +54,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         println!("operator token: {token}");
     }
     import_workflows(&core, args.workflows.as_deref()).await?;
-    let state = AppState {
+    let state = AppState::from(StateParts {
         allowed_hosts: Arc::new(AllowedHosts::with(&args.allowed_hosts)),
         secure_cookies: args.secure_cookies,
-        ..AppState::new(core)
-    };
+        ..StateParts::new(core)
+    });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

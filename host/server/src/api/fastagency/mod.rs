@@ -116,5 +116,5 @@ async fn websocket(
     upgrade
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| socket::serve(state.core, actor, socket))
+        .on_upgrade(move |socket| socket::serve(state.core.clone(), actor, socket))
 }
