@@ -135,9 +135,9 @@ fn package_section_ranges(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
     }
 }
 
-fn cache_key(engine: &Engine, component_sha256: &str) -> String {
+fn cache_key(engine: &Engine, code_digest: &str) -> String {
     let mut hasher = ShaHasher(Sha256::new());
-    component_sha256.hash(&mut hasher);
+    code_digest.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hex::encode(hasher.0.finalize())
 }
