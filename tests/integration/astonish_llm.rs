@@ -284,8 +284,7 @@ async fn the_studios_default_model_patch_keeps_the_operators_default_and_says_wh
     let addr = server.addr;
     let peer = LlmPeer::start().await;
     configure(addr, &peer).await;
-    let patch = |body: Value| async move {
-        let body = body.to_string();
+    let patch = |body: String| async move {
         send(
             addr,
             "PATCH",
@@ -296,9 +295,10 @@ async fn the_studios_default_model_patch_keeps_the_operators_default_and_says_wh
         .await
     };
     let in_use = json!({ "defaultProvider": "standin", "defaultModel": "stand-in-small" });
-    let same = patch(in_use.clone()).await;
+    let same = patch(in_use.to_string()).await;
     assert_eq!((same.status, same.json()), (200, in_use.clone()));
-    let other = patch(json!({ "defaultProvider": "spare", "defaultModel": "big" })).await;
+    let other =
+        patch(json!({ "defaultProvider": "spare", "defaultModel": "big" }).to_string()).await;
     assert_eq!(other.status, 422, "{}", other.body);
     let reason = other.json()["error"].as_str().unwrap().to_owned();
     assert!(
@@ -306,17 +306,10 @@ async fn the_studios_default_model_patch_keeps_the_operators_default_and_says_wh
         "{reason}"
     );
     assert!(!other.body.contains(KEY), "{}", other.body);
-    let wrong = patch(json!({ "defaultModel": 7 })).await;
+    let wrong = patch(json!({ "defaultModel": 7 }).to_string()).await;
     assert_eq!(wrong.status, 400, "{}", wrong.body);
     assert!(wrong.body.contains("defaultModel"), "{}", wrong.body);
-    let not_json = send(
-        addr,
-        "PATCH",
-        "/api/user-settings/default-model",
-        None,
-        Some("{"),
-    )
-    .await;
+    let not_json = patch("{".into()).await;
     assert_eq!(not_json.status, 400, "{}", not_json.body);
     let after = studio(addr, "GET", "/api/user-settings/default-model", None, None).await;
     assert_eq!(after.json(), in_use);

@@ -104,16 +104,7 @@ async fn a_rehearsed_file_write_is_applied_live_and_an_unrehearsed_one_waits_for
     approve(&server, &session).await;
 
     let (correlation, paused) = live_until_paused(&server, &session).await;
-    assert_eq!(paused["status"], "needs_review", "{paused}");
-    assert_eq!(
-        std::fs::read_to_string(ws.path().join("a.txt")).unwrap(),
-        "written by sleeper\n",
-        "the rehearsed write was applied"
-    );
-    assert!(
-        !ws.path().join("b.txt").exists(),
-        "the unrehearsed write was held"
-    );
+    rehearsed_write_applied_and_extra_held(ws.path(), &paused);
 
     // A user may not release a held write, whoever they are; the write stays held.
     let user = server
@@ -265,16 +256,7 @@ async fn a_live_run_within_max_files_applies_its_rehearsed_write_as_before() {
     approve(&server, &session).await;
 
     let (correlation, paused) = live_until_paused(&server, &session).await;
-    assert_eq!(paused["status"], "needs_review", "{paused}");
-    assert_eq!(
-        std::fs::read_to_string(ws.path().join("a.txt")).unwrap(),
-        "written by sleeper\n",
-        "the rehearsed write was applied"
-    );
-    assert!(
-        !ws.path().join("b.txt").exists(),
-        "the unrehearsed write is held"
-    );
+    rehearsed_write_applied_and_extra_held(ws.path(), &paused);
     let (status, _) = review(&server, &correlation, "stop").await;
     assert_eq!(status, 200);
     let done = wait_until(&server, &correlation, &["completed", "failed"]).await;
@@ -285,4 +267,16 @@ async fn a_live_run_within_max_files_applies_its_rehearsed_write_as_before() {
         "{done}"
     );
     assert!(!ws.path().join("b.txt").exists());
+}
+
+/// A live run of the sleeper paused for review: the write it rehearsed (`a.txt`) is applied, the one it
+/// did not (`b.txt`) is held.
+fn rehearsed_write_applied_and_extra_held(ws: &std::path::Path, paused: &serde_json::Value) {
+    assert_eq!(paused["status"], "needs_review", "{paused}");
+    assert_eq!(
+        std::fs::read_to_string(ws.join("a.txt")).unwrap(),
+        "written by sleeper\n",
+        "the rehearsed write was applied"
+    );
+    assert!(!ws.join("b.txt").exists(), "the unrehearsed write is held");
 }
