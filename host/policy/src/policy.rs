@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, LazyLock};
 
 use crate::budgets::Budgets;
 use crate::error::PolicyError;
@@ -11,12 +12,14 @@ use crate::grants::{LimitOverrides, PluginGrants};
 use crate::live::LivePolicy;
 use crate::trust::Trust;
 
-static NOTHING_GRANTED: PluginGrants = PluginGrants::EMPTY;
+static NOTHING_GRANTED: LazyLock<Arc<PluginGrants>> =
+    LazyLock::new(|| Arc::new(PluginGrants::EMPTY));
 
 /// Grants for every plugin named in the policy file, plus the file's default limits.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
-    plugins: BTreeMap<String, PluginGrants>,
+    /// Shared, so that each invocation takes its plugin's grants without copying them.
+    plugins: BTreeMap<String, Arc<PluginGrants>>,
     defaults: LimitOverrides,
     trust: Trust,
     budgets: Budgets,
@@ -67,7 +70,11 @@ impl Policy {
         })?;
         let parsed = parse_policy(text, origin, &base_dir)?;
         Ok(Policy {
-            plugins: parsed.plugins,
+            plugins: parsed
+                .plugins
+                .into_iter()
+                .map(|(name, grants)| (name, Arc::new(grants)))
+                .collect(),
             defaults: parsed.defaults,
             trust: parsed.trust,
             budgets: parsed.budgets,
@@ -98,11 +105,16 @@ impl Policy {
         self.plugins.get(plugin).unwrap_or(&NOTHING_GRANTED)
     }
 
+    /// [`Policy::grants`], shared: what an invocation keeps for its whole run, for the price of a count.
+    pub fn shared_grants(&self, plugin: &str) -> Arc<PluginGrants> {
+        Arc::clone(self.plugins.get(plugin).unwrap_or(&NOTHING_GRANTED))
+    }
+
     /// Every plugin named in the policy, in name order.
     pub fn plugins(&self) -> impl Iterator<Item = (&str, &PluginGrants)> {
         self.plugins
             .iter()
-            .map(|(name, grants)| (name.as_str(), grants))
+            .map(|(name, grants)| (name.as_str(), &**grants))
     }
 
     /// The top-level `[limits]` defaults (already merged into each named plugin's limits).
@@ -123,7 +135,7 @@ impl Policy {
         match grants {
             Some(mut grants) => {
                 grants.limits = grants.limits.or(self.defaults);
-                changed.plugins.insert(plugin.to_owned(), grants);
+                changed.plugins.insert(plugin.to_owned(), Arc::new(grants));
             }
             None => {
                 changed.plugins.remove(plugin);

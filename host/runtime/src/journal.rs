@@ -483,15 +483,44 @@ impl Journal {
     /// A copy of everything recorded so far, redacted once more with every secret of every plugin that took
     /// part in the invocation.
     pub fn snapshot(&self) -> Record {
-        self.finish().0
+        let mut inner = self.lock();
+        let record = inner.record(Keep::Copy);
+        let chain = inner.chain.clone();
+        drop(inner);
+        redact_record(&chain, record)
     }
 
-    /// [`Journal::snapshot`], and every secret of the call chain (to redact the outcome with), in one look.
+    /// Ends the journal: what it recorded, redacted as by [`Journal::snapshot`], and every secret of the
+    /// call chain (to redact the outcome with). The entries are moved out, not copied, so a later snapshot
+    /// finds them gone; the invocation calls this once, when everything it started has ended.
     pub fn finish(&self) -> (Record, Redactor) {
-        let inner = self.lock();
-        let record = Record {
-            effects: inner.effects.clone(),
-            omitted_effects: inner
+        let mut inner = self.lock();
+        let record = inner.record(Keep::Take);
+        let chain = inner.chain.clone();
+        drop(inner);
+        (redact_record(&chain, record), chain)
+    }
+}
+
+/// Whether reading the record leaves the entries in the journal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Copy,
+    Take,
+}
+
+impl JournalInner {
+    /// The record as it stands, copied or taken out.
+    fn record(&mut self, keep: Keep) -> Record {
+        fn out<T: Clone>(entries: &mut Vec<T>, keep: Keep) -> Vec<T> {
+            match keep {
+                Keep::Copy => entries.clone(),
+                Keep::Take => std::mem::take(entries),
+            }
+        }
+        Record {
+            effects: out(&mut self.effects, keep),
+            omitted_effects: self
                 .omitted
                 .iter()
                 .map(|(&(capability, outcome), &count)| OmittedEffects {
@@ -500,17 +529,12 @@ impl Journal {
                     count,
                 })
                 .collect(),
-            artifacts: inner.artifacts.clone(),
-            logs: inner.logs.clone(),
-            dropped_log_lines: inner.dropped_log_lines,
-        };
-        let chain = inner.chain.clone();
-        drop(inner);
-        (redact_record(&chain, record), chain)
+            artifacts: out(&mut self.artifacts, keep),
+            logs: out(&mut self.logs, keep),
+            dropped_log_lines: self.dropped_log_lines,
+        }
     }
-}
 
-impl JournalInner {
     /// Charges `bytes` to the host memory budget; `false` (and a remembered breach) when it would go past.
     fn charge(&mut self, bytes: u64, what: &str) -> bool {
         let host = &mut self.host;

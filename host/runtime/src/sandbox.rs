@@ -357,6 +357,10 @@ fn stderr_tail(text: &str) -> Option<String> {
 
 fn keep_stdio(ctx: &CallContext, level: &str, output: &CapturedOutput) {
     let (text, captured_beyond) = output.contents();
+    if text.is_empty() && captured_beyond == 0 {
+        // Most plugins print nothing: nothing to check, redact or keep.
+        return;
+    }
     // A secret granted for destinations may not leave in the output at all: the stream is refused whole.
     let what = format!("the plugin's {level}");
     if let Some(reason) = ctx.guards.refuse_in_sink(ctx, &what, text.as_bytes()) {
