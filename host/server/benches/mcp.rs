@@ -9,6 +9,10 @@
 //! machine noise lands on both. `overhead_us` is the difference of the two medians: what the sandbox, the
 //! grants, the journal and the audit append add to a request MCP answers anyway.
 //!
+//! A third request joins each round, a `tools/call` of a tool that does not exist: rmcp parses it as it
+//! parses any call and the handler refuses it before any sandbox or audit. Its median against the ping's is
+//! the protocol's own share of the overhead, printed beside the result (not part of the `RESULT` line).
+//!
 //! Target: `overhead_us <= 40` on the 2-core machine. Ends with
 //! `RESULT mcp_call_p50_us=<f> ping_p50_us=<f> overhead_us=<f>`.
 
@@ -53,18 +57,34 @@ fn main() {
             "{answer}"
         );
     }
+    let unknown = json!({"name": "no_such_tool", "arguments": {"text": "bench"}});
     let mut pings = Vec::with_capacity(MEASURED);
     let mut calls = Vec::with_capacity(MEASURED);
+    let mut refusals = Vec::with_capacity(MEASURED);
     let started = Instant::now();
     for _ in 0..MEASURED {
         pings.push(server.timed("ping", json!({})));
         calls.push(server.timed("tools/call", call.clone()));
+        refusals.push(server.timed_refusal("tools/call", unknown.clone()));
     }
     let elapsed = started.elapsed();
     let (ping_p50, ping_p90) = (percentile(&mut pings, 0.5), percentile(&mut pings, 0.9));
     let (call_p50, call_p90) = (percentile(&mut calls, 0.5), percentile(&mut calls, 0.9));
+    let (refused_p50, refused_p90) = (
+        percentile(&mut refusals, 0.5),
+        percentile(&mut refusals, 0.9),
+    );
     println!("ping:            p50 {ping_p50:.1} us, p90 {ping_p90:.1} us ({MEASURED} requests)");
     println!("tools/call echo: p50 {call_p50:.1} us, p90 {call_p90:.1} us ({MEASURED} requests)");
+    println!(
+        "tools/call of no such tool: p50 {refused_p50:.1} us, p90 {refused_p90:.1} us ({MEASURED} requests)"
+    );
+    println!(
+        "overhead: {:.1} us of MCP's own tools/call (the refusal against the ping), {:.1} us of sandbox, \
+         journal and audit (the call against the refusal)",
+        refused_p50 - ping_p50,
+        call_p50 - refused_p50
+    );
     println!("measured in {:.1} s", elapsed.as_secs_f64());
     println!(
         "RESULT mcp_call_p50_us={call_p50:.1} ping_p50_us={ping_p50:.1} overhead_us={:.1}",
@@ -141,6 +161,15 @@ impl Server {
         let answer = self.request(method, params);
         let took = started.elapsed();
         assert!(answer.get("error").is_none(), "{answer}");
+        took
+    }
+
+    /// A request the server refuses with a JSON-RPC error, timed like [`Server::timed`].
+    fn timed_refusal(&mut self, method: &str, params: Value) -> Duration {
+        let started = Instant::now();
+        let answer = self.request(method, params);
+        let took = started.elapsed();
+        assert!(answer.get("error").is_some(), "{answer}");
         took
     }
 
