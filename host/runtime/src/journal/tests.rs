@@ -285,3 +285,36 @@ fn the_snapshot_is_redacted_with_every_secret_of_the_chain() {
     );
     assert_eq!(record.logs[0].message, "[REDACTED:CALLER]");
 }
+
+#[test]
+fn finishing_hands_over_the_whole_record_redacted_and_the_chain_to_redact_the_outcome_with() {
+    let journal = Journal::new(RecordBudget::default(), 1 << 30);
+    let none = Redactor::default();
+    journal.record(
+        &source(),
+        &none,
+        effect(
+            Capability::Http,
+            Outcome::Simulated,
+            "POST https://x.example/?t=s3cret-value",
+        ),
+    );
+    journal.log(&none, "p", "info", "printed s3cret-value");
+    journal.involve(&Redactor::new([("TOKEN", "s3cret-value")]));
+    // A snapshot copies; the record is still there to finish.
+    assert_eq!(journal.snapshot().effects.len(), 1);
+
+    let (record, chain) = journal.finish();
+    assert_eq!(
+        record.effects[0].action,
+        "POST https://x.example/?t=[REDACTED:TOKEN]"
+    );
+    assert_eq!(record.logs[0].message, "printed [REDACTED:TOKEN]");
+    assert_eq!(chain.text("s3cret-value"), "[REDACTED:TOKEN]");
+    // Moved out, not copied: the invocation finishes its journal once.
+    let after = journal.snapshot();
+    assert!(
+        after.effects.is_empty() && after.logs.is_empty(),
+        "{after:?}"
+    );
+}
