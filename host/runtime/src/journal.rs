@@ -32,9 +32,12 @@ use crate::error::LimitBreach;
 use crate::redact::Redactor;
 
 mod artifact;
+mod record;
 
 pub use artifact::{Artifact, MEDIA_TYPE_MAX_BYTES};
 use artifact::{check_artifact_name, check_media_type};
+pub use record::Record;
+use record::{Keep, redact_record};
 
 /// One capability use that left (or tried to leave) the sandbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,31 +187,6 @@ pub struct NewEffect {
     pub reason: String,
     /// Capability-specific facts.
     pub detail: serde_json::Value,
-}
-
-/// Everything a journal holds, taken out at the end of an invocation.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Record {
-    /// Effects in order.
-    pub effects: Vec<Effect>,
-    /// Effects not kept because the journal's budget was spent (see [`OmittedEffects`]).
-    #[serde(default, alias = "omitted_effects")]
-    pub omitted_effects: Vec<OmittedEffects>,
-    /// Artifacts in order.
-    pub artifacts: Vec<Artifact>,
-    /// Log lines in order.
-    pub logs: Vec<LogLine>,
-    /// Log lines dropped because the budget was spent.
-    #[serde(alias = "dropped_log_lines")]
-    pub dropped_log_lines: u64,
-}
-
-impl Record {
-    /// How many effects were omitted in all.
-    pub fn omitted_effect_count(&self) -> u64 {
-        self.omitted_effects.iter().map(|o| o.count).sum()
-    }
 }
 
 impl Journal {
@@ -483,58 +461,26 @@ impl Journal {
     /// A copy of everything recorded so far, redacted once more with every secret of every plugin that took
     /// part in the invocation.
     pub fn snapshot(&self) -> Record {
-        let mut inner = self.lock();
-        let record = inner.record(Keep::Copy);
-        let chain = inner.chain.clone();
-        drop(inner);
-        redact_record(&chain, record)
+        self.read_out(Keep::Copy).0
     }
 
     /// Ends the journal: what it recorded, redacted as by [`Journal::snapshot`], and every secret of the
     /// call chain (to redact the outcome with). The entries are moved out, not copied, so a later snapshot
     /// finds them gone; the invocation calls this once, when everything it started has ended.
     pub fn finish(&self) -> (Record, Redactor) {
+        self.read_out(Keep::Take)
+    }
+
+    fn read_out(&self, keep: Keep) -> (Record, Redactor) {
         let mut inner = self.lock();
-        let record = inner.record(Keep::Take);
+        let record = inner.record(keep);
         let chain = inner.chain.clone();
         drop(inner);
         (redact_record(&chain, record), chain)
     }
 }
 
-/// Whether reading the record leaves the entries in the journal.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Keep {
-    Copy,
-    Take,
-}
-
 impl JournalInner {
-    /// The record as it stands, copied or taken out.
-    fn record(&mut self, keep: Keep) -> Record {
-        fn out<T: Clone>(entries: &mut Vec<T>, keep: Keep) -> Vec<T> {
-            match keep {
-                Keep::Copy => entries.clone(),
-                Keep::Take => std::mem::take(entries),
-            }
-        }
-        Record {
-            effects: out(&mut self.effects, keep),
-            omitted_effects: self
-                .omitted
-                .iter()
-                .map(|(&(capability, outcome), &count)| OmittedEffects {
-                    capability,
-                    outcome,
-                    count,
-                })
-                .collect(),
-            artifacts: out(&mut self.artifacts, keep),
-            logs: out(&mut self.logs, keep),
-            dropped_log_lines: self.dropped_log_lines,
-        }
-    }
-
     /// Charges `bytes` to the host memory budget; `false` (and a remembered breach) when it would go past.
     fn charge(&mut self, bytes: u64, what: &str) -> bool {
         let host = &mut self.host;
@@ -576,27 +522,6 @@ impl JournalInner {
             |b| format!("it {b}"),
         )
     }
-}
-
-/// Every text of `record` redacted with `redactor` (nothing to do when it is empty).
-fn redact_record(redactor: &Redactor, mut record: Record) -> Record {
-    if redactor.is_empty() {
-        return record;
-    }
-    for effect in &mut record.effects {
-        effect.action = redactor.text(&effect.action);
-        effect.reason = redactor.text(&effect.reason);
-        effect.detail = redactor.json(std::mem::take(&mut effect.detail));
-    }
-    for artifact in &mut record.artifacts {
-        artifact.name = redactor.text(&artifact.name);
-        artifact.media_type = redactor.text(&artifact.media_type);
-        artifact.content = redactor.bytes(std::mem::take(&mut artifact.content));
-    }
-    for line in &mut record.logs {
-        line.message = redactor.text(&line.message);
-    }
-    record
 }
 
 /// `detail`, or a note saying how large it was when its JSON text is over `max` bytes.
