@@ -263,21 +263,34 @@ fn log_lines_are_redacted_then_cut_and_counted_past_the_budget() {
     assert_eq!(record.dropped_log_lines, 1);
 }
 
-#[test]
-fn the_snapshot_is_redacted_with_every_secret_of_the_chain() {
+/// A journal holding one effect and one log line, both written by a plugin that does not know `secret`
+/// (so unredacted), and then told of `secret` by a plugin that joined the call chain.
+fn journal_told_late_of(
+    secret: (&str, &str),
+    outcome: Outcome,
+    action: &str,
+    log_line: &str,
+) -> Journal {
     let journal = Journal::new(RecordBudget::default(), 1 << 30);
-    let callee = Redactor::default();
+    let unaware = Redactor::default();
     journal.record(
         &source(),
-        &callee,
-        effect(
-            Capability::Http,
-            Outcome::Denied,
-            "GET https://x.example/?t=caller-secret-1",
-        ),
+        &unaware,
+        effect(Capability::Http, outcome, action),
     );
-    journal.log(&callee, "p", "info", "caller-secret-1");
-    journal.involve(&Redactor::new([("CALLER", "caller-secret-1")]));
+    journal.log(&unaware, "p", "info", log_line);
+    journal.involve(&Redactor::new([secret]));
+    journal
+}
+
+#[test]
+fn the_snapshot_is_redacted_with_every_secret_of_the_chain() {
+    let journal = journal_told_late_of(
+        ("CALLER", "caller-secret-1"),
+        Outcome::Denied,
+        "GET https://x.example/?t=caller-secret-1",
+        "caller-secret-1",
+    );
     let record = journal.snapshot();
     assert_eq!(
         record.effects[0].action,
@@ -288,19 +301,12 @@ fn the_snapshot_is_redacted_with_every_secret_of_the_chain() {
 
 #[test]
 fn finishing_hands_over_the_whole_record_redacted_and_the_chain_to_redact_the_outcome_with() {
-    let journal = Journal::new(RecordBudget::default(), 1 << 30);
-    let none = Redactor::default();
-    journal.record(
-        &source(),
-        &none,
-        effect(
-            Capability::Http,
-            Outcome::Simulated,
-            "POST https://x.example/?t=s3cret-value",
-        ),
+    let journal = journal_told_late_of(
+        ("TOKEN", "s3cret-value"),
+        Outcome::Simulated,
+        "POST https://x.example/?t=s3cret-value",
+        "printed s3cret-value",
     );
-    journal.log(&none, "p", "info", "printed s3cret-value");
-    journal.involve(&Redactor::new([("TOKEN", "s3cret-value")]));
     // A snapshot copies; the record is still there to finish.
     assert_eq!(journal.snapshot().effects.len(), 1);
 
