@@ -12,7 +12,7 @@ use drydock_tests::peer::Peer;
 use drydock_tests::plugins::{ECHO, HTTP};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ErrorCode,
-    Implementation, ProgressNotificationParam, ProtocolVersion, Tool,
+    Implementation, ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, Tool,
 };
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -361,6 +361,17 @@ async fn a_2026_client_lists_and_calls_without_a_session() {
         .await
         .unwrap();
     assert_eq!(result.structured_content.unwrap()["text"], "stateless");
+    // 2026-07-28 names a missing resource `invalid params` (SEP-2164), with the URI in `data`.
+    let uri = "drydock://artifacts/0f3e";
+    let missing = client
+        .read_resource(ReadResourceRequestParams::new(uri))
+        .await
+        .unwrap_err();
+    let ServiceError::McpError(error) = missing else {
+        panic!("a JSON-RPC error: {missing:?}");
+    };
+    assert_eq!(error.code, ErrorCode::INVALID_PARAMS, "{error:?}");
+    assert_eq!(error.data, Some(json!({ "uri": uri })), "{error:?}");
     client.cancel().await.unwrap();
 }
 

@@ -6,7 +6,7 @@ use drydock_core::Role;
 use drydock_tests::client::send;
 use drydock_tests::peer::Peer;
 use drydock_tests::plugins::{ECHO, HTTP, WORKSPACE};
-use rmcp::model::{ProtocolVersion, ReadResourceRequestParams, ResourceContents};
+use rmcp::model::{ErrorCode, ProtocolVersion, ReadResourceRequestParams, ResourceContents};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceError};
 use serde_json::json;
@@ -280,12 +280,23 @@ async fn artifacts_are_resources_their_owner_can_read_and_nobody_else_can() {
         .read_resource(ReadResourceRequestParams::new(diff.uri.clone()))
         .await
         .unwrap_err();
-    assert!(matches!(refused, ServiceError::McpError(_)), "{refused:?}");
+    assert_not_found(refused, &diff.uri);
     let garbage = client
         .read_resource(ReadResourceRequestParams::new("file:///etc/passwd"))
         .await
         .unwrap_err();
-    assert!(matches!(garbage, ServiceError::McpError(_)), "{garbage:?}");
+    assert_not_found(garbage, "file:///etc/passwd");
     stranger.cancel().await.unwrap();
     client.cancel().await.unwrap();
+}
+
+/// A read of a resource the caller cannot see is refused as not found (2025-11-25's `-32002`), with the
+/// URI in the message and in `data.uri` (SEP-2164), and without saying whether it exists for someone else.
+fn assert_not_found(refused: ServiceError, uri: &str) {
+    let ServiceError::McpError(error) = refused else {
+        panic!("a JSON-RPC error: {refused:?}");
+    };
+    assert_eq!(error.code, ErrorCode::RESOURCE_NOT_FOUND, "{error:?}");
+    assert!(error.message.contains(uri), "{error:?}");
+    assert_eq!(error.data, Some(json!({ "uri": uri })), "{error:?}");
 }

@@ -376,10 +376,12 @@ impl ServerHandler for DrydockMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let actor = self.actor(&ctx)?;
+        // The URI goes back in `data` too (SEP-2164), so a client can tell which of its reads failed
+        // without parsing the message.
         let not_found = || {
             ErrorData::resource_not_found(
                 format!("no resource `{}` (or it is not yours)", request.uri),
-                None,
+                Some(serde_json::json!({ "uri": request.uri })),
             )
         };
         let id = resources::artifact_id(&request.uri).ok_or_else(not_found)?;
@@ -387,7 +389,10 @@ impl ServerHandler for DrydockMcp {
             .core
             .artifact(&actor, id)
             .await
-            .map_err(|_| not_found())?;
+            .map_err(|error| match error {
+                drydock_core::CoreError::NotFound(_) => not_found(),
+                other => internal(other),
+            })?;
         Ok(resources::read(&request.uri, &row, content).into())
     }
 
