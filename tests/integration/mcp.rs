@@ -12,7 +12,8 @@ use drydock_tests::peer::Peer;
 use drydock_tests::plugins::{ECHO, HTTP};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ErrorCode,
-    Implementation, ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, Tool,
+    GetPromptRequestParams, Implementation, ProgressNotificationParam, ProtocolVersion,
+    ReadResourceRequestParams, Tool,
 };
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -373,6 +374,62 @@ async fn a_2026_client_lists_and_calls_without_a_session() {
     assert_eq!(error.code, ErrorCode::INVALID_PARAMS, "{error:?}");
     assert_eq!(error.data, Some(json!({ "uri": uri })), "{error:?}");
     client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_rehearse_prompt_is_listed_and_carries_the_goal_for_both_revisions() {
+    let peer = Peer::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let server = served(&peer, data.path(), false).await;
+    let (legacy, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
+    let stateless = ClientConfig::default()
+        .serve_with_lifecycle(
+            transport(&server, TOKEN),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .expect("a 2026-07-28 client discovers the server");
+    assert!(
+        legacy.peer_info().unwrap().capabilities.prompts.is_some(),
+        "the server declares prompts"
+    );
+    for client in [legacy.peer(), stateless.peer()] {
+        let prompts = client.list_all_prompts().await.unwrap();
+        let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["rehearse"]);
+        let goal = prompts[0].arguments.as_ref().unwrap();
+        assert_eq!(
+            (goal[0].name.as_str(), goal[0].required),
+            ("goal", Some(true))
+        );
+
+        let asked = GetPromptRequestParams::new("rehearse").with_arguments(
+            json!({"goal": "tidy the notes"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        );
+        let prompt = client.get_prompt(asked).await.unwrap();
+        let message = serde_json::to_value(&prompt.messages[0]).unwrap();
+        assert_eq!(message["role"], "user");
+        let text = message["content"]["text"].as_str().unwrap();
+        assert!(text.starts_with("Goal: tidy the notes"), "{text}");
+
+        for (name, args) in [("rehearse", json!({})), ("nope", json!({"goal": "x"}))] {
+            let asked = GetPromptRequestParams::new(name)
+                .with_arguments(args.as_object().cloned().unwrap());
+            match client.get_prompt(asked).await.unwrap_err() {
+                ServiceError::McpError(error) => {
+                    assert_eq!(error.code, ErrorCode::INVALID_PARAMS, "{error:?}")
+                }
+                other => panic!("expected a JSON-RPC error, got {other:?}"),
+            }
+        }
+    }
+    legacy.cancel().await.unwrap();
+    stateless.cancel().await.unwrap();
 }
 
 #[tokio::test]

@@ -3,7 +3,8 @@
 //! It maps MCP onto core calls and nothing else: `tools/list` is the loaded tools ([`super::tools`]) and
 //! the built-in `drydock_*` plan tools ([`super::plan_tools`]); `tools/call` of a plugin's tool is
 //! [`Core::invoke_tool_via`] in **dry run, always** (there is no argument that asks for live), answered by
-//! [`super::results`]. Live happens only by running a plan a person approved elsewhere. Nothing here grants,
+//! [`super::results`]; resources are artifacts ([`super::resources`]) and the one prompt is
+//! [`super::prompts`]. Live happens only by running a plan a person approved elsewhere. Nothing here grants,
 //! toggles or approves anything.
 //!
 //! Clients learn that the tools changed (a LivePolicy toggle changes `destructiveHint`): sessions that
@@ -23,16 +24,16 @@ use drydock_policy::Mode;
 use drydock_runtime::ProgressSink;
 use futures_util::FutureExt as _;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, ErrorCode, Implementation,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig, SubscriptionFilter,
+    CallToolRequestParams, CallToolResponse, ErrorCode, GetPromptRequestParams, GetPromptResponse,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, SubscriptionFilter,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext, SubscriptionSink};
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
 use serde_json::Value;
 
-use super::{plan_tools, resources, results, tools};
+use super::{plan_tools, prompts, resources, results, tools};
 
 /// What the server tells a client at the start.
 const INSTRUCTIONS: &str = "Drydock runs each tool in a WebAssembly sandbox with only the grants an operator \
@@ -263,6 +264,7 @@ impl ServerHandler for DrydockMcp {
             .enable_tools()
             .enable_tool_list_changed()
             .enable_resources()
+            .enable_prompts()
             .build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("drydock", env!("CARGO_PKG_VERSION")))
@@ -342,6 +344,22 @@ impl ServerHandler for DrydockMcp {
             )
         })?;
         Ok(results::call_result(&invocation).into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
     }
 
     async fn list_resources(

@@ -5,6 +5,7 @@
 //! - [`tools`]: Drydock tools → MCP tools, annotations computed from the grants;
 //! - [`results`]: an invocation → an MCP result with its effect journal;
 //! - [`resources`]: artifacts as `drydock://artifacts/{id}` resources;
+//! - [`prompts`]: `rehearse {goal}`, the way of working an agent is asked to follow;
 //! - this file: the streamable HTTP transport at `/mcp` (rmcp's tower service nested in the router) behind
 //!   the REST API's bearer tokens, and the RFC 9728 protected-resource metadata that a `401` points to.
 //!
@@ -16,6 +17,7 @@
 
 pub mod handler;
 pub mod plan_tools;
+pub mod prompts;
 pub mod resources;
 pub mod results;
 pub mod tools;
