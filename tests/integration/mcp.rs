@@ -121,6 +121,29 @@ pub(crate) async fn session_as(
     (client, rx)
 }
 
+/// A 2026-07-28 client of the official SDK: no `initialize`, no session, `server/discover` first.
+pub(crate) async fn stateless(server: &TestServer) -> RunningService<RoleClient, ClientConfig> {
+    let lifecycle = ClientLifecycleMode::Discover {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+    };
+    ClientConfig::default()
+        .serve_with_lifecycle(transport(server, TOKEN), lifecycle)
+        .await
+        .expect("a 2026-07-28 client discovers the server")
+}
+
+/// A read of a resource the caller cannot see is refused as not found with `code` (2025-11-25's `-32002`,
+/// 2026-07-28's `-32602`), with the URI in the message and in `data.uri` (SEP-2164), and without saying
+/// whether it exists for someone else.
+pub(crate) fn assert_not_found(refused: ServiceError, uri: &str, code: ErrorCode) {
+    let ServiceError::McpError(error) = refused else {
+        panic!("a JSON-RPC error: {refused:?}");
+    };
+    assert_eq!(error.code, code, "{error:?}");
+    assert!(error.message.contains(uri), "{error:?}");
+    assert_eq!(error.data, Some(json!({ "uri": uri })), "{error:?}");
+}
+
 pub(crate) fn call(name: &str, args: Value) -> CallToolRequestParams {
     CallToolRequestParams::new(name.to_owned())
         .with_arguments(args.as_object().cloned().unwrap_or_default())
@@ -345,13 +368,7 @@ async fn a_2026_client_lists_and_calls_without_a_session() {
     let peer = Peer::start().await;
     let data = tempfile::tempdir().unwrap();
     let server = served(&peer, data.path(), false).await;
-    let lifecycle = ClientLifecycleMode::Discover {
-        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-    };
-    let client = ClientConfig::default()
-        .serve_with_lifecycle(transport(&server, TOKEN), lifecycle)
-        .await
-        .expect("a 2026-07-28 client discovers the server");
+    let client = stateless(&server).await;
     assert_eq!(
         client.peer_info().unwrap().protocol_version,
         ProtocolVersion::V_2026_07_28
@@ -368,11 +385,7 @@ async fn a_2026_client_lists_and_calls_without_a_session() {
         .read_resource(ReadResourceRequestParams::new(uri))
         .await
         .unwrap_err();
-    let ServiceError::McpError(error) = missing else {
-        panic!("a JSON-RPC error: {missing:?}");
-    };
-    assert_eq!(error.code, ErrorCode::INVALID_PARAMS, "{error:?}");
-    assert_eq!(error.data, Some(json!({ "uri": uri })), "{error:?}");
+    assert_not_found(missing, uri, ErrorCode::INVALID_PARAMS);
     client.cancel().await.unwrap();
 }
 
@@ -382,15 +395,7 @@ async fn the_rehearse_prompt_is_listed_and_carries_the_goal_for_both_revisions()
     let data = tempfile::tempdir().unwrap();
     let server = served(&peer, data.path(), false).await;
     let (legacy, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
-    let stateless = ClientConfig::default()
-        .serve_with_lifecycle(
-            transport(&server, TOKEN),
-            ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            },
-        )
-        .await
-        .expect("a 2026-07-28 client discovers the server");
+    let stateless = stateless(&server).await;
     assert!(
         legacy.peer_info().unwrap().capabilities.prompts.is_some(),
         "the server declares prompts"

@@ -6,12 +6,12 @@ use drydock_core::Role;
 use drydock_tests::client::send;
 use drydock_tests::peer::Peer;
 use drydock_tests::plugins::{ECHO, HTTP, WORKSPACE};
+use rmcp::RoleClient;
 use rmcp::model::{ErrorCode, ProtocolVersion, ReadResourceRequestParams, ResourceContents};
 use rmcp::service::RunningService;
-use rmcp::{RoleClient, ServiceError};
 use serde_json::json;
 
-use crate::mcp::{Client, TOKEN, call, served, served_with, session, session_as};
+use crate::mcp::{Client, TOKEN, assert_not_found, call, served, served_with, session, session_as};
 use crate::support::TestServer;
 
 /// Proposes one POST to the peer over MCP and returns the session id, checking the rehearsal was dry.
@@ -280,23 +280,12 @@ async fn artifacts_are_resources_their_owner_can_read_and_nobody_else_can() {
         .read_resource(ReadResourceRequestParams::new(diff.uri.clone()))
         .await
         .unwrap_err();
-    assert_not_found(refused, &diff.uri);
+    assert_not_found(refused, &diff.uri, ErrorCode::RESOURCE_NOT_FOUND);
     let garbage = client
         .read_resource(ReadResourceRequestParams::new("file:///etc/passwd"))
         .await
         .unwrap_err();
-    assert_not_found(garbage, "file:///etc/passwd");
+    assert_not_found(garbage, "file:///etc/passwd", ErrorCode::RESOURCE_NOT_FOUND);
     stranger.cancel().await.unwrap();
     client.cancel().await.unwrap();
-}
-
-/// A read of a resource the caller cannot see is refused as not found (2025-11-25's `-32002`), with the
-/// URI in the message and in `data.uri` (SEP-2164), and without saying whether it exists for someone else.
-fn assert_not_found(refused: ServiceError, uri: &str) {
-    let ServiceError::McpError(error) = refused else {
-        panic!("a JSON-RPC error: {refused:?}");
-    };
-    assert_eq!(error.code, ErrorCode::RESOURCE_NOT_FOUND, "{error:?}");
-    assert!(error.message.contains(uri), "{error:?}");
-    assert_eq!(error.data, Some(json!({ "uri": uri })), "{error:?}");
 }
