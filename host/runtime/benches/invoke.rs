@@ -23,11 +23,9 @@ mod baseline;
 #[path = "support/guarded_post.rs"]
 mod guarded_post;
 
-use baseline::{Baseline, baseline_engine, percentile, raw_call};
+use baseline::{baseline_engine, baseline_pre, percentile, raw_call};
 use drydock_policy::Policy;
-use drydock_runtime::host::tool_world::ToolPluginPre;
 use drydock_runtime::{HostValues, InvokeRequest, Runtime, RuntimeConfig, StaticValues};
-use wasmtime::component::{Component, Linker};
 
 const ROUNDS: usize = 20;
 const CALLS_PER_ROUND: usize = 200;
@@ -57,12 +55,7 @@ fn main() {
         let args = serde_json::json!({"text": "hello"});
 
         let engine = baseline_engine();
-        let component = Component::from_file(&engine, &echo).expect("the echo component");
-        let mut linker: Linker<Baseline> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("wasi");
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).expect("wasi-http");
-        let pre = ToolPluginPre::new(linker.instantiate_pre(&component).expect("pre"))
-            .expect("typed pre");
+        let pre = baseline_pre(&engine, &echo, |_| {});
         let args_text = args.to_string();
 
         let mut ours = Vec::with_capacity(ROUNDS * CALLS_PER_ROUND);

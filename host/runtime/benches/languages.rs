@@ -17,11 +17,10 @@ use std::time::Instant;
 #[path = "support/baseline.rs"]
 mod baseline;
 
-use baseline::{Baseline, baseline_engine, percentile, raw_call};
+use baseline::{Baseline, baseline_engine, baseline_pre, percentile, raw_call};
 use drydock_policy::Policy;
-use drydock_runtime::host::tool_world::ToolPluginPre;
 use drydock_runtime::{HostValues, InvokeRequest, Runtime, RuntimeConfig, StaticValues};
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Linker;
 
 /// Alternating rounds after one unmeasured round.
 const ROUNDS: usize = 10;
@@ -100,13 +99,7 @@ fn main() {
         let engine = baseline_engine();
         let mut results = Vec::new();
         for subject in &subjects {
-            let component = Component::from_file(&engine, &subject.file).expect("the component");
-            let mut linker: Linker<Baseline> = Linker::new(&engine);
-            wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("wasi");
-            wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).expect("wasi-http");
-            define_host_as_traps(&mut linker);
-            let pre = ToolPluginPre::new(linker.instantiate_pre(&component).expect("pre"))
-                .expect("typed pre");
+            let pre = baseline_pre(&engine, &subject.file, define_host_as_traps);
             let args = serde_json::json!({"text": "hello"});
             let args_text = args.to_string();
             let (mut ours, mut raw) = (Vec::new(), Vec::new());

@@ -13,14 +13,25 @@
 //! parses any call and the handler refuses it before any sandbox or audit. Its median against the ping's is
 //! the protocol's own share of the overhead, printed beside the result (not part of the `RESULT` line).
 //!
+//! Two more samples join each round, taken in this process while the server waits: raw wasmtime running
+//! the same `echo` call (the invoke bench's baseline: a fresh store, instantiate, `invoke`, drop) and a bare
+//! SQLite commit of one row on a WAL file set up as the store's. Neither is Drydock's code: they are the
+//! least a fresh sandbox and an append that is durable before the answer cost on this machine. With MCP's own
+//! share they make the floor under `overhead_us` for any design that keeps both, printed as
+//! `FLOOR mcp_share_us=<f> raw_wasmtime_p50_us=<f> sqlite_commit_p50_us=<f> floor_us=<f>`.
+//!
 //! Target: `overhead_us <= 40` on the 2-core machine. Ends with
 //! `RESULT mcp_call_p50_us=<f> ping_p50_us=<f> overhead_us=<f>`.
+
+#[path = "../../runtime/benches/support/baseline.rs"]
+mod baseline;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use baseline::{baseline_engine, baseline_pre, percentile, raw_call};
 use serde_json::{Value, json};
 
 /// Unmeasured pairs before measuring.
@@ -42,6 +53,19 @@ fn main() {
     std::fs::create_dir(&only_echo).unwrap();
     std::fs::copy(&echo, only_echo.join("echo.wasm")).unwrap();
     let mut server = Server::spawn(dir.path(), &only_echo);
+    let mut commit = BareCommit::open(dir.path());
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let engine = baseline_engine();
+    let pre = baseline_pre(&engine, &echo, |_| {});
+    let raw_args = json!({"text": "bench"}).to_string();
+    let raw = || {
+        let (took, answer) = tokio.block_on(raw_call(&engine, &pre, "echo.echo", &raw_args));
+        assert!(answer.is_ok(), "raw wasmtime: {answer:?}");
+        took
+    };
 
     server.request(
         "initialize",
@@ -56,16 +80,22 @@ fn main() {
             answer["result"]["structuredContent"]["text"], "bench",
             "{answer}"
         );
+        raw();
+        commit.timed();
     }
     let unknown = json!({"name": "no_such_tool", "arguments": {"text": "bench"}});
     let mut pings = Vec::with_capacity(MEASURED);
     let mut calls = Vec::with_capacity(MEASURED);
     let mut refusals = Vec::with_capacity(MEASURED);
+    let mut raws = Vec::with_capacity(MEASURED);
+    let mut commits = Vec::with_capacity(MEASURED);
     let started = Instant::now();
     for _ in 0..MEASURED {
         pings.push(server.timed("ping", json!({}), false));
         calls.push(server.timed("tools/call", call.clone(), false));
         refusals.push(server.timed("tools/call", unknown.clone(), true));
+        raws.push(raw());
+        commits.push(commit.timed());
     }
     let elapsed = started.elapsed();
     let (ping_p50, ping_p90) = (percentile(&mut pings, 0.5), percentile(&mut pings, 0.9));
@@ -85,7 +115,21 @@ fn main() {
         refused_p50 - ping_p50,
         call_p50 - refused_p50
     );
+    let mcp_share = refused_p50 - ping_p50;
+    let raw_p50 = percentile(&mut raws, 0.5);
+    let commit_p50 = percentile(&mut commits, 0.5);
+    println!(
+        "floor, in this process: raw wasmtime (fresh store, instantiate, invoke, drop) p50 {raw_p50:.1} us, \
+         a bare SQLite commit of one row p50 {commit_p50:.1} us; with MCP's own share, {:.1} us before any \
+         of Drydock's own work",
+        mcp_share + raw_p50 + commit_p50
+    );
     println!("measured in {:.1} s", elapsed.as_secs_f64());
+    println!(
+        "FLOOR mcp_share_us={mcp_share:.1} raw_wasmtime_p50_us={raw_p50:.1} sqlite_commit_p50_us={commit_p50:.1} \
+         floor_us={:.1}",
+        mcp_share + raw_p50 + commit_p50
+    );
     println!(
         "RESULT mcp_call_p50_us={call_p50:.1} ping_p50_us={ping_p50:.1} overhead_us={:.1}",
         call_p50 - ping_p50
@@ -172,9 +216,59 @@ impl Server {
     }
 }
 
-/// The `q` quantile of `samples`, in microseconds.
-fn percentile(samples: &mut [Duration], q: f64) -> f64 {
-    samples.sort();
-    let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
-    samples[index].as_secs_f64() * 1e6
+/// One row per transaction on a WAL file with the store's settings (`synchronous = NORMAL`, checkpoints
+/// off the commit path) and nothing else: no chain, no index, no JSON. The least an append that is in the
+/// log before the answer costs here.
+struct BareCommit {
+    conn: rusqlite::Connection,
+    seq: i64,
+}
+
+impl BareCommit {
+    fn open(dir: &Path) -> Self {
+        let conn = rusqlite::Connection::open(dir.join("bare.sqlite")).expect("a SQLite file");
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .expect("WAL mode");
+        conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE log (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, \
+             action TEXT NOT NULL, target TEXT, correlation_id TEXT, detail TEXT NOT NULL, \
+             prev_hash TEXT NOT NULL, hash TEXT NOT NULL) STRICT",
+        )
+        .expect("the table");
+        Self { conn, seq: 0 }
+    }
+
+    /// One row committed alone; a passive checkpoint every thousand rows (untimed), as the store's
+    /// checkpoint thread would.
+    fn timed(&mut self) -> Duration {
+        self.seq += 1;
+        let hash = "0".repeat(64);
+        let started = Instant::now();
+        self.conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        self.conn
+            .prepare_cached("INSERT INTO log VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+            .unwrap()
+            .execute(rusqlite::params![
+                self.seq,
+                "2026-11-28T21:00:00.000000Z",
+                "operator",
+                "tool.invoke",
+                "echo.echo",
+                format!("bench-{}", self.seq),
+                r#"{"channel":"mcp","effects":0,"mode":"dry_run","omittedEffects":0,"outcome":"ok"}"#,
+                hash,
+                hash
+            ])
+            .unwrap();
+        self.conn.execute_batch("COMMIT").unwrap();
+        let took = started.elapsed();
+        if self.seq % 1000 == 0 {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                .unwrap();
+        }
+        took
+    }
 }

@@ -1,11 +1,12 @@
 //! What both benches compare against: raw wasmtime with the same engine configuration as Drydock's, a linker
 //! with WASI and wasi-http only, and a fresh store per call.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use drydock_runtime::host::tool_world::ToolPluginPre;
 use drydock_runtime::host::wit_types::ToolError;
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
 };
@@ -61,6 +62,21 @@ pub fn baseline_engine() -> Engine {
         .max_wasm_stack(512 << 10)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config).expect("the baseline engine")
+}
+
+/// The tool component at `path`, linked to WASI and wasi-http and whatever `more_imports` adds, ready to
+/// instantiate.
+pub fn baseline_pre(
+    engine: &Engine,
+    path: &Path,
+    more_imports: impl FnOnce(&mut Linker<Baseline>),
+) -> ToolPluginPre<Baseline> {
+    let component = Component::from_file(engine, path).expect("the tool component");
+    let mut linker: Linker<Baseline> = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("wasi");
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).expect("wasi-http");
+    more_imports(&mut linker);
+    ToolPluginPre::new(linker.instantiate_pre(&component).expect("pre")).expect("typed pre")
 }
 
 /// The `p` quantile of `samples`, in microseconds.
