@@ -5,6 +5,7 @@
 //! their SHA-256 is stored, so a copy of the database does not let anyone call the API. A token is already
 //! high-entropy, so a fast hash is enough (unlike a password, it cannot be guessed offline).
 
+mod token_cache;
 mod tokens;
 
 use std::sync::OnceLock;
@@ -15,6 +16,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use token_cache::TokenCache;
 pub use tokens::TokenRow;
 
 use crate::canonical::sha256_hex;
@@ -80,7 +82,7 @@ impl Store {
             role,
             created_at: now(),
         };
-        self.write(|tx| {
+        self.write_accounts(|tx| {
             tx.execute(
                 "INSERT INTO users (id, username, password_hash, role, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -138,27 +140,49 @@ impl Store {
         Ok(self.issue_token_expiring(user_id, label, None)?.0)
     }
 
-    /// The user a token belongs to; `None` for an unknown, malformed or expired token.
+    /// The user a token belongs to; `None` for an unknown, malformed or expired token. A token this
+    /// process let in lately is answered from the [`TokenCache`] (see there why that is never stale here).
     pub fn user_for_token(&self, token: &str) -> Result<Option<User>, StoreError> {
-        let well_formed = token.strip_prefix(TOKEN_PREFIX).is_some_and(|rest| {
-            rest.len() == 64
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        });
-        if !well_formed {
+        let Some(digest) = token_digest(token) else {
             return Ok(None);
+        };
+        if let Some(user) = self.token_cache().get(&digest, now) {
+            return Ok(Some(user));
         }
-        self.read(|conn| {
+        let generation = self.token_cache().generation();
+        let found = self.read(|conn| {
             query_one(
                 conn,
-                "SELECT u.id, u.username, u.role, u.created_at \
+                "SELECT u.id, u.username, u.role, u.created_at, t.expires_at \
                  FROM api_tokens t JOIN users u ON u.id = t.user_id \
                  WHERE t.token_sha256 = ?1 AND (t.expires_at IS NULL OR t.expires_at > ?2)",
-                [sha256_hex(token.as_bytes()), now()],
-                user_from_row,
+                [&digest, &now()],
+                |row| Ok((user_from_row(row)?, row.get::<_, Option<String>>(4)?)),
             )
-        })
+        })?;
+        Ok(found.map(|(user, expires_at)| {
+            self.token_cache()
+                .put(generation, digest, user.clone(), expires_at);
+            user
+        }))
+    }
+
+    /// [`Store::user_for_token`] for a token this process let in lately, without the database (so without
+    /// its lock: an async caller need not move to the blocking pool). `None` means "look it up", not
+    /// "refused".
+    pub fn cached_user_for_token(&self, token: &str) -> Option<User> {
+        self.token_cache().get(&token_digest(token)?, now)
+    }
+
+    /// [`Store::write`] for the users and tokens tables: once it is over (committed or rolled back), the
+    /// [`TokenCache`] is emptied, so no request is let in on a row it changed.
+    pub(crate) fn write_accounts<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let written = self.write(f);
+        self.token_cache().forget_all();
+        written
     }
 
     /// How many users exist (0 means the first-run bootstrap has not happened).
@@ -202,6 +226,18 @@ impl Store {
             )
         })
     }
+}
+
+/// The SHA-256 (hex) of `token`, which is what the tokens table keeps; `None` when it is not shaped like
+/// one of our tokens (`dd_` and 64 lowercase hex digits), so it is not looked up at all.
+fn token_digest(token: &str) -> Option<String> {
+    let well_formed = token.strip_prefix(TOKEN_PREFIX).is_some_and(|rest| {
+        rest.len() == 64
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    });
+    well_formed.then(|| sha256_hex(token.as_bytes()))
 }
 
 /// Columns `id, username, role, created_at`.

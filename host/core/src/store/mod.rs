@@ -29,6 +29,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use migrations::SCHEMA_VERSION;
 
 use crate::audit::AuditWriter;
+use crate::users::TokenCache;
 use checkpoint::Checkpointer;
 
 // Everything the store reads and writes, importable beside it (`use drydock_core::store::{Store, Role}`).
@@ -55,6 +56,8 @@ pub struct Store {
     /// The audit group commit's queue, made by the first [`Store::audit_append_async`]. Dropping the store
     /// commits everything still queued.
     audit_writer: OnceLock<AuditWriter>,
+    /// The tokens let in lately (see [`TokenCache`]); emptied by every write to the accounts.
+    token_cache: TokenCache,
     /// Runs the WAL checkpoints of an on-disk store (see [`checkpoint`]); `None` in memory, or if its
     /// connection could not be opened (SQLite's auto-checkpoint then stays on).
     _checkpointer: Option<Checkpointer>,
@@ -108,6 +111,7 @@ impl Store {
             conn: Arc::new(Mutex::new(conn)),
             path: Some(path),
             audit_writer: OnceLock::new(),
+            token_cache: TokenCache::new(),
             _checkpointer: checkpointer,
         })
     }
@@ -121,6 +125,7 @@ impl Store {
             conn: Arc::new(Mutex::new(conn)),
             path: None,
             audit_writer: OnceLock::new(),
+            token_cache: TokenCache::new(),
             _checkpointer: None,
         })
     }
@@ -160,6 +165,11 @@ impl Store {
                 .unwrap_or_else(|| PathBuf::from(":memory:"));
             AuditWriter::new(Arc::clone(&self.conn), origin)
         })
+    }
+
+    /// The tokens let in lately.
+    pub(crate) fn token_cache(&self) -> &TokenCache {
+        &self.token_cache
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

@@ -201,6 +201,73 @@ fn a_token_is_revoked_by_id_only_within_its_owners_scope() {
 }
 
 #[test]
+fn a_token_answered_from_the_cache_is_refused_at_once_after_any_change_to_the_accounts() {
+    let (_dir, store) = temp_store();
+    let alice = new_user(&store, "alice");
+    let bob = new_user(&store, "bob");
+    let issue = |user: &User| store.issue_token_expiring(&user.id, "ci", None).unwrap();
+    // Each change to the accounts (given the token and its row), and whether it took the token away.
+    type Change<'a> = Box<dyn Fn(&str, &TokenRow) + 'a>;
+    let changes: Vec<(&str, Change, bool)> = vec![
+        (
+            "revoked by id",
+            Box::new(|_, row| assert!(store.revoke_token(&row.id, None).unwrap().is_some())),
+            true,
+        ),
+        (
+            "signed out",
+            Box::new(|token, _| assert!(store.revoke_token_secret(token).unwrap().is_some())),
+            true,
+        ),
+        (
+            "another token revoked",
+            Box::new(|_, _| {
+                let (_, other) = issue(&bob);
+                store.revoke_token(&other.id, None).unwrap();
+            }),
+            false,
+        ),
+        (
+            "expired tokens swept",
+            Box::new(|_, _| {
+                store.delete_expired_tokens().unwrap();
+            }),
+            false,
+        ),
+        (
+            "a user added",
+            Box::new(|_, _| {
+                new_user(&store, "carol");
+            }),
+            false,
+        ),
+    ];
+    for (change, apply, revoked) in changes {
+        let (token, row) = issue(&alice);
+        assert_eq!(store.user_for_token(&token).unwrap(), Some(alice.clone()));
+        assert_eq!(
+            store.cached_user_for_token(&token),
+            Some(alice.clone()),
+            "{change}: the lookup is kept"
+        );
+        apply(&token, &row);
+        assert_eq!(
+            store.cached_user_for_token(&token),
+            None,
+            "{change}: the cache is emptied"
+        );
+        let expected = (!revoked).then(|| alice.clone());
+        assert_eq!(store.user_for_token(&token).unwrap(), expected, "{change}");
+    }
+    // Neither a malformed nor an unknown token is looked up or kept.
+    let unknown = format!("{TOKEN_PREFIX}{}", "0".repeat(64));
+    for refused in ["garbage", unknown.as_str()] {
+        assert_eq!(store.user_for_token(refused).unwrap(), None);
+        assert_eq!(store.cached_user_for_token(refused), None);
+    }
+}
+
+#[test]
 fn a_token_listing_never_holds_the_token_or_its_hash() {
     let (_dir, store) = temp_store();
     let alice = new_user(&store, "alice");

@@ -52,7 +52,7 @@ impl Store {
         OsRng.fill_bytes(&mut secret);
         let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
         let id = new_id();
-        let row = self.write(|tx| {
+        let row = self.write_accounts(|tx| {
             require(tx, "SELECT 1 FROM users WHERE id = ?1", user_id, || {
                 format!("user {user_id}")
             })?;
@@ -96,7 +96,7 @@ impl Store {
         id: &str,
         owner: Option<&str>,
     ) -> Result<Option<TokenRow>, StoreError> {
-        self.write(|tx| {
+        self.write_accounts(|tx| {
             let found = token_by_id(tx, id)?.filter(|row| owner.is_none_or(|o| row.user_id == o));
             if found.is_some() {
                 tx.execute("DELETE FROM api_tokens WHERE id = ?1", [id])?;
@@ -109,7 +109,7 @@ impl Store {
     /// unknown (already revoked, or never issued here).
     pub fn revoke_token_secret(&self, token: &str) -> Result<Option<TokenRow>, StoreError> {
         let digest = sha256_hex(token.as_bytes());
-        self.write(|tx| {
+        self.write_accounts(|tx| {
             let found = query_one(
                 tx,
                 &format!(
@@ -128,7 +128,7 @@ impl Store {
 
     /// Deletes every expired token (they are already refused); returns how many.
     pub fn delete_expired_tokens(&self) -> Result<usize, StoreError> {
-        self.write(|tx| {
+        self.write_accounts(|tx| {
             Ok(tx.execute(
                 "DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= ?1",
                 [now()],
