@@ -19,7 +19,8 @@
 //!   the web console reads of a plan (its executions, an execution's full journal).
 //! - [`store`]: [`Store`], opening the file (WAL, pragmas), versioned migrations, the connection lock, the
 //!   checkpoint thread.
-//! - [`users`]: [`User`], [`Role`], argon2id passwords and `dd_` API tokens (only their hash is stored).
+//! - [`users`]: [`User`], [`Role`], argon2id passwords and `dd_` API tokens (only their hash is stored), and
+//!   the cache of tokens let in during the last second (`users/token_cache.rs`).
 //! - [`sessions`], [`plans`], [`executions`], [`events`], [`artifacts`]: one module per table family,
 //!   each with its row type and the [`Store`] methods that read and write it.
 //! - [`chat`]: the chat face (seed 000): conversations, the agent (intent, requirements, answers), tasks,

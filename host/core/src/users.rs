@@ -141,7 +141,8 @@ impl Store {
     }
 
     /// The user a token belongs to; `None` for an unknown, malformed or expired token. A token this
-    /// process let in lately is answered from the [`TokenCache`] (see there why that is never stale here).
+    /// process let in lately is answered from its token cache (`users/token_cache.rs` says why that is never
+    /// stale here).
     pub fn user_for_token(&self, token: &str) -> Result<Option<User>, StoreError> {
         let Some(digest) = token_digest(token) else {
             return Ok(None);
