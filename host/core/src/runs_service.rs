@@ -1,7 +1,7 @@
 //! Workflow runs on [`Core`]: start a run of a stored workflow, answer its questions, validate or reject
 //! its steps, cancel it, read it and its events. Tool nodes run tools in the same sandbox as everything
 //! else — dry-run, under the same policy, each invocation and effect audited with the run's id as the
-//! correlation id ([`crate::run_host`]); llm nodes use the language model configured in the settings, or
+//! correlation id (`run_host.rs`); llm nodes use the language model configured in the settings, or
 //! the one the run's client chose ([`crate::llm_choice`]).
 //!
 //! What a client chose when it started a run is stored with it: whether tool calls wait for a person's
