@@ -16,8 +16,9 @@
 //! Two more samples join each round, taken in this process while the server waits: raw wasmtime running
 //! the same `echo` call (the invoke bench's baseline: a fresh store, instantiate, `invoke`, drop) and a bare
 //! SQLite commit of one row on a WAL file set up as the store's. Neither is Drydock's code: they are the
-//! least a fresh sandbox and an append that is durable before the answer cost on this machine. With MCP's own
-//! share they make the floor under `overhead_us` for any design that keeps both, printed as
+//! least a fresh sandbox, and an audit append to SQLite (the store DESIGN.md names) committed before the
+//! answer, cost on this machine. With MCP's own share they make the floor under `overhead_us` for any design
+//! that keeps both, printed as
 //! `FLOOR mcp_share_us=<f> raw_wasmtime_p50_us=<f> sqlite_commit_p50_us=<f> floor_us=<f>`.
 //!
 //! Target: `overhead_us <= 40` on the 2-core machine. Ends with
