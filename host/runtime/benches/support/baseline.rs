@@ -1,5 +1,5 @@
-//! What both benches compare against: raw wasmtime with the same engine configuration as Drydock's, a linker
-//! with WASI and wasi-http only, and a fresh store per call.
+//! What the benches (invoke, languages, and the MCP bench's floor) compare against: raw wasmtime with the
+//! same engine configuration as Drydock's, a linker with WASI and wasi-http only, and a fresh store per call.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
