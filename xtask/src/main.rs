@@ -8,9 +8,10 @@
 //!   `chromium` are there (`system_tools.rs`; as root it installs them with apt-get), installs the browser
 //!   tests' driver, npm's `playwright-core` at the version `tests/browser/package-lock.json` pins, with
 //!   `npm ci` into `tests/browser/node_modules` when it is missing or the lock changed (`browser_tests.rs`;
-//!   it never downloads a browser: the tests drive Debian's Chromium), runs the whole test suite, then
-//!   schemathesis against a throwaway server's OpenAPI document (`schemathesis.rs`; needs `python3` with
-//!   `venv`).
+//!   it never downloads a browser: the tests drive Debian's Chromium), runs the whole test suite (every
+//!   test binary, even after one fails), then schemathesis against a throwaway server's OpenAPI document
+//!   (`schemathesis.rs`; needs `python3` with `venv`). It ends with what the failing tests printed, again,
+//!   and one summary line, so that the end of a long log says what failed.
 //! - `browser`: only the browser tests' part of `test`'s installs (`chromium` and `playwright-core`), for
 //!   running those tests by themselves (`docs/development.md`).
 //! - `conformance`: builds the plugins, then only the schemathesis step of `test`.
@@ -32,7 +33,20 @@ mod system_tools;
 
 const TARGET: &str = "wasm32-wasip2";
 
-fn main() -> anyhow::Result<()> {
+/// Prints an error with its causes on one line and exits 1. A `Result` returned from `main` would print a
+/// backtrace too wherever `RUST_BACKTRACE` is set (CI sets it for the tests), and that backtrace would then
+/// be the last thing in the log instead of what failed.
+fn main() -> std::process::ExitCode {
+    match xtask() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn xtask() -> anyhow::Result<()> {
     let root = workspace_root();
     let command = std::env::args().nth(1).unwrap_or_default();
     match command.as_str() {
@@ -149,8 +163,9 @@ fn ensure_target() -> anyhow::Result<()> {
 }
 
 /// Runs the whole suite, echoing cargo's output, then the schemathesis step when the suite passed, and ends
-/// with one summary line over every test binary (cargo's own last line is that of the last doc-test
-/// binary, which is usually "0 passed").
+/// with the failing tests' reports again and one summary line over every test binary (cargo's own last line
+/// is that of the last doc-test binary, which is usually "0 passed"). The reports come last because a
+/// reader of a long log, or a CI page that keeps its head and tail, sees the end first.
 fn test(root: &Path) -> anyhow::Result<()> {
     let suite = cargo_test(root)?;
     let conformance = if suite.succeeded {
@@ -158,9 +173,16 @@ fn test(root: &Path) -> anyhow::Result<()> {
     } else {
         Ok(())
     };
+    let tally = &suite.tally;
+    if !tally.failure_reports.is_empty() {
+        println!("\nxtask: what the failing tests printed, again:");
+        for line in &tally.failure_reports {
+            println!("{line}");
+        }
+    }
     println!(
         "tests: {} passed, {} failed, {} skipped",
-        suite.passed, suite.failed, suite.ignored
+        tally.passed, tally.failed, tally.ignored
     );
     if !suite.succeeded {
         bail!("cargo test failed");
@@ -170,46 +192,70 @@ fn test(root: &Path) -> anyhow::Result<()> {
 
 /// What `cargo test --workspace` reported.
 struct Suite {
+    tally: Tally,
+    succeeded: bool,
+}
+
+/// The counts of libtest's `test result:` lines, and its `failures:` sections (each failing test's output
+/// and panic, then the list of their names), in the order printed.
+#[derive(Default)]
+struct Tally {
     passed: u64,
     failed: u64,
     ignored: u64,
-    succeeded: bool,
+    failure_reports: Vec<String>,
+    in_failures: bool,
+}
+
+impl Tally {
+    /// Takes in one line of cargo test's standard output.
+    fn read(&mut self, line: &str) {
+        // libtest prints a failing binary's reports between a line `failures:` and its `test result:` line.
+        if line == "failures:" {
+            self.in_failures = true;
+        }
+        let Some(counts) = line.strip_prefix("test result: ") else {
+            if self.in_failures {
+                self.failure_reports.push(line.to_owned());
+            }
+            return;
+        };
+        self.in_failures = false;
+        for part in counts.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            if let (Some(n), Some(what)) = (words.next(), words.next())
+                && let Ok(n) = n.parse::<u64>()
+            {
+                match what {
+                    "passed" => self.passed += n,
+                    "failed" => self.failed += n,
+                    "ignored" => self.ignored += n,
+                    _ => {}
+                }
+            }
+        }
+    }
 }
 
 fn cargo_test(root: &Path) -> anyhow::Result<Suite> {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(cargo())
         .current_dir(root)
-        .args(["test", "--workspace"])
+        // Every test binary runs even after one fails, so one run reports every failure.
+        .args(["test", "--workspace", "--no-fail-fast"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .context("cannot run cargo test")?;
     let stdout = child.stdout.take().context("cargo test has no stdout")?;
-    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
+    let mut tally = Tally::default();
     for line in BufReader::new(stdout).lines() {
         let line = line.context("cannot read cargo test's output")?;
         println!("{line}");
-        if let Some(counts) = line.strip_prefix("test result: ") {
-            for part in counts.split([';', '.']) {
-                let mut words = part.split_whitespace();
-                if let (Some(n), Some(what)) = (words.next(), words.next())
-                    && let Ok(n) = n.parse::<u64>()
-                {
-                    match what {
-                        "passed" => passed += n,
-                        "failed" => failed += n,
-                        "ignored" => ignored += n,
-                        _ => {}
-                    }
-                }
-            }
-        }
+        tally.read(&line);
     }
     let status = child.wait().context("cargo test did not finish")?;
     Ok(Suite {
-        passed,
-        failed,
-        ignored,
+        tally,
         succeeded: status.success(),
     })
 }
@@ -472,5 +518,41 @@ mod tests {
         dist.sort();
         assert_eq!(dist, ["echo.wasm", "notes_py.wasm"]);
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    fn tally(output: &str) -> Tally {
+        let mut tally = Tally::default();
+        output.lines().for_each(|line| tally.read(line));
+        tally
+    }
+
+    #[test]
+    fn counts_add_up_over_every_binary() {
+        let tally = tally(
+            "running 2 tests\ntest a ... ok\ntest b ... ignored\n\n\
+             test result: ok. 1 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s\n\
+             test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.20s\n",
+        );
+        assert_eq!((tally.passed, tally.failed, tally.ignored), (4, 0, 1));
+        assert!(tally.failure_reports.is_empty());
+    }
+
+    #[test]
+    fn a_failing_tests_report_is_kept_and_the_passing_output_is_not() {
+        let tally = tally(
+            "test console::plan ... FAILED\ntest other ... ok\n\nfailures:\n\n\
+             ---- console::plan stdout ----\nthread panicked at console.rs:77:5:\nFAIL in step \"rehearsing\"\n\n\
+             failures:\n    console::plan\n\n\
+             test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s\n\
+             running 1 test\ntest later ... ok\n\
+             test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s\n",
+        );
+        assert_eq!((tally.passed, tally.failed), (2, 1));
+        let reports = tally.failure_reports.join("\n");
+        assert!(reports.contains("FAIL in step \"rehearsing\""), "{reports}");
+        assert!(reports.contains("    console::plan"), "{reports}");
+        assert!(!reports.contains("test other ... ok"), "{reports}");
+        assert!(!reports.contains("test later"), "{reports}");
+        assert!(!reports.contains("test result:"), "{reports}");
     }
 }

@@ -293,12 +293,14 @@ async fn render_session(
     notice: Option<(StatusCode, Spot, Notice)>,
 ) -> Result<Response, ConsoleError> {
     let session = state.core.session_for(&visitor.actor, id).await?;
+    // Events first: anything stored after this read reaches the page through the live stream (see
+    // `rehearsal::render_execution`).
+    let after = state.core.last_event_seq(&visitor.actor, id).await?;
     let (plan, executions) = state.core.plan_executions(&visitor.actor, id).await?;
     let report = match &plan {
         Some(_) => Some(state.core.plan_rehearsal(&visitor.actor, id).await?),
         None => None,
     };
-    let after = state.core.last_event_seq(&visitor.actor, id).await?;
     let nodes = plan
         .as_ref()
         .map(|p| plan_dag::node_views(p, &executions))

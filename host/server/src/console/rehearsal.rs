@@ -73,6 +73,10 @@ pub(super) async fn render_execution(
     status: StatusCode,
 ) -> Result<Response, ConsoleError> {
     let session = state.core.session_for(&visitor.actor, id).await?;
+    // Events first, then the execution: an event stored after this read reaches the page through the live
+    // stream. Read the other way round, an execution that finishes between the two reads is drawn running
+    // under a stream that starts after its last event, and the page never updates.
+    let after = state.core.last_event_seq(&visitor.actor, id).await?;
     let view = state
         .core
         .execution_view(&visitor.actor, correlation)
@@ -86,7 +90,6 @@ pub(super) async fn render_execution(
         ));
     }
     let run = view.execution;
-    let after = state.core.last_event_seq(&visitor.actor, id).await?;
     let held = review::held_section(state, visitor, id, &run).await?;
     let section = execution_section(state, visitor, &run, &view.artifacts).await?;
     let body = html! {
