@@ -4,11 +4,12 @@
 //! The server is the real one: a `Core` on a fresh data directory (real SQLite, WAL, `synchronous=NORMAL`,
 //! every invocation appended to the audit log before the answer is sent) and a runtime with the `echo`
 //! plugin. Requests carry the API token of a user made for the run, as a client's would: the token is
-//! looked up like any other (the bootstrap token, compared in memory, would skip that step). The load is [`CONNECTIONS`] keep-alive HTTP/1.1
-//! connections, each a task sending requests back to back, against `GET /healthz` (routing, the metrics
-//! middleware, a JSON body: the floor) and against a dry-run `POST /api/tools/echo.echo/invoke` (token
-//! check, schema check, a fresh wasm instance, redaction, the audit append: group-committed with whatever
-//! other invocations are in flight, and answered only once committed).
+//! looked up like any other (the bootstrap token, compared in memory, would skip that step). The load is
+//! [`CONNECTIONS`] keep-alive HTTP/1.1 connections, each a task sending requests back to back, against
+//! `GET /healthz` (routing, the metrics middleware, a JSON body: the floor) and against a dry-run
+//! `POST /api/tools/echo.echo/invoke` (token check, schema check, a fresh wasm instance, redaction, the
+//! audit append: group-committed with whatever other invocations are in flight, and answered only once
+//! committed).
 //!
 //! The two targets take turns for [`ROUNDS`] rounds, each turn [`WARM_UP`] then [`MEASURE`]: on a shared
 //! machine (this one is a 2-core VM whose neighbours come and go) a slow stretch then lands on both sides

@@ -119,17 +119,16 @@ fn main() {
     let mcp_share = refused_p50 - ping_p50;
     let raw_p50 = percentile(&mut raws, 0.5);
     let commit_p50 = percentile(&mut commits, 0.5);
+    let floor = mcp_share + raw_p50 + commit_p50;
     println!(
         "floor, in this process: raw wasmtime (fresh store, instantiate, invoke, drop) p50 {raw_p50:.1} us, \
-         a bare SQLite commit of one row p50 {commit_p50:.1} us; with MCP's own share, {:.1} us before any \
-         of Drydock's own work",
-        mcp_share + raw_p50 + commit_p50
+         a bare SQLite commit of one row p50 {commit_p50:.1} us; with MCP's own share, {floor:.1} us before \
+         any of Drydock's own work"
     );
     println!("measured in {:.1} s", elapsed.as_secs_f64());
     println!(
         "FLOOR mcp_share_us={mcp_share:.1} raw_wasmtime_p50_us={raw_p50:.1} sqlite_commit_p50_us={commit_p50:.1} \
-         floor_us={:.1}",
-        mcp_share + raw_p50 + commit_p50
+         floor_us={floor:.1}"
     );
     println!(
         "RESULT mcp_call_p50_us={call_p50:.1} ping_p50_us={ping_p50:.1} overhead_us={:.1}",
