@@ -177,10 +177,26 @@ async fn tools_are_listed_sorted_with_annotations_the_host_computes_from_the_gra
                 "drydock_execute_plan",
                 "drydock_plan_status",
                 "drydock_propose_plan",
-                "echo.echo",
-                "http.request"
+                "echo_echo",
+                "http_request"
             ]
         );
+        // Names the strictest hosts accept (Claude Desktop refuses the whole list over one dot); the Drydock
+        // name is in `_meta`.
+        for name in &names {
+            assert!(
+                name.len() <= 64
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+                "{name}"
+            );
+        }
+        let drydock_name = |listed: &str| {
+            tool(&tools, listed).meta.as_ref().unwrap().0["dev.drydock/tool"].clone()
+        };
+        assert_eq!(drydock_name("echo_echo"), "echo.echo");
+        assert_eq!(drydock_name("http_request"), "http.request");
         let propose = tool(&tools, "drydock_propose_plan")
             .annotations
             .clone()
@@ -193,7 +209,7 @@ async fn tools_are_listed_sorted_with_annotations_the_host_computes_from_the_gra
             "no MCP tool approves, grants or toggles anything: {names:?}"
         );
 
-        let echo = tool(&tools, "echo.echo").annotations.clone().unwrap();
+        let echo = tool(&tools, "echo_echo").annotations.clone().unwrap();
         assert_eq!(
             echo.read_only_hint,
             Some(true),
@@ -203,7 +219,7 @@ async fn tools_are_listed_sorted_with_annotations_the_host_computes_from_the_gra
         assert_eq!(echo.destructive_hint, Some(false));
         assert_eq!(echo.idempotent_hint, Some(false));
 
-        let http = tool(&tools, "http.request");
+        let http = tool(&tools, "http_request");
         let annotations = http.annotations.clone().unwrap();
         assert_eq!(annotations.read_only_hint, Some(false), "POST is granted");
         assert_eq!(annotations.open_world_hint, Some(true));
@@ -227,7 +243,7 @@ async fn destructive_hint_follows_the_live_policy_and_clients_hear_that_the_list
     let (client, mut changes) = session(&server, ProtocolVersion::V_2025_11_25).await;
     let tools = client.list_all_tools().await.unwrap();
     let hint = |tools: &[Tool]| {
-        tool(tools, "http.request")
+        tool(tools, "http_request")
             .annotations
             .clone()
             .unwrap()
@@ -266,7 +282,7 @@ async fn a_call_is_a_dry_run_that_never_reaches_the_peer_and_shows_its_journal()
     let url = format!("{}/rest/api/2/issue", peer.base_url());
     let result = client
         .call_tool(call(
-            "http.request",
+            "http_request",
             json!({"url": url, "method": "POST", "body": "{}"}),
         ))
         .await
@@ -309,6 +325,10 @@ async fn a_call_is_a_dry_run_that_never_reaches_the_peer_and_shows_its_journal()
         .unwrap_or_else(|| panic!("no tool.invoke row: {audit}"));
     assert_eq!(invoke["detail"]["channel"], "mcp");
     assert_eq!(invoke["detail"]["mode"], "dry-run");
+    assert_eq!(
+        invoke["target"], "http.request",
+        "the log names the tool as Drydock does, whatever name the client used"
+    );
     client.cancel().await.unwrap();
 }
 
@@ -353,12 +373,23 @@ async fn tool_failures_are_error_results_and_unknown_tools_are_protocol_errors()
         }
         other => panic!("expected a JSON-RPC error, got {other:?}"),
     }
-    // The server keeps serving after each.
-    let ok = client
-        .call_tool(call("echo.echo", json!({"text": "hi"})))
+    // A name shaped like a listed one that lists nothing is refused alike.
+    let unlisted = client
+        .call_tool(call("nope_tool", json!({})))
         .await
-        .unwrap();
-    assert_eq!(ok.structured_content.unwrap()["text"], "hi");
+        .unwrap_err();
+    assert!(
+        matches!(&unlisted, ServiceError::McpError(e) if e.code == ErrorCode::INVALID_PARAMS && e.message.contains("`nope_tool`")),
+        "{unlisted:?}"
+    );
+    // The server keeps serving after each, under either name of a tool.
+    for name in ["echo_echo", "echo.echo"] {
+        let ok = client
+            .call_tool(call(name, json!({"text": "hi"})))
+            .await
+            .unwrap();
+        assert_eq!(ok.structured_content.unwrap()["text"], "hi", "{name}");
+    }
     assert_eq!(peer.count(), 0);
     client.cancel().await.unwrap();
 }
@@ -375,7 +406,7 @@ async fn a_2026_client_lists_and_calls_without_a_session() {
     );
     assert_eq!(client.list_all_tools().await.unwrap().len(), 5);
     let result = client
-        .call_tool(call("echo.echo", json!({"text": "stateless"})))
+        .call_tool(call("echo_echo", json!({"text": "stateless"})))
         .await
         .unwrap();
     assert_eq!(result.structured_content.unwrap()["text"], "stateless");

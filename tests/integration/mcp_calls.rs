@@ -31,7 +31,7 @@ async fn host_progress_becomes_progress_notifications_in_order() {
     .await
     .unwrap();
     let result = client
-        .call_tool(call("ticker.count", json!({"to": 3})))
+        .call_tool(call("ticker_count", json!({"to": 3})))
         .await
         .unwrap();
     assert_eq!(result.structured_content.unwrap()["counted"], 3);
@@ -106,7 +106,7 @@ async fn a_cancelled_call_stops_the_plugin_where_it_is_and_is_audited_as_cancell
         assert_eq!(row["detail"]["channel"], "mcp");
     }
     let ok = client
-        .call_tool(call("echo.echo", json!({"text": "after"})))
+        .call_tool(call("echo_echo", json!({"text": "after"})))
         .await
         .unwrap();
     assert_eq!(ok.structured_content.unwrap()["text"], "after");
@@ -195,7 +195,7 @@ async fn malformed_and_unknown_messages_get_the_errors_the_specification_names()
     )
     .await;
     assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
-    let call = r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo.echo","arguments":{"text":"still here"}}}"#;
+    let call = r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo_echo","arguments":{"text":"still here"}}}"#;
     let (_, _, answer) = raw_post(&server, Some(&session), call).await;
     assert_eq!(
         answer["result"]["structuredContent"]["text"], "still here",
@@ -210,7 +210,7 @@ async fn a_client_that_disconnects_mid_call_leaves_a_finished_audited_call_and_a
     let data = tempfile::tempdir().unwrap();
     let server = served_with(&peer, data.path(), false, "", &[ECHO, HTTP, TICKER]).await;
     let session_id = raw_session(&server).await;
-    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ticker.count","arguments":{"to":3,"pause_ms":200}}}"#;
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ticker_count","arguments":{"to":3,"pause_ms":200}}}"#;
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let request = format!(
         "POST /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\nAccept: application/json, text/event-stream\r\n\
@@ -227,7 +227,7 @@ async fn a_client_that_disconnects_mid_call_leaves_a_finished_audited_call_and_a
     assert!(outcome == "ok" || outcome == "cancelled", "{row}");
     let (client, _) = session(&server, ProtocolVersion::V_2025_11_25).await;
     let ok = client
-        .call_tool(call("echo.echo", json!({"text": "serving"})))
+        .call_tool(call("echo_echo", json!({"text": "serving"})))
         .await
         .unwrap();
     assert_eq!(ok.structured_content.unwrap()["text"], "serving");
@@ -249,7 +249,7 @@ async fn a_thousand_concurrent_calls_from_one_token_are_queued_up_to_a_bound_and
         let (server, session) = (server.clone(), session.clone());
         calls.spawn(async move {
             let body = format!(
-                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"ticker.count","arguments":{{"to":1,"pause_ms":300}}}}}}"#
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"ticker_count","arguments":{{"to":1,"pause_ms":300}}}}}}"#
             );
             raw_post(&server, Some(&session), &body).await.2
         });
@@ -277,7 +277,7 @@ async fn a_thousand_concurrent_calls_from_one_token_are_queued_up_to_a_bound_and
     let (_, _, answer) = raw_post(
         &server,
         Some(&session),
-        r#"{"jsonrpc":"2.0","id":5000,"method":"tools/call","params":{"name":"echo.echo","arguments":{"text":"after"}}}"#,
+        r#"{"jsonrpc":"2.0","id":5000,"method":"tools/call","params":{"name":"echo_echo","arguments":{"text":"after"}}}"#,
     )
     .await;
     assert_eq!(

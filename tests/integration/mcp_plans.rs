@@ -17,7 +17,8 @@ use crate::support::TestServer;
 /// Proposes one POST to the peer over MCP and returns the session id, checking the rehearsal was dry.
 async fn propose_post(client: &RunningService<RoleClient, Client>, peer: &Peer) -> String {
     let url = format!("{}/rest/api/2/issue", peer.base_url());
-    let step = json!({"tool": "http.request", "args": {"url": url, "method": "POST", "body": "{}"}, "description": "File the issue"});
+    // The tool as tools/list names it; the plan keeps its Drydock name.
+    let step = json!({"tool": "http_request", "args": {"url": url, "method": "POST", "body": "{}"}, "description": "File the issue"});
     let proposed = client
         .call_tool(call(
             "drydock_propose_plan",
@@ -28,6 +29,8 @@ async fn propose_post(client: &RunningService<RoleClient, Client>, peer: &Peer) 
     assert_ne!(proposed.is_error, Some(true), "{proposed:?}");
     let structured = proposed.structured_content.unwrap();
     assert_eq!(structured["plan"]["status"], "pending_approval");
+    let node = &structured["plan"]["nodes"][0];
+    assert_eq!(node["steps"][0]["tool"], "http.request", "{node}");
     let effects = &structured["rehearsal"][0]["effects"];
     assert_eq!(
         effects[0]["outcome"], "simulated",

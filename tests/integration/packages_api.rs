@@ -115,7 +115,7 @@ async fn an_uploaded_package_is_inspected_installed_and_served_and_mcp_clients_h
         .iter()
         .map(|t| t.name.to_string())
         .collect();
-    assert!(listed.contains(&"echo.echo".to_owned()), "{listed:?}");
+    assert!(listed.contains(&"echo_echo".to_owned()), "{listed:?}");
 
     let removed = send(
         server.addr,

@@ -117,6 +117,11 @@ impl Registry {
         self.plugins.get(name).cloned()
     }
 
+    /// Every tool's name, in order.
+    pub fn tool_names(&self) -> impl Iterator<Item = &str> {
+        self.tools.keys().map(String::as_str)
+    }
+
     /// All plugins, by name.
     pub fn plugins(&self) -> impl Iterator<Item = &Arc<LoadedPlugin>> {
         self.plugins.values()

@@ -184,6 +184,16 @@ impl Runtime {
         read(&self.inner.registry).plugin_for_tool(tool).is_some()
     }
 
+    /// The names of the loaded tools that `keep` accepts, in order: a lookup by some other form of the name
+    /// (MCP's) without copying every tool's description and schema, as [`Runtime::tools`] does.
+    pub fn tool_names_where(&self, mut keep: impl FnMut(&str) -> bool) -> Vec<String> {
+        read(&self.inner.registry)
+            .tool_names()
+            .filter(|name| keep(name))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Every loaded plugin, by name.
     pub fn plugins(&self) -> Vec<PluginInfo> {
         read(&self.inner.registry)

@@ -73,7 +73,8 @@ fn main() {
         json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}),
     );
     server.notify("notifications/initialized");
-    let call = json!({"name": "echo.echo", "arguments": {"text": "bench"}});
+    // The name tools/list gives `echo.echo`, as a client calls it.
+    let call = json!({"name": "echo_echo", "arguments": {"text": "bench"}});
     for _ in 0..WARM_UP {
         server.request("ping", json!({}));
         let answer = server.request("tools/call", call.clone());

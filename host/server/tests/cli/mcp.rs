@@ -52,14 +52,14 @@ async fn drydock_mcp_serves_every_tool_over_stdio_in_dry_run() {
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert!(
-        names.contains(&"echo.echo") && names.contains(&"http.request"),
+        names.contains(&"echo_echo") && names.contains(&"http_request"),
         "{names:?}"
     );
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "tools/list is sorted by name");
     let result = client
-        .call_tool(call("echo.echo", json!({"text": "over stdio"})))
+        .call_tool(call("echo_echo", json!({"text": "over stdio"})))
         .await
         .unwrap();
     assert_eq!(result.structured_content.unwrap()["text"], "over stdio");
@@ -77,7 +77,7 @@ async fn drydock_mcp_serves_every_tool_over_stdio_in_dry_run() {
         .await
         .expect("a 2026-07-28 client discovers drydock mcp");
     let denied = client
-        .call_tool(call("http.request", json!({"url": "https://example.com/"})))
+        .call_tool(call("http_request", json!({"url": "https://example.com/"})))
         .await
         .unwrap();
     assert_eq!(

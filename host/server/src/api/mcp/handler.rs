@@ -1,11 +1,11 @@
 //! The one MCP server of Drydock, whatever carries it (stdio in `drydock mcp`, streamable HTTP at `/mcp`).
 //!
-//! It maps MCP onto core calls and nothing else: `tools/list` is the loaded tools ([`super::tools`]) and
-//! the built-in `drydock_*` plan tools ([`super::plan_tools`]); `tools/call` of a plugin's tool is
-//! [`Core::invoke_tool_via`] in **dry run, always** (there is no argument that asks for live), answered by
-//! [`super::results`]; resources are artifacts ([`super::resources`]) and the one prompt is
-//! [`super::prompts`]. Live happens only by running a plan a person approved elsewhere. Nothing here grants,
-//! toggles or approves anything.
+//! It maps MCP onto core calls and nothing else: `tools/list` is the loaded tools ([`super::tools`], under
+//! the names of [`super::names`]) and the built-in `drydock_*` plan tools ([`super::plan_tools`]);
+//! `tools/call` of a plugin's tool is [`Core::invoke_tool_via`] in **dry run, always** (there is no argument
+//! that asks for live), answered by [`super::results`]; resources are artifacts ([`super::resources`]) and
+//! the one prompt is [`super::prompts`]. Live happens only by running a plan a person approved elsewhere.
+//! Nothing here grants, toggles or approves anything.
 //!
 //! Clients learn that the tools changed (a LivePolicy toggle changes `destructiveHint`): sessions that
 //! began with `initialize` (2025-11-25 and before) get `notifications/tools/list_changed` on their own
@@ -33,7 +33,7 @@ use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext, Su
 use rmcp::{ErrorData, Peer, RoleServer, ServerHandler};
 use serde_json::Value;
 
-use super::{plan_tools, prompts, resources, results, tools};
+use super::{names, plan_tools, prompts, resources, results, tools};
 
 /// What the server tells a client at the start.
 const INSTRUCTIONS: &str = "Drydock runs each tool in a WebAssembly sandbox with only the grants an operator \
@@ -304,12 +304,14 @@ impl ServerHandler for DrydockMcp {
         {
             return Ok(result.into());
         }
-        if !self.core.runtime().has_tool(&name) {
+        // A listed name (`echo_echo`) or a Drydock name (`echo.echo`); what runs, and what the journal and the
+        // audit log name, is the Drydock name.
+        let Some(name) = names::resolve(self.core.runtime(), &name) else {
             return Err(ErrorData::invalid_params(
                 format!("no tool named `{name}`; tools/list names every tool"),
                 None,
             ));
-        }
+        };
         let (progress, forwarder) = progress_sink(&ctx).unzip();
         // The invocation always ends the way the audit log says: if this request goes away (the client
         // cancelled it, or hung up and the transport dropped it), the guard cancels the invocation and

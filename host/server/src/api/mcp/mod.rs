@@ -3,6 +3,7 @@
 //! - [`handler`]: [`DrydockMcp`], the one server implementation (tools, dry-run calls, list_changed);
 //! - [`plan_tools`]: `drydock_propose_plan`, `drydock_plan_status`, `drydock_execute_plan`;
 //! - [`tools`]: Drydock tools → MCP tools, annotations computed from the grants;
+//! - [`names`]: the names hosts accept (`echo_echo` for `echo.echo`), both ways;
 //! - [`results`]: an invocation → an MCP result with its effect journal;
 //! - [`resources`]: artifacts as `drydock://artifacts/{id}` resources;
 //! - [`prompts`]: `rehearse {goal}`, the way of working an agent is asked to follow;
@@ -16,6 +17,7 @@
 //! check, so counting them is a look at the parsed message, and rmcp stays in charge of the protocol.
 
 pub mod handler;
+pub mod names;
 pub mod plan_tools;
 pub mod prompts;
 pub mod resources;

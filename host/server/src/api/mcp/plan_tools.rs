@@ -19,10 +19,18 @@ use drydock_core::{Actor, Core, CoreError, PlanRow};
 use rmcp::model::{CallToolResult, ContentBlock, MetaObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 
+use super::names;
 use super::tools::object;
 
-/// The prefix of every built-in tool (plugin tools always have a dot in their name; these never do).
+/// The prefix of every built-in tool.
 pub const PREFIX: &str = "drydock_";
+
+/// The built-in tools' names: a plugin's tool is never listed under one of them ([`super::names`]).
+pub const NAMES: [&str; 3] = [
+    "drydock_execute_plan",
+    "drydock_plan_status",
+    "drydock_propose_plan",
+];
 
 /// The built-in tools, sorted by name.
 pub fn list() -> Vec<Tool> {
@@ -37,7 +45,7 @@ pub fn list() -> Vec<Tool> {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "tool": {"type": "string", "description": "`<plugin>.<tool>` from tools/list."},
+                        "tool": {"type": "string", "description": "The tool's name from tools/list."},
                         "args": {"type": "object"},
                         "description": {"type": "string", "maxLength": 512},
                     },
@@ -124,11 +132,13 @@ async fn propose(core: &Core, actor: &Actor, args: &Value) -> Result<CallToolRes
         .iter()
         .enumerate()
         .map(|(i, step)| {
+            let tool = step["tool"]
+                .as_str()
+                .ok_or(format!("steps[{i}].tool must be a string"))?;
             Ok(ProposedStep {
-                tool: step["tool"]
-                    .as_str()
-                    .ok_or(format!("steps[{i}].tool must be a string"))?
-                    .to_owned(),
+                // The plan keeps the Drydock name, as the plan API shows it; a name no tool goes by is kept
+                // as sent, for the proposal's own error to name.
+                tool: names::resolve(core.runtime(), tool).unwrap_or_else(|| tool.to_owned()),
                 args: match &step["args"] {
                     Value::Object(_) => step["args"].clone(),
                     _ => return Err(format!("steps[{i}].args must be an object")),
@@ -298,5 +308,17 @@ fn shown(error: CoreError) -> String {
         }
         CoreError::Conflict { message, .. } => message,
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reserved_names_are_the_built_in_tools() {
+        let listed: Vec<String> = list().iter().map(|tool| tool.name.to_string()).collect();
+        assert_eq!(listed, NAMES);
+        assert!(NAMES.iter().all(|name| name.starts_with(PREFIX)));
     }
 }

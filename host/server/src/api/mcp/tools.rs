@@ -8,9 +8,11 @@
 //!   and the master switch is on); a `tools/call` is still a dry run, this says what an approved plan could do;
 //! - `idempotentHint`: false (Drydock cannot know).
 //!
-//! `_meta` carries `dev.drydock/grants` (the grants, host paths hidden), `dev.drydock/plugin` and
-//! `dev.drydock/mode` (`dry-run`: what a call does). The list is sorted by name, so it is the same on every
-//! call for the same plugins.
+//! A tool is listed under a name every MCP host accepts (`echo_echo` for `echo.echo`, see [`super::names`]).
+//! `_meta` carries `dev.drydock/tool` (the Drydock name, as the other faces and the audit log show it),
+//! `dev.drydock/grants` (the grants, host paths hidden), `dev.drydock/plugin` and `dev.drydock/mode`
+//! (`dry-run`: what a call does). The list is sorted by listed name, so it is the same on every call for the
+//! same plugins.
 
 use std::sync::Arc;
 
@@ -19,21 +21,25 @@ use drydock_runtime::Runtime;
 use rmcp::model::{JsonObject, MetaObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 
+use super::names::McpNames;
 use crate::api::policy::{HostPaths, grants_json};
 
 /// The `_meta` key of a tool's grants summary.
 pub const GRANTS_META: &str = "dev.drydock/grants";
+/// The `_meta` key of a tool's Drydock name (`<plugin>.<tool>`).
+pub const TOOL_META: &str = "dev.drydock/tool";
 
-/// Every loaded tool as an MCP tool, sorted by name.
+/// Every loaded tool as an MCP tool, sorted by listed name.
 pub fn sandboxed(runtime: &Runtime) -> Vec<Tool> {
     let policy = runtime.policy();
     let live = runtime.live_policy();
     let master_switch = runtime.master_switch();
-    let mut tools = runtime.tools();
-    tools.sort_by(|a, b| a.name.cmp(&b.name));
-    tools
+    let tools = runtime.tools();
+    let names = McpNames::new(tools.iter().map(|tool| tool.name.as_str()));
+    let mut listed: Vec<Tool> = tools
         .into_iter()
-        .map(|tool| {
+        .filter_map(|tool| {
+            let listed = names.listed(&tool.name)?.to_owned();
             let grants = policy.grants(&tool.plugin);
             let goes_live = master_switch
                 && live
@@ -46,19 +52,23 @@ pub fn sandboxed(runtime: &Runtime) -> Vec<Tool> {
                 .destructive(goes_live)
                 .idempotent(false);
             let meta = json!({
+                TOOL_META: tool.name,
                 GRANTS_META: grants_json(grants, HostPaths::Hidden),
                 "dev.drydock/plugin": tool.plugin,
                 "dev.drydock/mode": "dry-run",
             });
-            Tool::new(
-                tool.name,
+            let tool = Tool::new(
+                listed,
                 tool.description,
                 Arc::new(object(tool.input_schema)),
             )
             .with_annotations(annotations)
-            .with_meta(MetaObject(object(meta)))
+            .with_meta(MetaObject(object(meta)));
+            Some(tool)
         })
-        .collect()
+        .collect();
+    listed.sort_by(|a, b| a.name.cmp(&b.name));
+    listed
 }
 
 /// Whether any grant of the plugin allows a write.
