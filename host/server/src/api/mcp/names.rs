@@ -58,6 +58,16 @@ fn hashed(tool: &str) -> String {
     format!("{head}_{folded:08x}")
 }
 
+/// Whether `name` has the shape of [`hashed`]'s names: `_` and 8 lowercase hex digits at the end.
+fn could_be_tiebroken(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() > HASH_DIGITS + 1
+        && bytes[bytes.len() - HASH_DIGITS - 1] == b'_'
+        && bytes[bytes.len() - HASH_DIGITS..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+}
+
 /// The listed names of one set of tools, both ways.
 #[derive(Debug, Default)]
 pub struct McpNames {
@@ -131,6 +141,11 @@ pub fn resolve(runtime: &Runtime, requested: &str) -> Option<String> {
     let mut written_so = runtime.tool_names_where(|tool| plain_is(tool, requested));
     if written_so.len() == 1 {
         return written_so.pop();
+    }
+    // Otherwise only a tiebroken name can be listed as `requested`; what cannot be one (most unknown names)
+    // is refused without the table.
+    if !could_be_tiebroken(requested) {
+        return None;
     }
     let every = runtime.tool_names_where(|_| true);
     McpNames::new(every.iter().map(String::as_str))
@@ -224,6 +239,24 @@ mod tests {
         }
         assert_eq!(names.listed(&longest).unwrap().len(), MAX_LEN);
         assert_ne!(names.listed(&longest), names.listed(&twin));
+    }
+
+    #[test]
+    fn every_tiebroken_name_has_the_shape_the_call_path_looks_for() {
+        let names = McpNames::new(["a_b.c", "a.b_c", "drydock.plan_status", "echo.echo"]);
+        for tool in ["a_b.c", "a.b_c", "drydock.plan_status"] {
+            let listed = names.listed(tool).unwrap();
+            assert!(could_be_tiebroken(listed), "{listed}");
+        }
+        for plain in [
+            "echo_echo",
+            "a_b_c",
+            "x_1234567",
+            "x_1234567g",
+            "_12345678x",
+        ] {
+            assert!(!could_be_tiebroken(plain), "{plain}");
+        }
     }
 
     #[test]
