@@ -27,6 +27,10 @@ use baseline::{baseline_engine, baseline_pre, percentile, raw_call};
 use drydock_policy::Policy;
 use drydock_runtime::{HostValues, InvokeRequest, Runtime, RuntimeConfig, StaticValues};
 
+/// The binary's allocator (see `host/server/src/main.rs`), so that what is measured is what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROUNDS: usize = 20;
 const CALLS_PER_ROUND: usize = 200;
 

@@ -23,6 +23,10 @@ use drydock_runtime::{HostValues, InvokeRequest, Runtime, RuntimeConfig, StaticV
 use wasmtime::component::Linker;
 
 /// Alternating rounds after one unmeasured round.
+/// The binary's allocator (see `host/server/src/main.rs`), so that what is measured is what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROUNDS: usize = 10;
 
 /// One language's echo: its label, component and tool, and how many calls per round (interpreted

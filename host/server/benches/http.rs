@@ -39,6 +39,10 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+/// The binary's allocator (see `host/server/src/main.rs`), so that what is measured is what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Concurrent keep-alive connections per phase.
 const CONNECTIONS: usize = 32;
 /// Turns each target takes.

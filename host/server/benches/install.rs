@@ -26,6 +26,10 @@ use drydock_runtime::{HostValues, Runtime, RuntimeConfig, StaticValues};
 use drydock_tests::client::send;
 use serde_json::json;
 
+/// The binary's allocator (see `host/server/src/main.rs`), so that what is measured is what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOKEN: &str = "bootstrap-token-for-the-install-bench";
 /// Warm rounds measured after the cold one.
 const WARM_ROUNDS: usize = 15;

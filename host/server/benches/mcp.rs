@@ -35,6 +35,11 @@ use std::time::{Duration, Instant};
 use baseline::{baseline_engine, baseline_pre, percentile, raw_call};
 use serde_json::{Value, json};
 
+/// The binary's allocator (see `host/server/src/main.rs`): the floor is measured under the allocator the
+/// server runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Unmeasured pairs before measuring.
 const WARM_UP: usize = 300;
 /// Measured pairs (one ping and one call each).

@@ -5,6 +5,14 @@
 use clap::Parser;
 use drydock::cli;
 
+/// mimalloc, not the system's malloc: under load glibc's `malloc` and `free` were at the leaf of a fifth of
+/// the server's samples, and an audited tool call allocates on every step (the store, WASI context, journal,
+/// JSON). With mimalloc the HTTP bench served 14–29% more audited calls per second on the same two cores, in
+/// runs interleaved with a glibc build (`docs/benchmarks.md`, "The allocator"). The benches that measure
+/// Drydock in their own process declare it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     // One TLS backend (ring) for every HTTP client of the process; see drydock_package::tls.
