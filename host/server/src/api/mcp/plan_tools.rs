@@ -25,12 +25,12 @@ use super::tools::object;
 /// The prefix of every built-in tool.
 pub const PREFIX: &str = "drydock_";
 
+const EXECUTE_PLAN: &str = "drydock_execute_plan";
+const PLAN_STATUS: &str = "drydock_plan_status";
+const PROPOSE_PLAN: &str = "drydock_propose_plan";
+
 /// The built-in tools' names: a plugin's tool is never listed under one of them ([`super::names`]).
-pub const NAMES: [&str; 3] = [
-    "drydock_execute_plan",
-    "drydock_plan_status",
-    "drydock_propose_plan",
-];
+pub const NAMES: [&str; 3] = [EXECUTE_PLAN, PLAN_STATUS, PROPOSE_PLAN];
 
 /// The built-in tools, sorted by name.
 pub fn list() -> Vec<Tool> {
@@ -65,7 +65,7 @@ pub fn list() -> Vec<Tool> {
     });
     vec![
         Tool::new(
-            "drydock_execute_plan",
+            EXECUTE_PLAN,
             "Runs a plan a person approved: live only when you act as an operator and the operator allowed \
              its writes (master switch, LivePolicy, unchanged approved hash); dry otherwise. Refused until \
              the plan is approved. Live, only the writes its approved rehearsal showed are performed; any other \
@@ -80,7 +80,7 @@ pub fn list() -> Vec<Tool> {
                 .idempotent(false),
         ),
         Tool::new(
-            "drydock_plan_status",
+            PLAN_STATUS,
             "The status of a proposed plan: pending_approval until a person approves it, then approved, \
              executing, completed or failed; and what will change (its rehearsal's writes and the hash an \
              approval binds).",
@@ -94,7 +94,7 @@ pub fn list() -> Vec<Tool> {
                 .idempotent(true),
         ),
         Tool::new(
-            "drydock_propose_plan",
+            PROPOSE_PLAN,
             "Proposes the tool calls you rehearsed as a plan for a person to approve. It is rehearsed at once \
              (a dry run) and waits for approval through Drydock's plan API; you cannot approve it.",
             Arc::new(object(propose)),
@@ -112,9 +112,9 @@ pub fn list() -> Vec<Tool> {
 /// Runs built-in tool `name`; a refusal or bad arguments are `isError` results with the reason.
 pub async fn call(core: &Core, actor: &Actor, name: &str, args: &Value) -> Option<CallToolResult> {
     let outcome = match name {
-        "drydock_propose_plan" => propose(core, actor, args).await,
-        "drydock_plan_status" => status(core, actor, args).await,
-        "drydock_execute_plan" => execute(core, actor, args).await,
+        PROPOSE_PLAN => propose(core, actor, args).await,
+        PLAN_STATUS => status(core, actor, args).await,
+        EXECUTE_PLAN => execute(core, actor, args).await,
         _ => return None,
     };
     Some(outcome.unwrap_or_else(|message| CallToolResult::error(vec![ContentBlock::text(message)])))
